@@ -1,0 +1,5 @@
+export * from './brand.ts';
+export * from './assert.ts';
+export * from './errors.ts';
+export * from './rng.ts';
+export * from './state-machine.ts';
