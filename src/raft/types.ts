@@ -238,3 +238,28 @@ export interface ProposalPosition {
   readonly index: LogIndex;
   readonly term: Term;
 }
+
+/** What `RaftLogStore.save` makes durable, in one atomic, fsynced write. */
+export interface PersistUpdate {
+  /** A snapshot received from the leader: replaces every entry it covers (and a conflicting log). */
+  readonly snapshot?: Snapshot | null;
+  /** New entries; any stored entry with index >= entries[0].index is deleted first. */
+  readonly entries?: readonly Entry[];
+  readonly hardState?: HardState | null;
+}
+
+/**
+ * The host's read-write log store: the core reads through `RaftStorage`, the host writes after
+ * each `Ready`. Implementations: MemoryStorage (src/raft) and LevelStorage (src/storage). Both pass
+ * src/raft/testing/storage-contract.ts.
+ */
+export interface RaftLogStore extends RaftStorage {
+  /** Durable (fsynced) when the promise resolves; reads reflect the update from then on. */
+  save(update: PersistUpdate): Promise<void>;
+  /**
+   * Records a snapshot the host made of its own state machine at `snapshot.meta.index`
+   * (<= applied index) and drops the log entries it covers, keeping `retainEntries` entries before
+   * it so slightly lagging followers can still catch up from the log.
+   */
+  saveLocalSnapshot(snapshot: Snapshot, retainEntries: number): Promise<void>;
+}
