@@ -1,0 +1,316 @@
+/**
+ * `npm run bench -- raft`: commit throughput and latency of 100-byte Put proposals on a 3-node
+ * cluster at several concurrencies, then failover time (kill -9 the leader under sequential
+ * writes → first acknowledged write). With --vs-etcd the same code drives a 3-member etcd
+ * cluster in the same invocation and the ratios Baton/etcd are printed.
+ */
+import { randomBytes } from 'node:crypto';
+import { WriteLoad } from '../lib/load.ts';
+import { sleep, summarizeMs } from '../lib/stats.ts';
+import {
+  machine,
+  printTable,
+  round,
+  wantsPart,
+  type Bench,
+  type BenchOptions,
+  type BenchResult,
+} from './bench.ts';
+import { ensureEtcdInstalled, ETCD_DEFAULT_TIMERS, type EtcdTimers } from './etcd/etcd.ts';
+import { BatonTarget, EtcdTarget, type BenchTarget, type ClientSettings } from './targets.ts';
+
+export const VALUE_BYTES = 100;
+
+/** The same client settings for both systems. */
+export const THROUGHPUT_CLIENT: ClientSettings = {
+  channels: { channelsPerEndpoint: 2 },
+  retry: { attemptDeadlineMs: 5_000, budgetMs: 30_000 },
+};
+export const FAILOVER_CLIENT: ClientSettings = {
+  channels: { channelsPerEndpoint: 1 },
+  retry: { attemptDeadlineMs: 100, budgetMs: 30_000, backoffMinMs: 5, backoffMaxMs: 20 },
+};
+export const ETCD_TUNED_TIMERS: EtcdTimers = { heartbeatMs: 50, electionMs: 250 };
+/** Writes flow this long before each kill, so the kill lands on a cluster under load. */
+export const FAILOVER_WARM_MS = 300;
+
+interface ThroughputRow extends BenchResult {
+  kind: 'throughput';
+  system: string;
+  concurrency: number;
+  opsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  acknowledged: number;
+  failed: number;
+}
+
+interface FailoverRow extends BenchResult {
+  kind: 'failover';
+  system: string;
+  trials: number;
+  minMs: number;
+  medianMs: number;
+  p99Ms: number;
+  maxMs: number;
+  samplesMs: number[];
+}
+
+async function throughput(target: BenchTarget, options: BenchOptions): Promise<ThroughputRow[]> {
+  const value = randomBytes(VALUE_BYTES);
+  const rows: ThroughputRow[] = [];
+  await target.waitForLeader();
+  for (const concurrency of options.concurrencies) {
+    const put = (key: string, v: Uint8Array): Promise<void> => target.put(key, v);
+    const makeValue = (): Uint8Array => value;
+    await new WriteLoad({ put, makeValue, concurrency, keyPrefix: `warm-c${concurrency}` }).runFor(
+      options.warmupS * 1_000,
+    );
+    const before = await target.counters?.();
+    const result = await new WriteLoad({ put, makeValue, concurrency, keyPrefix: `c${concurrency}` }).runFor(
+      options.durationS * 1_000,
+    );
+    const after = await target.counters?.();
+    const latency = summarizeMs(result.latenciesMs);
+    rows.push({
+      kind: 'throughput',
+      system: target.label,
+      concurrency,
+      opsPerSecond: round(result.acknowledgedCount / (result.elapsedMs / 1_000), 0),
+      p50Ms: round(latency.p50Ms, 3),
+      p99Ms: round(latency.p99Ms, 3),
+      maxMs: round(latency.maxMs, 3),
+      acknowledged: result.acknowledgedCount,
+      failed: result.failedCount,
+      ...leaderDiagnostics(before, after),
+    });
+    console.log(
+      `  ${target.label} c=${concurrency}: ${rows.at(-1)!.opsPerSecond} ops/s, ` +
+        `p50 ${rows.at(-1)!.p50Ms} ms, p99 ${rows.at(-1)!.p99Ms} ms, failed ${result.failedCount}`,
+    );
+  }
+  return rows;
+}
+
+/**
+ * What the leader did during one level (Baton only): mean disk append (fsync) time and entries
+ * per append batch, mean apply time. Explains a throughput figure; null when not measurable.
+ */
+function leaderDiagnostics(
+  before: Record<string, number> | undefined,
+  after: Record<string, number> | undefined,
+): Record<string, number | null> {
+  if (before === undefined || after === undefined) return {};
+  const delta = (name: string): number => (after[name] ?? Number.NaN) - (before[name] ?? Number.NaN);
+  const mean = (sum: string, count: string, scale: number): number | null => {
+    const value = (delta(sum) / delta(count)) * scale;
+    return Number.isFinite(value) ? round(value, 3) : null;
+  };
+  return {
+    leaderAppendMeanMs: mean('baton_raft_append_seconds_sum', 'baton_raft_append_seconds_count', 1_000),
+    leaderAppendBatchMean: mean('baton_raft_append_batch_entries_sum', 'baton_raft_append_batch_entries_count', 1),
+    leaderApplyMeanMs: mean('baton_raft_apply_seconds_sum', 'baton_raft_apply_seconds_count', 1_000),
+  };
+}
+
+/**
+ * Sequential writes that can be held between two calls, so that the first write started after
+ * a kill is known exactly.
+ */
+class SequentialWriter {
+  private stopped = false;
+  private held = false;
+  private idle: (() => void) | undefined;
+  private release: (() => void) | undefined;
+  private firstAckAfter: { afterNs: bigint; resolve: (ns: bigint) => void } | undefined;
+  private readonly loop: Promise<void>;
+  private sequence = 0;
+  failures = 0;
+
+  constructor(private readonly target: BenchTarget, private readonly value: Uint8Array, private readonly prefix: string) {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      if (this.held) {
+        await new Promise<void>((resolve) => {
+          this.release = resolve;
+          this.idle?.();
+        });
+        continue;
+      }
+      const startNs = process.hrtime.bigint();
+      try {
+        await this.target.put(`${this.prefix}-${this.sequence++}`, this.value);
+        const waiter = this.firstAckAfter;
+        if (waiter !== undefined && startNs >= waiter.afterNs) {
+          this.firstAckAfter = undefined;
+          waiter.resolve(process.hrtime.bigint());
+        }
+      } catch {
+        this.failures++;
+      }
+    }
+  }
+
+  /** Resolves once no call is in flight; writes stay held until `resume`. */
+  hold(): Promise<void> {
+    this.held = true;
+    return new Promise((resolve) => {
+      this.idle = resolve;
+    });
+  }
+
+  /** Resumes and resolves with the time the first write started after `afterNs` was acknowledged. */
+  resumeAndAwaitAck(afterNs: bigint): Promise<bigint> {
+    const acked = new Promise<bigint>((resolve) => {
+      this.firstAckAfter = { afterNs, resolve };
+    });
+    this.held = false;
+    this.release?.();
+    return acked;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.held = false;
+    this.release?.();
+    await this.loop;
+  }
+}
+
+async function failover(target: BenchTarget, trials: number): Promise<FailoverRow> {
+  const value = randomBytes(VALUE_BYTES);
+  const samplesMs: number[] = [];
+  for (let trial = 0; trial < trials; trial++) {
+    const leader = await target.waitForLeader();
+    const writer = new SequentialWriter(target, value, `failover-${trial}`);
+    await sleep(FAILOVER_WARM_MS);
+    await writer.hold();
+    const killNs = process.hrtime.bigint();
+    const exited = target.kill(leader);
+    const ackNs = await writer.resumeAndAwaitAck(killNs);
+    samplesMs.push(Number(ackNs - killNs) / 1e6);
+    await writer.stop();
+    await exited;
+    await target.restart(leader);
+    await target.waitCaughtUp();
+    console.log(`  ${target.label} trial ${trial + 1}/${trials}: killed ${leader}, first ack after ${round(samplesMs.at(-1)!)} ms`);
+  }
+  const summary = summarizeMs(samplesMs);
+  return {
+    kind: 'failover',
+    system: target.label,
+    trials,
+    minMs: round(summary.minMs),
+    medianMs: round(summary.p50Ms),
+    p99Ms: round(summary.p99Ms),
+    maxMs: round(summary.maxMs),
+    samplesMs: samplesMs.map((sample) => round(sample)),
+  };
+}
+
+async function withTarget<T>(start: () => Promise<BenchTarget>, body: (target: BenchTarget) => Promise<T>): Promise<T> {
+  const target = await start();
+  try {
+    return await body(target);
+  } finally {
+    await target.shutdown();
+  }
+}
+
+function ratio(a: number, b: number): number {
+  return b === 0 ? Number.NaN : round(a / b, 3);
+}
+
+function ratioRows(throughputRows: ThroughputRow[], failoverRows: FailoverRow[]): BenchResult[] {
+  const rows: BenchResult[] = [];
+  const baton = throughputRows.filter((row) => row.system === 'baton');
+  for (const b of baton) {
+    const e = throughputRows.find((row) => row.system !== 'baton' && row.concurrency === b.concurrency);
+    if (e === undefined) continue;
+    rows.push({
+      kind: 'ratio',
+      figure: 'throughput',
+      versus: e.system,
+      concurrency: b.concurrency,
+      opsPerSecond: ratio(b.opsPerSecond, e.opsPerSecond),
+      p50Ms: ratio(b.p50Ms, e.p50Ms),
+      p99Ms: ratio(b.p99Ms, e.p99Ms),
+      maxMs: ratio(b.maxMs, e.maxMs),
+    });
+  }
+  const batonFailover = failoverRows.find((row) => row.system === 'baton');
+  for (const e of failoverRows.filter((row) => row.system !== 'baton')) {
+    if (batonFailover === undefined) break;
+    rows.push({
+      kind: 'ratio',
+      figure: 'failover',
+      versus: e.system,
+      minMs: ratio(batonFailover.minMs, e.minMs),
+      medianMs: ratio(batonFailover.medianMs, e.medianMs),
+      p99Ms: ratio(batonFailover.p99Ms, e.p99Ms),
+      maxMs: ratio(batonFailover.maxMs, e.maxMs),
+    });
+  }
+  return rows;
+}
+
+export const raftBench: Bench = {
+  name: 'raft',
+  description: '3 nodes on loopback: 100-byte Put throughput/latency by concurrency, and leader failover',
+  async run(options) {
+    const etcdVersion = options.vsEtcd ? ensureEtcdInstalled() : undefined;
+    const throughputRows: ThroughputRow[] = [];
+    const failoverRows: FailoverRow[] = [];
+    const doThroughput = wantsPart(options, 'throughput');
+    const doFailover = wantsPart(options, 'failover');
+
+    if (options.baton) console.log('baton: 3 nodes on loopback');
+    if (options.baton && doThroughput) {
+      throughputRows.push(...(await withTarget(() => BatonTarget.start(THROUGHPUT_CLIENT), (t) => throughput(t, options))));
+    }
+    if (options.baton && doFailover) {
+      failoverRows.push(await withTarget(() => BatonTarget.start(FAILOVER_CLIENT), (t) => failover(t, options.failoverTrials)));
+    }
+    if (options.vsEtcd) {
+      console.log(`${etcdVersion}: 3 members on loopback`);
+      if (doThroughput) {
+        throughputRows.push(
+          ...(await withTarget(() => EtcdTarget.start(THROUGHPUT_CLIENT, ETCD_DEFAULT_TIMERS), (t) => throughput(t, options))),
+        );
+      }
+      if (doFailover) {
+        for (const timers of [ETCD_DEFAULT_TIMERS, ETCD_TUNED_TIMERS]) {
+          failoverRows.push(await withTarget(() => EtcdTarget.start(FAILOVER_CLIENT, timers), (t) => failover(t, options.failoverTrials)));
+        }
+      }
+    }
+
+    const ratios = ratioRows(throughputRows, failoverRows);
+    printTable('throughput (100-byte Put, 3 nodes, loopback)', throughputRows);
+    printTable(
+      'failover (kill -9 leader → first acknowledged write)',
+      failoverRows.map(({ samplesMs: _samples, ...row }) => row),
+    );
+    printTable('ratio baton/etcd (ops/s: higher is better; latencies: lower is better)', ratios);
+    return {
+      bench: 'raft',
+      machine: machine(),
+      settings: {
+        valueBytes: VALUE_BYTES,
+        durationS: options.durationS,
+        warmupS: options.warmupS,
+        concurrencies: options.concurrencies,
+        failoverTrials: options.failoverTrials,
+        throughputClient: THROUGHPUT_CLIENT,
+        failoverClient: FAILOVER_CLIENT,
+        etcd: etcdVersion ?? null,
+        etcdClient: '@grpc/grpc-js against cluster/bench/etcd/rpc.proto (KV.Put), same ChannelPool and retry settings',
+      },
+      results: [...throughputRows, ...failoverRows, ...ratios],
+    };
+  },
+};

@@ -1,0 +1,105 @@
+/**
+ * A pool of gRPC channels, a few per endpoint, shared by every client in this folder (Baton's
+ * and the etcd comparison's), so both systems are driven with exactly the same client settings.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { MethodCodec } from './api.ts';
+
+export interface ChannelSettings {
+  /** Separate HTTP/2 connections per endpoint; calls are spread over them round-robin. */
+  channelsPerEndpoint: number;
+  /** Reconnect quickly after a node restarts (grpc-js defaults to 1 s, growing to 120 s). */
+  reconnectBackoffMinMs: number;
+  reconnectBackoffMaxMs: number;
+}
+
+export const DEFAULT_CHANNEL_SETTINGS: ChannelSettings = {
+  channelsPerEndpoint: 2,
+  reconnectBackoffMinMs: 50,
+  reconnectBackoffMaxMs: 500,
+};
+
+export const CHANNELS_PER_ENDPOINT_MAX = 64;
+
+export class ChannelPool {
+  readonly settings: ChannelSettings;
+  private readonly channels = new Map<string, { clients: grpc.Client[]; next: number }>();
+
+  constructor(settings: Partial<ChannelSettings> = {}) {
+    this.settings = { ...DEFAULT_CHANNEL_SETTINGS, ...settings };
+    const { channelsPerEndpoint } = this.settings;
+    if (channelsPerEndpoint < 1 || channelsPerEndpoint > CHANNELS_PER_ENDPOINT_MAX) {
+      throw new RangeError(
+        `channelsPerEndpoint must be 1..${CHANNELS_PER_ENDPOINT_MAX}, got ${channelsPerEndpoint}`,
+      );
+    }
+  }
+
+  private client(address: string): grpc.Client {
+    let entry = this.channels.get(address);
+    if (entry === undefined) {
+      const options: grpc.ChannelOptions = {
+        // Without a local pool grpc-js shares one connection per address across clients.
+        'grpc.use_local_subchannel_pool': 1,
+        'grpc.initial_reconnect_backoff_ms': this.settings.reconnectBackoffMinMs,
+        'grpc.min_reconnect_backoff_ms': this.settings.reconnectBackoffMinMs,
+        'grpc.max_reconnect_backoff_ms': this.settings.reconnectBackoffMaxMs,
+        'grpc.enable_retries': 0,
+      };
+      const clients: grpc.Client[] = [];
+      for (let i = 0; i < this.settings.channelsPerEndpoint; i++) {
+        clients.push(new grpc.Client(address, grpc.credentials.createInsecure(), options));
+      }
+      entry = { clients, next: 0 };
+      this.channels.set(address, entry);
+    }
+    const client = entry.clients[entry.next]!;
+    entry.next = (entry.next + 1) % entry.clients.length;
+    return client;
+  }
+
+  /** One attempt of a unary call; rejects with the grpc.ServiceError as is. */
+  unary<Request, Response>(
+    address: string,
+    method: MethodCodec<Request, Response>,
+    request: Request,
+    deadlineMs: number,
+  ): Promise<Response> {
+    const client = this.client(address);
+    return new Promise((resolve, reject) => {
+      client.makeUnaryRequest(
+        method.path,
+        method.serialize,
+        method.deserialize,
+        request,
+        new grpc.Metadata(),
+        { deadline: Date.now() + deadlineMs },
+        (error, response) => {
+          if (error !== null) reject(error);
+          else if (response === undefined) reject(new Error(`${method.path}: empty response`));
+          else resolve(response);
+        },
+      );
+    });
+  }
+
+  /** Drops the connections to one endpoint (a node that was removed for good). */
+  forget(address: string): void {
+    const entry = this.channels.get(address);
+    if (entry === undefined) return;
+    for (const client of entry.clients) client.close();
+    this.channels.delete(address);
+  }
+
+  close(): void {
+    for (const address of [...this.channels.keys()]) this.forget(address);
+  }
+}
+
+export function isServiceError(error: unknown): error is grpc.ServiceError {
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<grpc.ServiceError>).code === 'number' &&
+    (error as Partial<grpc.ServiceError>).metadata instanceof grpc.Metadata
+  );
+}

@@ -1,0 +1,187 @@
+/**
+ * Durable replicas, shown with real `baton server` processes, real gRPC and real LevelDB on
+ * loopback: crashes, wiped disks, membership changes and graceful shutdown lose no acknowledged
+ * write. The scenarios run one after another in this one file so that only one cluster competes
+ * for the machine's cores at a time.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  BatonClient,
+  checkAcknowledgedOn,
+  ProcessCluster,
+  scrapeMetric,
+  waitUntil,
+  WriteLoad,
+  type ClusterOptions,
+} from './lib/index.ts';
+
+const SCENARIO_TIMEOUT_MS = 120_000;
+
+let cluster: ProcessCluster | undefined;
+
+async function startCluster(options: Partial<ClusterOptions> = {}): Promise<ProcessCluster> {
+  cluster = await ProcessCluster.start({ size: 3, ...options });
+  return cluster;
+}
+
+afterEach(async () => {
+  // Crash-stop: a graceful stop of every node at once only waits out leadership transfers.
+  cluster?.killAllNow();
+  await cluster?.shutdown();
+  cluster = undefined;
+});
+
+function startLoad(client: BatonClient, keyPrefix: string, concurrency = 16): WriteLoad {
+  return new WriteLoad({
+    put: (key, value) => client.put(key, value),
+    concurrency,
+    keyPrefix,
+    recordAcknowledged: true,
+  }).start();
+}
+
+/** Waits until the load has `count` more acknowledged writes than now. */
+async function moreAcknowledged(load: WriteLoad, count: number): Promise<void> {
+  const target = load.acknowledgedSoFar + count;
+  await waitUntil(`${count} more acknowledged writes`, () => load.acknowledgedSoFar >= target, 60_000);
+}
+
+/** Every acknowledged write is applied, byte for byte, on each of `ids`. */
+async function expectAcknowledgedEverywhere(
+  c: ProcessCluster,
+  ids: readonly string[],
+  acknowledged: ReadonlyMap<string, Uint8Array>,
+): Promise<void> {
+  await c.waitForConvergence(ids, 60_000);
+  for (const id of ids) {
+    const discrepancies = await checkAcknowledgedOn(c.client, c.address(id), acknowledged);
+    expect({ node: id, discrepancies: discrepancies.slice(0, 5), count: discrepancies.length }).toEqual({
+      node: id,
+      discrepancies: [],
+      count: 0,
+    });
+  }
+}
+
+describe('a cluster of real processes', () => {
+  it(
+    'loses no acknowledged write when the leader is killed under load, and the old leader catches up',
+    async () => {
+      const c = await startCluster();
+      const oldLeader = await c.waitForLeader();
+      const load = startLoad(c.client, 'kill');
+      await moreAcknowledged(load, 300);
+
+      await c.kill(oldLeader.id);
+      const newLeader = await c.waitForLeader(30_000, oldLeader.id);
+      await moreAcknowledged(load, 300);
+      await load.stop();
+
+      expect(newLeader.id).not.toBe(oldLeader.id);
+      const survivors = c.runningMembers();
+      expect(survivors).toHaveLength(2);
+      await expectAcknowledgedEverywhere(c, survivors, load.acknowledged);
+
+      await c.restart(oldLeader.id);
+      const commitIndex = await c.waitForConvergence([...c.members], 60_000);
+      const restarted = await c.client.statusOf(c.address(oldLeader.id));
+      expect(restarted.appliedIndex).toBeGreaterThanOrEqual(commitIndex);
+      await expectAcknowledgedEverywhere(c, [oldLeader.id], load.acknowledged);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'brings a node whose data directory was wiped back through a snapshot',
+    async () => {
+      const c = await startCluster({
+        env: { BATON_REPLICA_SNAPSHOT_EVERY_ENTRIES: '100', BATON_REPLICA_SNAPSHOT_RETAIN_ENTRIES: '10' },
+      });
+      const leader = await c.waitForLeader();
+      const load = startLoad(c.client, 'wipe', 8);
+      await moreAcknowledged(load, 300);
+
+      const follower = [...c.members].find((id) => id !== leader.id)!;
+      await c.kill(follower);
+      c.wipe(follower);
+      // Enough new entries that the leader's log is compacted far past the start.
+      await moreAcknowledged(load, 500);
+      await c.restart(follower, { join: true });
+      await moreAcknowledged(load, 200);
+      await load.stop();
+
+      await expectAcknowledgedEverywhere(c, [...c.members], load.acknowledged);
+      const installed = await scrapeMetric(c.node(follower).spec.metricsAddress, 'baton_raft_snapshots_installed_total');
+      expect(installed).toBeGreaterThanOrEqual(1);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'grows from 3 to 5 voters and shrinks back to 3 under load without losing a write',
+    async () => {
+      const c = await startCluster();
+      const original = [...c.members];
+      const load = startLoad(c.client, 'grow', 8);
+      await moreAcknowledged(load, 200);
+
+      const added = [await c.addNode(), await c.addNode()];
+      await waitUntil('5 voters', async () => {
+        const status = (await c.waitForLeader()).status;
+        return status.members.filter((member) => member.voter).length === 5;
+      });
+      await moreAcknowledged(load, 200);
+      await expectAcknowledgedEverywhere(c, added, load.acknowledged);
+
+      // Remove two original followers: the data must now live on the nodes that joined.
+      for (let removals = 0; removals < 2; removals++) {
+        const leader = await c.waitForLeader();
+        const follower = original.find((id) => id !== leader.id && c.members.has(id))!;
+        await c.removeNode(follower);
+        await moreAcknowledged(load, 100);
+      }
+      await load.stop();
+
+      const members = (await c.waitForLeader()).status.members.map((member) => member.id).sort();
+      expect(members).toHaveLength(3);
+      expect(members).toEqual([...c.members].sort());
+      expect(members).toEqual(expect.arrayContaining(added));
+      await expectAcknowledgedEverywhere(c, [...c.members], load.acknowledged);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'hands leadership off on SIGTERM without failing a single write',
+    async () => {
+      const c = await startCluster();
+      const oldLeader = await c.waitForLeader();
+      const client = new BatonClient({
+        endpoints: [...c.members].map((id) => c.address(id)),
+        retry: { retryableCodes: [grpc.status.UNAVAILABLE], retryAttemptTimeouts: false },
+      });
+      try {
+        const load = startLoad(client, 'term', 8);
+        await moreAcknowledged(load, 300);
+
+        await c.stop(oldLeader.id);
+        const newLeader = await c.waitForLeader(30_000, oldLeader.id);
+        await moreAcknowledged(load, 300);
+        const result = await load.stop();
+
+        expect(c.node(oldLeader.id).exitInfo).toEqual({ code: 0, signal: null });
+        expect(newLeader.id).not.toBe(oldLeader.id);
+        expect({ failed: result.failedCount, samples: result.failureSamples.map(String) }).toEqual({
+          failed: 0,
+          samples: [],
+        });
+        expect([...client.stats.retriesByCode.keys()].filter((code) => code !== 'UNAVAILABLE')).toEqual([]);
+        await expectAcknowledgedEverywhere(c, c.runningMembers(), load.acknowledged);
+      } finally {
+        client.close();
+      }
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+});

@@ -1,0 +1,117 @@
+/**
+ * Forwards a follower's request to the leader over a cached gRPC client per leader address. The
+ * hop count travels in metadata so a request is forwarded at most api.maxForwardHops times: two
+ * nodes that each believe the other leads answer UNAVAILABLE instead of looping.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { AdminClient } from '../gen/baton/v1/Admin.ts';
+import type { KvClient } from '../gen/baton/v1/Kv.ts';
+import { ForwardedCallError, HOPS_METADATA_KEY } from './status.ts';
+import { apiProto } from './proto.ts';
+
+/**
+ * A leader that crashed and came back must be reachable again within a failover's time, not
+ * after grpc-js's default reconnect backoff (which grows to two minutes).
+ */
+export const FAST_RECONNECT_CHANNEL_OPTIONS = {
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.min_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 1_000,
+} as const;
+
+interface LeaderClients {
+  readonly kv: KvClient;
+  readonly admin: AdminClient;
+}
+
+export interface ForwarderOptions {
+  readonly maxClients: number;
+  readonly timeoutMs: number;
+  readonly maxMessageBytes: number;
+}
+
+/** Starts one unary call with the given metadata and options (binds the request and the client). */
+export type UnaryInvoker<Res> = (
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: grpc.requestCallback<Res>,
+) => grpc.ClientUnaryCall;
+
+export class LeaderForwarder {
+  /** Map order is recency order: the least recently used client is evicted first. */
+  private readonly clients = new Map<string, LeaderClients>();
+  private readonly options: ForwarderOptions;
+
+  constructor(options: ForwarderOptions) {
+    this.options = options;
+  }
+
+  kv(address: string): KvClient {
+    return this.clientsFor(address).kv;
+  }
+
+  admin(address: string): AdminClient {
+    return this.clientsFor(address).admin;
+  }
+
+  /** Calls `method` on the leader with the hop count raised by one; errors pass back unchanged. */
+  call<Res>(
+    invoke: UnaryInvoker<Res>,
+    hops: number,
+    callerDeadline: grpc.Deadline | undefined,
+  ): Promise<Res> {
+    const metadata = new grpc.Metadata();
+    metadata.set(HOPS_METADATA_KEY, String(hops + 1));
+    const ownDeadline = Date.now() + this.options.timeoutMs;
+    const deadline =
+      callerDeadline === undefined || callerDeadline === Infinity
+        ? ownDeadline
+        : Math.min(Number(callerDeadline), ownDeadline);
+    return new Promise<Res>((resolve, reject) => {
+      invoke(metadata, { deadline }, (error, response) => {
+        if (error !== null) reject(new ForwardedCallError(error));
+        else if (response === undefined) reject(new Error('leader returned an empty response'));
+        else resolve(response);
+      });
+    });
+  }
+
+  close(): void {
+    for (const clients of this.clients.values()) {
+      clients.kv.close();
+      clients.admin.close();
+    }
+    this.clients.clear();
+  }
+
+  private clientsFor(address: string): LeaderClients {
+    const cached = this.clients.get(address);
+    if (cached !== undefined) {
+      this.clients.delete(address);
+      this.clients.set(address, cached);
+      return cached;
+    }
+    if (this.clients.size >= this.options.maxClients) {
+      const [oldestAddress, oldest] = this.clients.entries().next().value as [
+        string,
+        LeaderClients,
+      ];
+      this.clients.delete(oldestAddress);
+      oldest.kv.close();
+      oldest.admin.close();
+    }
+    const proto = apiProto();
+    const credentials = grpc.credentials.createInsecure();
+    const channelOptions = {
+      'grpc.max_receive_message_length': this.options.maxMessageBytes,
+      'grpc.max_send_message_length': this.options.maxMessageBytes,
+      ...FAST_RECONNECT_CHANNEL_OPTIONS,
+    };
+    const clients = {
+      kv: new proto.Kv(address, credentials, channelOptions),
+      admin: new proto.Admin(address, credentials, channelOptions),
+    };
+    this.clients.set(address, clients);
+    return clients;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * A small client for the CLI's admin and kv commands: tries the given endpoints in order and
+ * follows the leader hint (baton-leader-address) that a node returns with UNAVAILABLE.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { AdminClient } from '../gen/baton/v1/Admin.ts';
+import type { KvClient } from '../gen/baton/v1/Kv.ts';
+import { FAST_RECONNECT_CHANNEL_OPTIONS } from '../api/forwarder.ts';
+import { apiProto } from '../api/proto.ts';
+import { LEADER_ADDRESS_METADATA_KEY } from '../api/status.ts';
+
+/** Attempts per call across endpoints and leader hints. */
+const MAX_ATTEMPTS = 8;
+const RETRY_DELAY_MS = 200;
+
+/** Starts one call on `client` (binds the request). */
+export type ClientCall<C, Res> = (
+  client: C,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: grpc.requestCallback<Res>,
+) => grpc.ClientUnaryCall;
+
+export class CliClient {
+  private readonly endpoints: readonly string[];
+  private readonly timeoutMs: number;
+  private readonly kvClients = new Map<string, KvClient>();
+  private readonly adminClients = new Map<string, AdminClient>();
+
+  constructor(endpoints: readonly string[], timeoutMs: number) {
+    if (endpoints.length === 0)
+      throw new Error('no endpoints given: pass --endpoints host:port[,host:port…]');
+    this.endpoints = endpoints;
+    this.timeoutMs = timeoutMs;
+  }
+
+  kv<Res>(start: ClientCall<KvClient, Res>, followLeader = true): Promise<Res> {
+    return this.call((address) => this.kvClient(address), start, followLeader);
+  }
+
+  admin<Res>(start: ClientCall<AdminClient, Res>, followLeader = true): Promise<Res> {
+    return this.call((address) => this.adminClient(address), start, followLeader);
+  }
+
+  close(): void {
+    for (const client of this.kvClients.values()) client.close();
+    for (const client of this.adminClients.values()) client.close();
+  }
+
+  private async call<C extends grpc.Client, Res>(
+    clientFor: (address: string) => C,
+    start: ClientCall<C, Res>,
+    followLeader: boolean,
+  ): Promise<Res> {
+    const queue = [...this.endpoints];
+    let lastError: grpc.ServiceError | null = null;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const address = queue[attempt % queue.length]!;
+      const client = clientFor(address);
+      try {
+        return await invoke(client, start, this.timeoutMs);
+      } catch (error) {
+        const serviceError = error as grpc.ServiceError;
+        lastError = serviceError;
+        if (
+          serviceError.code !== grpc.status.UNAVAILABLE &&
+          serviceError.code !== grpc.status.DEADLINE_EXCEEDED
+        )
+          throw error;
+        const hint = serviceError.metadata?.get(LEADER_ADDRESS_METADATA_KEY)[0];
+        if (followLeader && typeof hint === 'string' && hint !== '' && hint !== address)
+          queue.splice(attempt + 1, 0, hint);
+        else await delay(RETRY_DELAY_MS);
+      }
+    }
+    throw lastError ?? new Error('no endpoint answered');
+  }
+
+  private kvClient(address: string): KvClient {
+    let client = this.kvClients.get(address);
+    if (client === undefined) {
+      client = new (apiProto().Kv)(
+        address,
+        grpc.credentials.createInsecure(),
+        FAST_RECONNECT_CHANNEL_OPTIONS,
+      );
+      this.kvClients.set(address, client);
+    }
+    return client;
+  }
+
+  private adminClient(address: string): AdminClient {
+    let client = this.adminClients.get(address);
+    if (client === undefined) {
+      client = new (apiProto().Admin)(
+        address,
+        grpc.credentials.createInsecure(),
+        FAST_RECONNECT_CHANNEL_OPTIONS,
+      );
+      this.adminClients.set(address, client);
+    }
+    return client;
+  }
+}
+
+function invoke<C, Res>(client: C, start: ClientCall<C, Res>, timeoutMs: number): Promise<Res> {
+  return new Promise<Res>((resolve, reject) => {
+    start(client, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) => {
+      if (error !== null) reject(error);
+      else if (response === undefined) reject(new Error('empty response'));
+      else resolve(response);
+    });
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function parseEndpoints(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}

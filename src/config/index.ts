@@ -1,0 +1,11 @@
+export { loadConfig, validateConfig, parsePeers } from './load.ts';
+export type { LoadConfigOptions } from './load.ts';
+export { configSchema, NODE_ID_PATTERN } from './schema.ts';
+export type {
+  BatonConfig,
+  ConfigInput,
+  RaftSettings,
+  ReplicaSettings,
+  ApiSettings,
+} from './schema.ts';
+export { ConfigError } from './errors.ts';

@@ -1,0 +1,17 @@
+// Original file: proto/baton/v1/admin.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface Member {
+  'id'?: (string);
+  'address'?: (string);
+  'voter'?: (boolean);
+  'matchIndex'?: (number | string | Long);
+}
+
+export interface Member__Output {
+  'id': (string);
+  'address': (string);
+  'voter': (boolean);
+  'matchIndex': (number);
+}

@@ -1,0 +1,10 @@
+// Original file: proto/baton/v1/admin.proto
+
+
+export interface TransferLeadershipRequest {
+  'to'?: (string);
+}
+
+export interface TransferLeadershipRequest__Output {
+  'to': (string);
+}

@@ -1,0 +1,213 @@
+/**
+ * The composition root: the only place that builds concrete adapters (LevelDB storage, the gRPC
+ * transport and server, the HTTP ops endpoint) and wires them into a node.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { DestinationStream } from 'pino';
+import { ApiServices } from './api/index.ts';
+import type { BatonConfig } from './config/index.ts';
+import { nodeId } from './lib/index.ts';
+import type { NodeId } from './lib/index.ts';
+import { createLogger, NodeMetrics, startOpsServer } from './observability/index.ts';
+import type { Logger, OpsServer } from './observability/index.ts';
+import { CommandFamily } from './replica/command.ts';
+import { KvStateMachine } from './replica/kv-state-machine.ts';
+import { Replica } from './replica/replica.ts';
+import { CommandRouter } from './replica/router.ts';
+import { openNodeStore } from './storage/index.ts';
+import { GrpcTransport } from './transport/grpc-transport.ts';
+import type { TransportMetrics } from './transport/stats.ts';
+
+/** How long a graceful shutdown lets in-flight RPCs finish before cutting them. */
+const GRPC_DRAIN_TIMEOUT_MS = 2_000;
+
+export interface StartNodeOptions {
+  /** Where logs go (default stdout). */
+  readonly logDestination?: DestinationStream;
+  /** Called when the node stops itself after a fatal error (main exits the process). */
+  readonly onFatal?: (error: unknown) => void;
+}
+
+export interface RunningNode {
+  readonly config: BatonConfig;
+  readonly replica: Replica;
+  readonly logger: Logger;
+  readonly metrics: NodeMetrics;
+  /** The address peers and clients use (the bound port when `listen` asked for port 0). */
+  readonly address: string;
+  readonly metricsPort: number | null;
+  /** Graceful: a leader hands off leadership first, then everything closes. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+export async function startNode(
+  config: BatonConfig,
+  options: StartNodeOptions = {},
+): Promise<RunningNode> {
+  const id = nodeId(config.nodeId);
+  const logger = createLogger({
+    nodeId: config.nodeId,
+    clusterId: config.clusterId,
+    level: config.logLevel,
+    ...(options.logDestination === undefined ? {} : { destination: options.logDestination }),
+  });
+  const metrics = new NodeMetrics({
+    nodeId: config.nodeId,
+    clusterId: config.clusterId,
+    processMetrics: true,
+  });
+  const peers = new Map<NodeId, string>(
+    Object.entries(config.peers).map(([peer, address]) => [nodeId(peer), address]),
+  );
+  const store = await openNodeStore({
+    dataDir: config.dataDir,
+    clusterId: config.clusterId,
+    nodeId: id,
+    bootstrap: config.join
+      ? { voters: [], learners: [] }
+      : { voters: [id, ...peers.keys()], learners: [] },
+    logger: logger.child({ component: 'storage' }),
+  });
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': config.api.maxGrpcMessageBytes,
+    'grpc.max_send_message_length': config.api.maxGrpcMessageBytes,
+  });
+  let replica: Replica | null = null;
+  let api: ApiServices | null = null;
+  let ops: OpsServer | null = null;
+  try {
+    const port = await bind(server, config.listen);
+    const address =
+      config.advertise ?? `${config.listen.slice(0, config.listen.lastIndexOf(':'))}:${port}`;
+    const transport = new GrpcTransport({
+      clusterId: config.clusterId,
+      nodeId: id,
+      logger: logger.child({ component: 'transport' }),
+      metrics: transportMetrics(metrics),
+    });
+    transport.registerServer(server);
+    const stateMachine = new CommandRouter().register(CommandFamily.KV, new KvStateMachine());
+    const openedReplica = await Replica.open({
+      id,
+      clusterId: config.clusterId,
+      address,
+      peers,
+      log: store.log,
+      state: store.state,
+      transport,
+      stateMachine,
+      raft: config.raft,
+      replica: config.replica,
+      logger: logger.child({ component: 'replica' }),
+      metrics,
+      onFatal: (error) => {
+        options.onFatal?.(error);
+      },
+    });
+    replica = openedReplica;
+    api = new ApiServices({
+      replica: openedReplica,
+      settings: config.api,
+      logger: logger.child({ component: 'api' }),
+      metrics,
+    });
+    api.register(server);
+    await openedReplica.start();
+    if (config.metricsListen !== '') {
+      const split = config.metricsListen.lastIndexOf(':');
+      ops = await startOpsServer({
+        host: config.metricsListen.slice(0, split),
+        port: Number(config.metricsListen.slice(split + 1)),
+        registry: metrics.registry,
+        readiness: () => openedReplica.readiness(),
+      });
+    }
+    logger.info(
+      { address, metricsPort: ops?.port ?? null, peers: config.peers, join: config.join },
+      'node started',
+    );
+    let closing: Promise<void> | null = null;
+    const opsServer = ops;
+    const apiServices = api;
+    return {
+      config,
+      replica: openedReplica,
+      logger,
+      metrics,
+      address,
+      metricsPort: ops?.port ?? null,
+      shutdown: () => {
+        closing ??= closeAll(
+          logger,
+          openedReplica,
+          server,
+          apiServices,
+          opsServer,
+          store.close.bind(store),
+        );
+        return closing;
+      },
+    };
+  } catch (error) {
+    await replica?.stop().catch(() => undefined);
+    api?.close();
+    server.forceShutdown();
+    await ops?.close();
+    await store.close();
+    throw error;
+  }
+}
+
+async function closeAll(
+  logger: Logger,
+  replica: Replica,
+  server: grpc.Server,
+  api: ApiServices,
+  ops: OpsServer | null,
+  closeStore: () => Promise<void>,
+): Promise<void> {
+  logger.info('shutting down');
+  await replica.stop({ transfer: true });
+  await drain(server);
+  api.close();
+  await ops?.close();
+  await closeStore();
+  logger.info('shut down');
+}
+
+function bind(server: grpc.Server, listen: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (error, port) => {
+      if (error !== null)
+        reject(new Error(`cannot listen on ${listen}: ${error.message}`, { cause: error }));
+      else resolve(port);
+    });
+  });
+}
+
+function drain(server: grpc.Server): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, GRPC_DRAIN_TIMEOUT_MS);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function transportMetrics(metrics: NodeMetrics): TransportMetrics {
+  return {
+    messagesDropped: (peer, count, reason) => {
+      metrics.transportDropped.inc({ peer, reason }, count);
+    },
+    peerUnreachable: (peer) => {
+      metrics.transportUnreachable.inc({ peer });
+    },
+    inboundRejected: (reason) => {
+      metrics.transportRejected.inc({ reason });
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { nodeId } from '../lib/index.ts';
+import { SnapshotTemporarilyUnavailableError } from './errors.ts';
+import { storageWithLog, TestCluster } from './testing/cluster.ts';
+
+function laggingFollower(): TestCluster {
+  const c = new TestCluster('n1 n2 n3');
+  c.campaign('n1');
+  c.stabilize();
+  c.isolate('n3');
+  for (let k = 0; k < 10; k++) c.propose('n1', `v${k}`);
+  c.stabilize();
+  c.compact('n1', 2);
+  return c;
+}
+
+describe('snapshots', () => {
+  it('sends a snapshot to a follower whose next entry was compacted, then resumes appends', () => {
+    const c = laggingFollower();
+    expect(c.get('n1').storage.firstIndex()).toBe(10);
+    c.heal();
+    c.trace = [];
+    c.tick(2);
+    expect(c.trace).toContain('n1->n3 snapshot t1 snapshot 11@t1');
+    expect(c.get('n3').state).toHaveLength(10);
+    expect(c.get('n3').storage.firstIndex()).toBe(12);
+    expect(c.raft('n1').status().progress?.get(nodeId('n3'))?.state).toBe('replicate');
+    c.propose('n1', 'after');
+    c.stabilize();
+    expect(c.get('n3').state.at(-1)).toBe('after');
+  });
+
+  it('discards a follower log that conflicts with the snapshot', () => {
+    const voters = { voters: ['n1', 'n2', 'n3'].map(nodeId), learners: [] };
+    const c = new TestCluster('n1 n2 n3');
+    c.nodes.clear();
+    c.addNode('n1', storageWithLog(voters, [1, 1, 2, 2, 2, 2], 2));
+    c.addNode('n2', storageWithLog(voters, [1, 1, 2, 2, 2, 2], 2));
+    // n3 holds a long stale suffix of term 1 past where the snapshot will end.
+    c.addNode('n3', storageWithLog(voters, [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 2));
+    c.isolate('n3');
+    c.campaign('n1');
+    c.stabilize();
+    c.compact('n1');
+    c.heal();
+    c.tick(2);
+    const s3 = c.get('n3').storage;
+    expect(s3.snapshot().meta.index).toBe(7);
+    expect(s3.firstIndex()).toBe(8);
+    expect(s3.lastIndex()).toBe(7);
+    expect(c.raft('n3').status().lastIndex).toBe(7);
+    c.propose('n1', 'next');
+    c.stabilize();
+    expect(s3.term(8 as never)).toBe(3);
+  });
+
+  it('retries later when storage says the snapshot is temporarily unavailable', () => {
+    const c = laggingFollower();
+    const storage = c.get('n1').storage;
+    const real = storage.snapshot.bind(storage);
+    let unavailable = true;
+    storage.snapshot = () => {
+      if (unavailable) throw new SnapshotTemporarilyUnavailableError();
+      return real();
+    };
+    c.heal();
+    c.tick(4);
+    expect(c.get('n3').state).toEqual([]);
+    unavailable = false;
+    c.tick(4);
+    expect(c.get('n3').state).toHaveLength(10);
+  });
+
+  it('waits in snapshot state until reportSnapshot, and probes again after a failure', () => {
+    const c = laggingFollower();
+    c.heal();
+    c.dropWhere((m) => m.type === 'snapshot');
+    c.tick(2);
+    const progress = () => c.raft('n1').status().progress?.get(nodeId('n3'));
+    expect(progress()?.state).toBe('snapshot');
+    c.raft('n1').reportSnapshot(nodeId('n3'), 'failed');
+    expect(progress()?.state).toBe('probe');
+    c.heal();
+    c.tick(4);
+    expect(c.get('n3').state).toHaveLength(10);
+  });
+
+  it('gives up on a snapshot never reported within two election timeouts', () => {
+    const c = laggingFollower();
+    c.heal();
+    c.dropWhere((m) => m.type === 'snapshot');
+    c.tick(2);
+    c.dropWhere(null);
+    c.tick(25);
+    expect(c.get('n3').state).toHaveLength(10);
+  });
+});

@@ -1,0 +1,72 @@
+import { BatonError } from '../lib/index.ts';
+
+/** Too many proposals are waiting to be applied on this node; the caller should back off. */
+export class PendingProposalLimitError extends BatonError {
+  override readonly name = 'PendingProposalLimitError';
+
+  constructor(limit: number) {
+    super(
+      'RESOURCE_EXHAUSTED',
+      `more than ${limit} proposals are pending on this node (replica.maxPendingProposals); retry after a short backoff`,
+    );
+  }
+}
+
+/** Too many linearizable reads are waiting for their read index. */
+export class PendingReadLimitError extends BatonError {
+  override readonly name = 'PendingReadLimitError';
+
+  constructor(limit: number) {
+    super(
+      'RESOURCE_EXHAUSTED',
+      `more than ${limit} linearizable reads are pending on this node (replica.maxPendingReads); retry after a short backoff`,
+    );
+  }
+}
+
+/** A proposal or read did not settle in time. Its effect is unknown: a proposal may still commit. */
+export class RequestTimeoutError extends BatonError {
+  override readonly name = 'RequestTimeoutError';
+
+  constructor(what: string, timeoutMs: number) {
+    super(
+      'DEADLINE_EXCEEDED',
+      `${what} did not complete within ${timeoutMs} ms (replica.requestTimeoutMs); is a quorum of nodes up? A write may still have been applied`,
+    );
+  }
+}
+
+/** The replica is shutting down or has stopped. */
+export class ReplicaStoppedError extends BatonError {
+  override readonly name = 'ReplicaStoppedError';
+
+  constructor(reason = 'this node is shutting down') {
+    super('UNAVAILABLE', `${reason}; retry on another node`);
+  }
+}
+
+/** Leadership did not move to the requested node in time. */
+export class TransferFailedError extends BatonError {
+  override readonly name = 'TransferFailedError';
+
+  constructor(target: string, timeoutMs: number) {
+    super(
+      'UNAVAILABLE',
+      `leadership did not move to ${target} within ${timeoutMs} ms (replica.transferTimeoutMs); it may be lagging or unreachable`,
+    );
+  }
+}
+
+/** A membership request is invalid for the current membership. */
+export class MembershipError extends BatonError {
+  override readonly name = 'MembershipError';
+}
+
+/** A replicated command was rejected by the state machine (it changed nothing). */
+export class CommandRejectedError extends BatonError {
+  override readonly name = 'CommandRejectedError';
+
+  constructor(reason: string) {
+    super('FAILED_PRECONDITION', `command rejected: ${reason}`);
+  }
+}

@@ -1,0 +1,208 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BatonError, nodeId } from '../lib/index.ts';
+import { PendingProposalLimitError } from './errors.ts';
+import { kvPut, readUserValue } from './kv-state-machine.ts';
+import type { Replica } from './replica.ts';
+import { TestCluster, waitFor } from './testing/cluster.ts';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const text = (value: Uint8Array | undefined): string | undefined =>
+  value === undefined ? undefined : new TextDecoder().decode(value);
+
+/** Puts through whichever node leads, retrying while leadership settles (UNAVAILABLE). */
+async function put(cluster: TestCluster, key: string, value: string): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const leader = await cluster.leader();
+    try {
+      const { index } = await leader.replica.propose(kvPut(key, bytes(value)));
+      return index;
+    } catch (error) {
+      if (attempt > 50 || !(error instanceof BatonError) || error.code !== 'UNAVAILABLE')
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+async function valueOn(replica: Replica, key: string): Promise<string | undefined> {
+  return text(await readUserValue(replica.reader(), key));
+}
+
+async function waitApplied(cluster: TestCluster, index: number): Promise<void> {
+  await waitFor(
+    () => [...cluster.nodes.values()].every((n) => n.replica.appliedIndex() >= index),
+    `every node to apply ${index}`,
+  );
+}
+
+let cluster: TestCluster | null = null;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = null;
+});
+
+describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
+  it('elects a leader, commits, and applies on every node', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    const index = await put(cluster, 'a', '1');
+    await put(cluster, 'b', '2');
+    const last = await put(cluster, 'a', '3');
+    expect(last).toBeGreaterThan(index);
+    await waitApplied(cluster, last);
+    for (const node of cluster.nodes.values()) {
+      expect(await valueOn(node.replica, 'a')).toBe('3');
+      expect(await valueOn(node.replica, 'b')).toBe('2');
+    }
+  });
+
+  it('serves a linearizable read on the leader and refuses it on a follower', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    const index = await put(cluster, 'k', 'v');
+    const leader = await cluster.leader();
+    const readIndex = await leader.replica.readBarrier();
+    expect(readIndex).toBeGreaterThanOrEqual(index);
+    expect(await valueOn(leader.replica, 'k')).toBe('v');
+    const follower = [...cluster.nodes.values()].find((n) => n !== leader)!;
+    await expect(follower.replica.readBarrier()).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      leaderHint: leader.id,
+    });
+    await expect(follower.replica.propose(kvPut('x', bytes('y')))).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    });
+  });
+
+  it('group-commits concurrent proposals into few fsynced batches', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    await put(cluster, 'warm', 'up');
+    const leader = await cluster.leader();
+    const before = { ...leader.replica.persistStats };
+    const proposals = 500;
+    const results = await Promise.all(
+      Array.from({ length: proposals }, (_, i) =>
+        leader.replica.propose(kvPut(`g${i}`, bytes(String(i)))),
+      ),
+    );
+    const batches = leader.replica.persistStats.batches - before.batches;
+    const entries = leader.replica.persistStats.entries - before.entries;
+    expect(entries).toBeGreaterThanOrEqual(proposals);
+    // One fsync per proposal would be 500 batches; proposals arriving during a write share the next one.
+    expect(batches).toBeLessThanOrEqual(proposals / 10);
+    expect(new Set(results.map((r) => r.index)).size).toBe(proposals);
+  });
+
+  it('refuses proposals past the pending limit with RESOURCE_EXHAUSTED', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3'], { replica: { maxPendingProposals: 10 } });
+    await put(cluster, 'warm', 'up');
+    const leader = await cluster.leader();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => leader.replica.propose(kvPut(`p${i}`, bytes('x')))),
+    );
+    const rejected: unknown[] = outcomes.flatMap((o): unknown[] =>
+      o.status === 'rejected' ? [o.reason as unknown] : [],
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(10);
+    expect(rejected).toHaveLength(40);
+    for (const reason of rejected) {
+      expect(reason).toBeInstanceOf(PendingProposalLimitError);
+      expect((reason as BatonError).code).toBe('RESOURCE_EXHAUSTED');
+    }
+  });
+
+  it('fails over when the leader stops, and the old leader catches up on restart', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    await put(cluster, 'before', '1');
+    const old = await cluster.leader();
+    await cluster.stopNode(old.id);
+    const index = await put(cluster, 'after', '2');
+    const successor = await cluster.leader();
+    expect(successor.id).not.toBe(old.id);
+    const restarted = await cluster.startNode(old.id);
+    await waitFor(() => restarted.replica.appliedIndex() >= index, 'the old leader to catch up');
+    expect(await valueOn(restarted.replica, 'before')).toBe('1');
+    expect(await valueOn(restarted.replica, 'after')).toBe('2');
+  });
+
+  it('restarts every node from disk with its state and keeps going', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    for (let i = 0; i < 20; i++) await put(cluster, `r${i}`, String(i));
+    const index = await put(cluster, 'last', 'x');
+    await waitApplied(cluster, index);
+    const ids = [...cluster.nodes.keys()];
+    for (const id of ids) await cluster.stopNode(id);
+    for (const id of ids) await cluster.startNode(id);
+    for (const id of ids) {
+      const node = cluster.node(id);
+      expect(node.replica.appliedIndex()).toBeGreaterThanOrEqual(index);
+      expect(await valueOn(node.replica, 'r7')).toBe('7');
+    }
+    const next = await put(cluster, 'again', 'y');
+    expect(next).toBeGreaterThan(index);
+  });
+
+  it('snapshots, compacts, and installs a snapshot on a wiped follower', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3'], {
+      replica: { snapshotEveryEntries: 40, snapshotRetainEntries: 5 },
+    });
+    await put(cluster, 'warm', 'up');
+    const leader = await cluster.leader();
+    const follower = [...cluster.nodes.values()].find((n) => n !== leader)!;
+    await cluster.stopNode(follower.id);
+    await cluster.wipe(follower.id);
+    let index = 0;
+    for (let i = 0; i < 120; i++) index = await put(cluster, `s${i}`, String(i));
+    expect((await cluster.leader()).store.log.firstIndex()).toBeGreaterThan(1);
+    const fresh = await cluster.startNode(follower.id);
+    await waitFor(() => fresh.replica.appliedIndex() >= index, 'the wiped follower to catch up');
+    expect(await fresh.metrics.snapshotsInstalled.get()).toMatchObject({ values: [{ value: 1 }] });
+    expect(await valueOn(fresh.replica, 's3')).toBe('3');
+    expect(await valueOn(fresh.replica, 's119')).toBe('119');
+  });
+
+  it('adds a node as a learner, promotes it once caught up, and removes it', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    for (let i = 0; i < 10; i++) await put(cluster, `m${i}`, String(i));
+    const n4 = nodeId('n4');
+    const joiner = await cluster.startNode(n4, { join: true });
+    const leader = await cluster.leader();
+    await leader.replica.addNode(n4, TestCluster.address(n4));
+    await waitFor(
+      () => leader.replica.status().conf.voters.includes(n4),
+      'n4 to be promoted to voter',
+    );
+    const index = await put(cluster, 'with4', 'yes');
+    await waitFor(() => joiner.replica.appliedIndex() >= index, 'n4 to apply');
+    expect(await valueOn(joiner.replica, 'm3')).toBe('3');
+    expect(joiner.replica.status().conf.voters).toHaveLength(4);
+    const current = await cluster.leader();
+    if (current.id === n4) await current.replica.transferLeadership();
+    const remover = await cluster.leader();
+    await remover.replica.removeNode(n4);
+    expect(remover.replica.status().conf.voters).not.toContain(n4);
+    expect(remover.replica.members().map((m) => m.id)).not.toContain(n4);
+    await put(cluster, 'after-remove', 'ok');
+  });
+
+  it('transfers leadership to a named node and to the most caught-up voter', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    await put(cluster, 'warm', 'up');
+    const leader = await cluster.leader();
+    const target = [...cluster.nodes.keys()].find((id) => id !== leader.id)!;
+    expect(await leader.replica.transferLeadership(target)).toBe(target);
+    const next = await cluster.leader();
+    expect(next.id).toBe(target);
+    const chosen = await next.replica.transferLeadership();
+    expect(chosen).not.toBe(target);
+    await put(cluster, 'after', 'transfer');
+  });
+
+  it('hands off leadership on graceful stop', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    await put(cluster, 'warm', 'up');
+    const leader = await cluster.leader();
+    await cluster.stopNode(leader.id, { transfer: true });
+    const next = await cluster.leader();
+    expect(next.id).not.toBe(leader.id);
+    await put(cluster, 'after', 'stop');
+  });
+});

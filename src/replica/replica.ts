@@ -1,0 +1,989 @@
+/**
+ * The node's one event loop. Real-time ticks and inbound messages drive the pure Raft core; each
+ * `Ready` it hands back is handled strictly in the order src/raft/types.ts documents:
+ *
+ *   1. send `messages` at once (the leader's appends travel while it writes its own disk);
+ *   2. persist snapshot + entries + hard state in one fsynced batch (log.save);
+ *   3. send `messagesAfterPersist` (votes and responses promise durable state);
+ *   4. install a received snapshot, then apply committed entries — one state batch (state writes
+ *      plus the applied index) per run of entries;
+ *   5. settle proposal futures, serve ReadIndex reads whose index is applied; advance.
+ *
+ * Group commit falls out of the loop's shape: while one Ready is being written, new proposals go
+ * straight into the core's unstable log, and the next Ready carries all of them in one fsync.
+ */
+import { randomInt } from 'node:crypto';
+import type { Logger } from '../observability/index.ts';
+import type { NodeMetrics } from '../observability/index.ts';
+import { ROLE_VALUES } from '../observability/index.ts';
+import type { RaftSettings, ReplicaSettings } from '../config/index.ts';
+import { assert, logIndex, SeededRng } from '../lib/index.ts';
+import type { KvReader, KvView, LogIndex, NodeId, Rng, StateMachine, Term } from '../lib/index.ts';
+import {
+  applyConfChangeEntry,
+  ConfChangeRejectedError,
+  decodeConfChange,
+  isMember,
+  NotLeaderError,
+  ProposalDroppedError,
+  RaftNode,
+  UncommittedLimitError,
+} from '../raft/index.ts';
+import type {
+  ConfChange,
+  ConfState,
+  Entry,
+  RaftLogStore,
+  RaftStatus,
+  Ready,
+  ReadState,
+  Snapshot,
+  SoftState,
+} from '../raft/types.ts';
+import type { Transport } from '../transport/types.ts';
+import {
+  MembershipError,
+  PendingProposalLimitError,
+  PendingReadLimitError,
+  ReplicaStoppedError,
+  RequestTimeoutError,
+  TransferFailedError,
+} from './errors.ts';
+import {
+  deleteMemberAddress,
+  readAddressBook,
+  readMemberAddress,
+  setMemberAddress,
+} from './kv-state-machine.ts';
+import type { MemberInfo, ProposalResult, ReplicaStateStore } from './types.ts';
+
+/** How often timeouts, learner promotion and gauges are checked. */
+const HOUSEKEEPING_INTERVAL_MS = 50;
+/** Entries read per chunk when replaying config entries at startup. */
+const REPLAY_CHUNK_BYTES = 4 * 1024 * 1024;
+/** State batches handed to LevelDB and not yet written, before the loop waits for them. */
+const MAX_STATE_COMMITS_IN_FLIGHT = 32;
+
+export interface ReplicaOptions {
+  readonly id: NodeId;
+  readonly clusterId: string;
+  /** The address this node advertises to peers and clients. */
+  readonly address: string;
+  /** Addresses known from configuration (bootstrap peers); the replicated address book overrides them. */
+  readonly peers: ReadonlyMap<NodeId, string>;
+  readonly log: RaftLogStore;
+  readonly state: ReplicaStateStore;
+  readonly transport: Transport;
+  readonly stateMachine: StateMachine;
+  readonly raft: RaftSettings;
+  readonly replica: ReplicaSettings;
+  readonly logger: Logger;
+  readonly metrics: NodeMetrics;
+  /** Seeded in tests; from the OS otherwise. */
+  readonly rng?: Rng;
+  /** Called once when the loop hits an error it cannot continue from (a disk error, a throwing apply). */
+  readonly onFatal?: (error: unknown) => void;
+}
+
+interface PendingProposal {
+  readonly term: Term;
+  readonly deadlineMs: number;
+  readonly resolve: (result: ProposalResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface ReadWaiter {
+  readonly deadlineMs: number;
+  readonly resolve: (index: LogIndex) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface TransferWaiter {
+  readonly target: NodeId;
+  readonly resolve: (leader: NodeId) => void;
+  readonly reject: (error: unknown) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export class Replica {
+  readonly id: NodeId;
+  readonly clusterId: string;
+  private readonly options: ReplicaOptions;
+  private readonly raftNode: RaftNode;
+  private readonly metrics: NodeMetrics;
+  private readonly baseLogger: Logger;
+  private logger: Logger;
+
+  private conf: ConfState;
+  private applied: LogIndex;
+  private lastSnapshotIndex: LogIndex;
+  private softState: SoftState = { leader: null, role: 'follower' };
+  private currentTerm = -1;
+  private persistedTerm: Term;
+  private persistedVote: NodeId | null;
+  private readonly addresses = new Map<NodeId, string>();
+  /** Nodes being added whose transport peer is added only once addNode has prepared a snapshot. */
+  private readonly deferredPeers = new Set<NodeId>();
+
+  /** Keyed by log index; insertion order is creation order, so the oldest deadline is first. */
+  private readonly pending = new Map<number, PendingProposal>();
+  /** Reads waiting for a ReadIndex round to start (one round in flight at a time). */
+  private queuedReads: ReadWaiter[] = [];
+  /** The round in flight: its request id and its readers. */
+  private readRound: { readonly id: string; readonly waiters: ReadWaiter[] } | null = null;
+  /** Reads whose index is known, waiting for it to be applied, in index order. */
+  private readonly readsAwaitingApply: Array<{ index: LogIndex; waiters: ReadWaiter[] }> = [];
+  private readCounter = 0;
+  private pendingReadCount = 0;
+  private transferWaiters: TransferWaiter[] = [];
+  private promotionInFlightUntil: LogIndex = logIndex(0);
+
+  private stateCommitsInFlight = 0;
+  private stateCommitTail: Promise<void> = Promise.resolve();
+  private running = false;
+  private paused = false;
+  private pauseChain: Promise<void> = Promise.resolve();
+  private loopDone: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private started = false;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private housekeepingTimer: NodeJS.Timeout | null = null;
+  /** Persist statistics, for tests and benchmarks: how many fsynced batches and entries. */
+  readonly persistStats = { batches: 0, entries: 0 };
+
+  private constructor(options: ReplicaOptions, conf: ConfState) {
+    this.options = options;
+    this.id = options.id;
+    this.clusterId = options.clusterId;
+    this.metrics = options.metrics;
+    this.baseLogger = options.logger;
+    this.logger = options.logger;
+    this.conf = conf;
+    this.applied = options.state.appliedIndex();
+    this.lastSnapshotIndex = logIndex(options.log.firstIndex() - 1);
+    const initial = options.log.initialState().hardState;
+    this.persistedTerm = initial.term;
+    this.persistedVote = initial.vote;
+    const settings = options.raft;
+    this.raftNode = new RaftNode({
+      id: options.id,
+      storage: options.log,
+      rng: options.rng ?? new SeededRng(randomInt(0, 2 ** 31)),
+      heartbeatTicks: settings.heartbeatTicks,
+      electionTicks: settings.electionTicks,
+      applied: this.applied,
+      preVote: settings.preVote,
+      checkQuorum: settings.checkQuorum,
+      maxMessageBytes: settings.maxMessageBytes,
+      maxInflightMessages: settings.maxInflightMessages,
+      maxUncommittedBytes: settings.maxUncommittedBytes,
+      maxCommittedBytesPerReady: settings.maxCommittedBytesPerReady,
+    });
+    for (const [peer, address] of options.peers) this.addresses.set(peer, address);
+    this.addresses.set(options.id, options.address);
+  }
+
+  /**
+   * Recovers the state store to the log's snapshot if a crash left it behind (the snapshot was
+   * saved to the log but not yet imported), works out membership as of the applied index, and
+   * builds the core. Call start() next.
+   */
+  static async open(options: ReplicaOptions): Promise<Replica> {
+    const { log, state } = options;
+    const snapshotIndex = log.firstIndex() - 1;
+    if (state.appliedIndex() < snapshotIndex) {
+      const snapshot = log.snapshot();
+      options.logger.warn(
+        { applied: state.appliedIndex(), snapshot: snapshot.meta.index },
+        'state is behind the log snapshot (crash during install); importing the snapshot',
+      );
+      await state.importSnapshot(snapshot.data, snapshot.meta.index);
+    }
+    const conf = confAsOfApplied(log, state.appliedIndex());
+    return new Replica(options, conf);
+  }
+
+  async start(): Promise<void> {
+    assert(!this.started, 'Replica.start called twice');
+    this.started = true;
+    const book = await readAddressBook(this.options.state.reader());
+    for (const [id, address] of book) this.addresses.set(id as NodeId, address);
+    this.addresses.set(this.id, this.options.address);
+    for (const [peer, address] of this.addresses) {
+      if (peer !== this.id) this.options.transport.addPeer(peer, address);
+    }
+    await this.options.transport.start({
+      onMessage: (message) => {
+        if (this.stopped) return;
+        try {
+          this.raftNode.step(message);
+        } catch (error) {
+          this.logger.debug(
+            { err: error, from: message.from, type: message.type },
+            'message rejected by the core',
+          );
+        }
+        this.kick();
+      },
+      onUnreachable: (peer) => {
+        if (this.stopped) return;
+        this.raftNode.reportUnreachable(peer);
+        this.kick();
+      },
+      onSnapshotStatus: (peer, status) => {
+        if (this.stopped) return;
+        this.raftNode.reportSnapshot(peer, status);
+        this.kick();
+      },
+    });
+    this.tickTimer = setInterval(() => {
+      this.raftNode.tick();
+      this.kick();
+    }, this.options.raft.tickMs);
+    this.housekeepingTimer = setInterval(() => {
+      this.housekeeping();
+    }, HOUSEKEEPING_INTERVAL_MS);
+    this.updateGauges();
+    this.logger.info(
+      { voters: this.conf.voters, learners: this.conf.learners, applied: this.applied },
+      'replica started',
+    );
+    this.kick();
+  }
+
+  // ---------------------------------------------------------------- public operations
+
+  /** Proposes a command; resolves with the state machine's result once it is applied here. */
+  propose(command: Uint8Array): Promise<ProposalResult> {
+    return this.track(() => this.raftNode.propose(command));
+  }
+
+  /** Resolves with an index at which the local state may serve a linearizable read. Leader only. */
+  readBarrier(): Promise<LogIndex> {
+    if (this.stopped) return Promise.reject(new ReplicaStoppedError());
+    if (this.softState.role !== 'leader')
+      return Promise.reject(new NotLeaderError(this.softState.leader));
+    const limit = this.options.replica.maxPendingReads;
+    if (this.pendingReadCount >= limit) return Promise.reject(new PendingReadLimitError(limit));
+    return new Promise<LogIndex>((resolve, reject) => {
+      this.pendingReadCount += 1;
+      this.metrics.pendingReads.set(this.pendingReadCount);
+      const waiter: ReadWaiter = {
+        deadlineMs: performance.now() + this.options.replica.requestTimeoutMs,
+        resolve: (index) => {
+          this.readSettled();
+          resolve(index);
+        },
+        reject: (error) => {
+          this.readSettled();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      };
+      this.queuedReads.push(waiter);
+      this.startReadRound();
+    });
+  }
+
+  /** Reads the locally applied state (possibly stale on a follower). */
+  reader(): KvReader {
+    return this.options.state.reader();
+  }
+
+  /** Adds a node as a learner; the leader promotes it once it has caught up. Leader only. */
+  async addNode(id: NodeId, address: string): Promise<LogIndex> {
+    this.requireLeader();
+    if (isMember(this.conf, id)) {
+      if (this.addresses.get(id) === address) return this.applied;
+      throw new MembershipError(
+        'ALREADY_EXISTS',
+        `node ${id} is already a member (at ${this.addresses.get(id) ?? 'an unknown address'}); remove it first to change its address`,
+      );
+    }
+    await this.propose(setMemberAddress(id, address));
+    this.addresses.set(id, address);
+    // The new node must not hear from the leader before a snapshot exists for it (see below).
+    this.deferredPeers.add(id);
+    let result: ProposalResult;
+    try {
+      result = await this.proposeConfChange({ type: 'addLearner', node: id });
+      if (this.options.log.firstIndex() <= 1) {
+        // A joining node starts with no membership and would rebuild a wrong one by replaying the
+        // log from index 1 (the founders' membership is not in the log). A snapshot carries the
+        // membership, so compact the log now — after the change, so the snapshot names the new
+        // node — and the leader sends it a snapshot first.
+        await this.withLoopPaused(() => this.takeSnapshot(Math.max(0, this.applied - 1)));
+      }
+    } finally {
+      this.deferredPeers.delete(id);
+    }
+    this.options.transport.addPeer(id, address);
+    return result.index;
+  }
+
+  /** Removes a member. The leader cannot remove itself: transfer leadership first. */
+  async removeNode(id: NodeId): Promise<LogIndex> {
+    this.requireLeader();
+    if (!isMember(this.conf, id))
+      throw new MembershipError('NOT_FOUND', `node ${id} is not a member of this cluster`);
+    if (id === this.id) {
+      throw new MembershipError(
+        'FAILED_PRECONDITION',
+        `node ${id} is the leader; transfer leadership to another node first, then remove it`,
+      );
+    }
+    if (this.conf.voters.length === 1 && this.conf.voters[0] === id) {
+      throw new MembershipError('FAILED_PRECONDITION', `node ${id} is the last voter`);
+    }
+    const result = await this.proposeConfChange({ type: 'remove', node: id });
+    await this.propose(deleteMemberAddress(id)).catch((error: unknown) => {
+      this.logger.warn(
+        { err: error, node: id },
+        'removed node, but could not drop its address from the address book',
+      );
+    });
+    return result.index;
+  }
+
+  /** Hands leadership to `to`, or to the most caught-up other voter. Resolves with the new leader. */
+  transferLeadership(to?: NodeId): Promise<NodeId> {
+    this.requireLeader();
+    const target = to ?? this.mostCaughtUpVoter();
+    if (target === null) {
+      return Promise.reject(
+        new MembershipError(
+          'FAILED_PRECONDITION',
+          'there is no other voter to transfer leadership to',
+        ),
+      );
+    }
+    if (!this.conf.voters.includes(target)) {
+      return Promise.reject(
+        new MembershipError('INVALID_ARGUMENT', `node ${target} is not a voter of this cluster`),
+      );
+    }
+    if (target === this.id) return Promise.resolve(this.id);
+    return this.awaitTransfer(target, this.options.replica.transferTimeoutMs);
+  }
+
+  status(): RaftStatus {
+    return this.raftNode.status();
+  }
+
+  leaderHint(): NodeId | null {
+    return this.softState.leader;
+  }
+
+  isLeader(): boolean {
+    return this.softState.role === 'leader';
+  }
+
+  addressOf(id: NodeId): string | undefined {
+    return this.addresses.get(id);
+  }
+
+  appliedIndex(): LogIndex {
+    return this.applied;
+  }
+
+  members(): MemberInfo[] {
+    const progress = this.raftNode.status().progress;
+    const describe = (id: NodeId, voter: boolean): MemberInfo => ({
+      id,
+      address: this.addresses.get(id) ?? '',
+      voter,
+      matchIndex: progress?.get(id)?.match ?? 0,
+    });
+    return [
+      ...this.conf.voters.map((id) => describe(id, true)),
+      ...this.conf.learners.map((id) => describe(id, false)),
+    ];
+  }
+
+  /** Ready for traffic: a leader is known and everything known committed is applied. */
+  readiness(): { ready: boolean; reason: string } {
+    if (this.stopped) return { ready: false, reason: 'stopped' };
+    if (this.softState.leader === null) return { ready: false, reason: 'no leader known' };
+    const status = this.raftNode.status();
+    if (this.applied < status.commit)
+      return { ready: false, reason: `applied ${this.applied} < commit ${status.commit}` };
+    return { ready: true, reason: `leader ${this.softState.leader}, applied ${this.applied}` };
+  }
+
+  /**
+   * Stops the node. With `transfer`, a leader first hands leadership to the most caught-up voter
+   * and waits (bounded by replica.shutdownTransferTimeoutMs), so clients see no failed write.
+   */
+  async stop(options: { transfer?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    if (options.transfer === true && this.started && this.isLeader())
+      await this.handOffLeadership();
+    this.stopped = true;
+    if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    if (this.housekeepingTimer !== null) clearInterval(this.housekeepingTimer);
+    await this.loopDone;
+    await this.stateCommitTail;
+    this.failEverything(new ReplicaStoppedError());
+    await this.options.transport.close();
+    this.logger.info('replica stopped');
+  }
+
+  // ---------------------------------------------------------------- proposals
+
+  private proposeConfChange(change: ConfChange): Promise<ProposalResult> {
+    return this.track(() => this.raftNode.proposeConfChange(change));
+  }
+
+  private track(submit: () => { index: LogIndex; term: Term }): Promise<ProposalResult> {
+    if (this.stopped) return Promise.reject(new ReplicaStoppedError());
+    const limit = this.options.replica.maxPendingProposals;
+    if (this.pending.size >= limit) {
+      this.metrics.proposalsFailed.inc({ reason: 'pending_limit' });
+      return Promise.reject(new PendingProposalLimitError(limit));
+    }
+    let position: { index: LogIndex; term: Term };
+    try {
+      position = submit();
+    } catch (error) {
+      this.metrics.proposalsFailed.inc({ reason: failureReason(error) });
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    this.metrics.proposals.inc();
+    const earlier = this.pending.get(position.index);
+    if (earlier !== undefined) {
+      // A proposal of an older term at the same index can no longer commit.
+      this.pending.delete(position.index);
+      earlier.reject(new ProposalDroppedError('its log entry was overwritten by a newer leader'));
+    }
+    const promise = new Promise<ProposalResult>((resolve, reject) => {
+      this.pending.set(position.index, {
+        term: position.term,
+        deadlineMs: performance.now() + this.options.replica.requestTimeoutMs,
+        resolve,
+        reject,
+      });
+    });
+    this.metrics.pendingProposals.set(this.pending.size);
+    this.kick();
+    return promise;
+  }
+
+  private requireLeader(): void {
+    if (this.stopped) throw new ReplicaStoppedError();
+    if (this.softState.role !== 'leader') throw new NotLeaderError(this.softState.leader);
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  /** Runs the loop unless it is already running; whatever arrives meanwhile waits for the next Ready. */
+  private kick(): void {
+    if (this.running || this.stopped || this.paused) return;
+    if (!this.raftNode.hasReady()) return;
+    this.running = true;
+    this.loopDone = this.loop().catch((error: unknown) => {
+      this.fatal(error);
+    });
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (!this.stopped && this.raftNode.hasReady()) {
+        const ready = this.raftNode.ready();
+        await this.handleReady(ready);
+        this.raftNode.advance(ready);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async handleReady(ready: Ready): Promise<void> {
+    const transport = this.options.transport;
+    if (ready.softState !== null) this.onSoftState(ready.softState);
+    if (ready.messages.length > 0) transport.send(ready.messages);
+    await this.persist(ready);
+    if (ready.hardState !== null && ready.hardState.term !== this.currentTerm)
+      this.onTerm(ready.hardState.term);
+    if (ready.messagesAfterPersist.length > 0) transport.send(ready.messagesAfterPersist);
+    if (ready.snapshot !== null) await this.installSnapshot(ready.snapshot);
+    if (ready.committedEntries.length > 0) await this.applyEntries(ready.committedEntries);
+    if (ready.readStates.length > 0) this.onReadStates(ready.readStates);
+    this.serveReads();
+  }
+
+  private async persist(ready: Ready): Promise<void> {
+    if (ready.snapshot === null && ready.entries.length === 0) {
+      const hardState = ready.hardState;
+      // Only the commit index moved: persisting it is an optimisation (the core restarts from
+      // max(stored commit, applied)), so it rides along with the next entries instead of costing
+      // an fsync of its own.
+      if (
+        hardState === null ||
+        (hardState.term === this.persistedTerm && hardState.vote === this.persistedVote)
+      )
+        return;
+    }
+    const startedMs = performance.now();
+    await this.options.log.save({
+      snapshot: ready.snapshot,
+      entries: ready.entries,
+      hardState: ready.hardState,
+    });
+    this.metrics.persistSeconds.observe((performance.now() - startedMs) / 1000);
+    this.metrics.persistBatchEntries.observe(ready.entries.length);
+    if (ready.hardState !== null) {
+      this.persistedTerm = ready.hardState.term;
+      this.persistedVote = ready.hardState.vote;
+    }
+    this.persistStats.batches += 1;
+    this.persistStats.entries += ready.entries.length;
+    const last = ready.entries.at(-1);
+    if (last !== undefined) this.metrics.lastIndex.set(last.index);
+  }
+
+  private async applyEntries(entries: readonly Entry[]): Promise<void> {
+    const startedMs = performance.now();
+    const state = this.options.state;
+    const batch = state.beginBatch();
+    const results: unknown[] = [];
+    const changes: Array<Uint8Array | null> = [];
+    for (const entry of entries) {
+      assert(
+        entry.index === this.applied + results.length + 1,
+        () =>
+          `apply out of order: entry ${entry.index} after applied ${this.applied + results.length}`,
+      );
+      let result: unknown = undefined;
+      let change: Uint8Array | null = null;
+      if (entry.kind === 'normal' && entry.data.length > 0) {
+        result = await this.options.stateMachine.apply(
+          entry.data,
+          { index: entry.index, term: entry.term },
+          batch,
+        );
+      } else if (entry.kind === 'config') {
+        change = entry.data;
+      }
+      results.push(result);
+      changes.push(change);
+    }
+    const last = entries.at(-1)!;
+    await this.commitState(batch, last.index);
+    this.applied = last.index;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      const change = changes[i];
+      if (change !== null && change !== undefined) await this.onConfChangeApplied(change);
+      this.settleProposal(entry, results[i]);
+    }
+    this.metrics.applySeconds.observe((performance.now() - startedMs) / 1000);
+    this.metrics.applyBatchEntries.observe(entries.length);
+    this.metrics.appliedIndex.set(this.applied);
+    this.metrics.pendingProposals.set(this.pending.size);
+    await this.maybeSnapshot();
+  }
+
+  /**
+   * Hands the batch to the state store without waiting for LevelDB: the entries are already
+   * durable in the log (a crash replays them from the applied index on disk), and the store's
+   * readers see batches still in flight. Not syncing is safe for the same reason. At most
+   * MAX_STATE_COMMITS_IN_FLIGHT batches wait; past that the loop waits for the oldest.
+   */
+  private async commitState(batch: KvView, index: LogIndex): Promise<void> {
+    const written = this.options.state.commit(batch, index, { sync: false });
+    this.stateCommitsInFlight += 1;
+    const settled = written.then(
+      () => {
+        this.stateCommitsInFlight -= 1;
+      },
+      (error: unknown) => {
+        this.stateCommitsInFlight -= 1;
+        this.fatal(error);
+      },
+    );
+    this.stateCommitTail = settled;
+    if (this.stateCommitsInFlight >= MAX_STATE_COMMITS_IN_FLIGHT) await settled;
+  }
+
+  private settleProposal(entry: Entry, result: unknown): void {
+    const waiting = this.pending.get(entry.index);
+    if (waiting === undefined) return;
+    this.pending.delete(entry.index);
+    if (waiting.term === entry.term) {
+      waiting.resolve({ index: entry.index, result });
+    } else {
+      this.metrics.proposalsFailed.inc({ reason: 'dropped' });
+      waiting.reject(
+        new ProposalDroppedError(
+          `a new leader replaced its log entry (term ${waiting.term} → ${entry.term})`,
+        ),
+      );
+    }
+  }
+
+  private async onConfChangeApplied(data: Uint8Array): Promise<void> {
+    const before = this.conf;
+    this.conf = applyConfChangeEntry(before, data);
+    if (this.conf === before) {
+      this.logger.warn('a committed membership change did not apply (the core ignores it too)');
+      return;
+    }
+    const change = decodeConfChange(data);
+    const transport = this.options.transport;
+    this.logger.info(
+      { change, voters: this.conf.voters, learners: this.conf.learners },
+      'membership changed',
+    );
+    if (change.node === this.id) {
+      if (change.type === 'remove') this.logger.warn('this node was removed from the cluster');
+      return;
+    }
+    if (change.type === 'remove') {
+      transport.removePeer(change.node);
+      return;
+    }
+    if (this.deferredPeers.has(change.node)) return;
+    const address =
+      (await readMemberAddress(this.options.state.reader(), change.node)) ??
+      this.addresses.get(change.node);
+    if (address === undefined) {
+      this.logger.error(
+        { node: change.node },
+        'a member was added without a known address; it cannot be reached',
+      );
+      return;
+    }
+    this.addresses.set(change.node, address);
+    transport.addPeer(change.node, address);
+  }
+
+  private async installSnapshot(snapshot: Snapshot): Promise<void> {
+    const index = snapshot.meta.index;
+    await this.options.state.importSnapshot(snapshot.data, index);
+    this.applied = index;
+    this.lastSnapshotIndex = index;
+    this.conf = snapshot.meta.conf;
+    for (const [at, waiting] of this.pending) {
+      if (at > index) continue;
+      this.pending.delete(at);
+      waiting.reject(
+        new ProposalDroppedError('a snapshot replaced the log; the outcome is unknown'),
+      );
+    }
+    const book = await readAddressBook(this.options.state.reader());
+    for (const [id, address] of book) {
+      const peer = id as NodeId;
+      this.addresses.set(peer, address);
+      if (peer !== this.id && isMember(this.conf, peer))
+        this.options.transport.addPeer(peer, address);
+    }
+    this.metrics.snapshotsInstalled.inc();
+    this.metrics.appliedIndex.set(index);
+    this.logger.info(
+      { index, term: snapshot.meta.term, voters: snapshot.meta.conf.voters },
+      'installed snapshot from leader',
+    );
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const settings = this.options.replica;
+    if (this.applied - this.lastSnapshotIndex < settings.snapshotEveryEntries) return;
+    await this.takeSnapshot(settings.snapshotRetainEntries);
+  }
+
+  /** Snapshots the state at the applied index and compacts the log behind it. Runs inside the loop or with it paused. */
+  private async takeSnapshot(retainEntries: number): Promise<void> {
+    const index = this.applied;
+    const data = await this.options.state.exportSnapshot();
+    const snapshot: Snapshot = {
+      meta: { index, term: this.options.log.term(index), conf: this.conf },
+      data,
+    };
+    await this.options.log.saveLocalSnapshot(snapshot, retainEntries);
+    this.lastSnapshotIndex = index;
+    this.metrics.snapshotsTaken.inc();
+    this.logger.info(
+      { index, bytes: data.length, firstIndex: this.options.log.firstIndex() },
+      'took snapshot; log compacted',
+    );
+  }
+
+  /** Runs `work` while no Ready is being handled (the core keeps ticking and stepping meanwhile). */
+  private async withLoopPaused<T>(work: () => Promise<T>): Promise<T> {
+    const previous = this.pauseChain;
+    let release = (): void => undefined;
+    this.pauseChain = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    this.paused = true;
+    try {
+      await this.loopDone;
+      return await work();
+    } finally {
+      this.paused = false;
+      release();
+      this.kick();
+    }
+  }
+
+  // ---------------------------------------------------------------- leadership and reads
+
+  private onSoftState(next: SoftState): void {
+    const previous = this.softState;
+    this.softState = next;
+    this.metrics.role.set(ROLE_VALUES[next.role]);
+    this.metrics.isLeader.set(next.role === 'leader' ? 1 : 0);
+    if (previous.leader !== next.leader) {
+      this.metrics.leaderChanges.inc();
+      this.metrics.setLeader(next.leader);
+      this.logger.info({ leader: next.leader, role: next.role }, 'leader changed');
+      this.settleTransfers(next.leader);
+    }
+    if (previous.role === 'leader' && next.role !== 'leader') {
+      this.failReads(new NotLeaderError(next.leader));
+      this.metrics.peerLag.reset();
+    }
+  }
+
+  private onTerm(term: Term): void {
+    this.currentTerm = term;
+    this.logger = this.baseLogger.child({ term });
+    this.metrics.term.set(term);
+  }
+
+  private startReadRound(): void {
+    if (this.readRound !== null || this.queuedReads.length === 0) return;
+    const id = `${this.id}:${++this.readCounter}`;
+    const waiters = this.queuedReads;
+    this.queuedReads = [];
+    try {
+      this.raftNode.readIndex(id);
+    } catch (error) {
+      for (const waiter of waiters) waiter.reject(error);
+      return;
+    }
+    this.readRound = { id, waiters };
+    this.kick();
+  }
+
+  private onReadStates(states: readonly ReadState[]): void {
+    for (const state of states) {
+      if (this.readRound === null || state.requestId !== this.readRound.id) continue;
+      const waiters = this.readRound.waiters;
+      this.readRound = null;
+      const tail = this.readsAwaitingApply.at(-1);
+      if (tail !== undefined && tail.index >= state.index) tail.waiters.push(...waiters);
+      else this.readsAwaitingApply.push({ index: state.index, waiters });
+    }
+    this.startReadRound();
+  }
+
+  private serveReads(): void {
+    while (
+      this.readsAwaitingApply.length > 0 &&
+      this.readsAwaitingApply[0]!.index <= this.applied
+    ) {
+      const group = this.readsAwaitingApply.shift()!;
+      for (const waiter of group.waiters) waiter.resolve(this.applied);
+    }
+  }
+
+  private readSettled(): void {
+    this.pendingReadCount -= 1;
+    this.metrics.pendingReads.set(this.pendingReadCount);
+  }
+
+  private failReads(error: unknown): void {
+    const all = [
+      ...this.queuedReads,
+      ...(this.readRound?.waiters ?? []),
+      ...this.readsAwaitingApply.flatMap((g) => g.waiters),
+    ];
+    this.queuedReads = [];
+    this.readRound = null;
+    this.readsAwaitingApply.length = 0;
+    for (const waiter of all) waiter.reject(error);
+  }
+
+  private mostCaughtUpVoter(): NodeId | null {
+    const progress = this.raftNode.status().progress;
+    let best: NodeId | null = null;
+    let bestMatch = -1;
+    for (const voter of this.conf.voters) {
+      if (voter === this.id) continue;
+      const match = progress?.get(voter)?.match ?? 0;
+      if (match > bestMatch) {
+        best = voter;
+        bestMatch = match;
+      }
+    }
+    return best;
+  }
+
+  private awaitTransfer(target: NodeId, timeoutMs: number): Promise<NodeId> {
+    return new Promise<NodeId>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.transferWaiters = this.transferWaiters.filter((w) => w.timer !== timer);
+        reject(new TransferFailedError(target, timeoutMs));
+      }, timeoutMs);
+      this.transferWaiters.push({ target, resolve, reject, timer });
+      try {
+        this.raftNode.transferLeadership(target);
+      } catch (error) {
+        clearTimeout(timer);
+        this.transferWaiters = this.transferWaiters.filter((w) => w.timer !== timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      this.kick();
+    });
+  }
+
+  private settleTransfers(leader: NodeId | null): void {
+    if (leader === null || this.transferWaiters.length === 0) return;
+    // Waiters for another target keep waiting: leadership may pass through other nodes first.
+    const done = this.transferWaiters.filter((w) => w.target === leader);
+    this.transferWaiters = this.transferWaiters.filter((w) => w.target !== leader);
+    for (const waiter of done) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(leader);
+    }
+  }
+
+  private async handOffLeadership(): Promise<void> {
+    const target = this.mostCaughtUpVoter();
+    if (target === null) return;
+    const timeoutMs = this.options.replica.shutdownTransferTimeoutMs;
+    this.logger.info({ to: target }, 'shutting down: transferring leadership first');
+    try {
+      const startedMs = performance.now();
+      await this.awaitTransfer(target, timeoutMs);
+      this.logger.info({ to: target }, 'leadership transferred');
+      // Proposals this node accepted are in the successor's log and commit in its term; wait
+      // (bounded) to see them applied so their callers get an answer instead of an error.
+      while (this.pending.size > 0 && performance.now() - startedMs < timeoutMs) {
+        await new Promise((resolve) => setTimeout(resolve, HOUSEKEEPING_INTERVAL_MS));
+      }
+    } catch (error) {
+      this.logger.warn(
+        { err: error, to: target },
+        'leadership transfer before shutdown did not complete; stopping anyway',
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- housekeeping
+
+  private housekeeping(): void {
+    if (this.stopped) return;
+    const nowMs = performance.now();
+    this.expireProposals(nowMs);
+    this.expireReads(nowMs);
+    const status = this.raftNode.status();
+    this.updateGauges(status);
+    if (status.role === 'leader') this.promoteCaughtUpLearners(status);
+  }
+
+  private expireProposals(nowMs: number): void {
+    const timeoutMs = this.options.replica.requestTimeoutMs;
+    for (const [index, waiting] of this.pending) {
+      if (waiting.deadlineMs > nowMs) break;
+      this.pending.delete(index);
+      this.metrics.proposalsFailed.inc({ reason: 'timeout' });
+      waiting.reject(new RequestTimeoutError('the proposal', timeoutMs));
+    }
+    this.metrics.pendingProposals.set(this.pending.size);
+  }
+
+  private expireReads(nowMs: number): void {
+    const timeoutMs = this.options.replica.requestTimeoutMs;
+    const expired = (w: ReadWaiter): boolean => w.deadlineMs <= nowMs;
+    const oldest =
+      this.readRound?.waiters[0] ?? this.readsAwaitingApply[0]?.waiters[0] ?? this.queuedReads[0];
+    if (oldest === undefined || !expired(oldest)) return;
+    // A round that outlived the timeout is abandoned (the core may have dropped it); reads retry on a fresh one.
+    this.failReads(new RequestTimeoutError('the linearizable read', timeoutMs));
+  }
+
+  private promoteCaughtUpLearners(status: RaftStatus): void {
+    if (this.conf.learners.length === 0 || this.applied < this.promotionInFlightUntil) return;
+    const lag = this.options.replica.promoteLagEntries;
+    for (const learner of this.conf.learners) {
+      const progress = status.progress?.get(learner);
+      if (progress === undefined || progress.state !== 'replicate' || progress.match === 0)
+        continue;
+      if (progress.match + lag < status.lastIndex) continue;
+      try {
+        const position = this.raftNode.proposeConfChange({ type: 'promote', node: learner });
+        this.promotionInFlightUntil = position.index;
+        this.logger.info(
+          { node: learner, match: progress.match },
+          'promoting caught-up learner to voter',
+        );
+        this.kick();
+      } catch (error) {
+        if (!(error instanceof ConfChangeRejectedError)) throw error;
+        this.logger.debug({ err: error, node: learner }, 'promotion deferred');
+      }
+      return;
+    }
+  }
+
+  private updateGauges(status: RaftStatus = this.raftNode.status()): void {
+    this.metrics.term.set(status.term);
+    this.metrics.commitIndex.set(status.commit);
+    this.metrics.appliedIndex.set(this.applied);
+    this.metrics.lastIndex.set(status.lastIndex);
+    if (status.progress === null) return;
+    for (const [peer, progress] of status.progress) {
+      if (peer === this.id) continue;
+      this.metrics.peerLag.set({ peer }, Math.max(0, status.lastIndex - progress.match));
+    }
+  }
+
+  // ---------------------------------------------------------------- failure
+
+  private failEverything(error: unknown): void {
+    for (const waiting of this.pending.values()) waiting.reject(error);
+    this.pending.clear();
+    this.failReads(error);
+    for (const waiter of this.transferWaiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
+    this.transferWaiters = [];
+    this.metrics.pendingProposals.set(0);
+  }
+
+  private fatal(error: unknown): void {
+    this.logger.fatal({ err: error }, 'replica loop failed; stopping the node');
+    this.stopped = true;
+    if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    if (this.housekeepingTimer !== null) clearInterval(this.housekeepingTimer);
+    this.failEverything(new ReplicaStoppedError('this node hit a fatal error'));
+    this.options.onFatal?.(error);
+  }
+}
+
+function failureReason(error: unknown): string {
+  if (error instanceof NotLeaderError) return 'not_leader';
+  if (error instanceof UncommittedLimitError) return 'uncommitted_limit';
+  if (error instanceof ProposalDroppedError) return 'dropped';
+  if (error instanceof ConfChangeRejectedError) return 'conf_change_rejected';
+  return 'other';
+}
+
+/** Membership as of `applied`: the log snapshot's, then every config entry up to `applied`. */
+function confAsOfApplied(log: RaftLogStore, applied: LogIndex): ConfState {
+  let conf = log.initialState().conf;
+  const end = Math.min(applied, log.lastIndex());
+  let next = log.firstIndex();
+  while (next <= end) {
+    const chunk = log.entries(next, logIndex(end + 1), REPLAY_CHUNK_BYTES);
+    for (const entry of chunk) {
+      if (entry.kind === 'config') conf = applyConfChangeEntry(conf, entry.data);
+    }
+    next = logIndex(next + chunk.length);
+  }
+  return conf;
+}

@@ -1,0 +1,35 @@
+/**
+ * What the replica needs from the node's state store (src/storage's LevelStateStore implements
+ * it): the state machine's keyspace plus the applied index, written together in one batch
+ * (DESIGN.md rule 4).
+ */
+import type { KvReader, KvView, LogIndex } from '../lib/index.ts';
+
+export interface ReplicaStateStore<Batch extends KvView = KvView> {
+  /** The index of the last entry whose effects are in the store. */
+  appliedIndex(): LogIndex;
+  /** A write overlay over the current state (read-your-writes); nothing is durable until commit. */
+  beginBatch(): Batch;
+  /** Writes the batch and `appliedIndex` in one atomic LevelDB batch. */
+  commit(batch: Batch, appliedIndex: LogIndex, options: { sync: boolean }): Promise<void>;
+  /** Reads the committed state. */
+  reader(): KvReader;
+  /** The whole state machine keyspace, serialized; consistent with appliedIndex(). */
+  exportSnapshot(): Promise<Uint8Array>;
+  /** Replaces the whole keyspace with `data` and sets the applied index, atomically. */
+  importSnapshot(data: Uint8Array, index: LogIndex): Promise<void>;
+}
+
+/** The outcome of a proposal that committed and was applied at `index`. */
+export interface ProposalResult<Result = unknown> {
+  readonly index: LogIndex;
+  readonly result: Result;
+}
+
+export interface MemberInfo {
+  readonly id: string;
+  readonly address: string;
+  readonly voter: boolean;
+  /** Leader only: highest index known on the member; 0 elsewhere. */
+  readonly matchIndex: number;
+}

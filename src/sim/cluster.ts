@@ -1,0 +1,355 @@
+import { assert, nodeId, SeededRng } from '../lib/index.ts';
+import type { LogIndex, NodeId, Rng } from '../lib/index.ts';
+import type { ConfState, Message, RaftConfig, RaftStatus, RaftTestingBugs, Ready } from './raft.ts';
+import type { MemoryStorage } from './raft.ts';
+import { Checker } from './checker.ts';
+import { EventQueue } from './event-queue.ts';
+import { Network } from './network.ts';
+import { NodeHost } from './node-host.ts';
+import type { HostEnvironment, Proposal } from './node-host.ts';
+import { ELECTION_TICKS, HEARTBEAT_TICKS, TICK_UNITS } from './schedule.ts';
+import type { CoreKnobs, FaultProfile } from './schedule.ts';
+import { emptyStats } from './stats.ts';
+import type { RunStats } from './stats.ts';
+import { isMember } from './state-machine.ts';
+import { Trace } from './trace.ts';
+
+/** Events in flight at once; far above what a run produces, it only catches a runaway. */
+const MAX_QUEUED_EVENTS = 1_000_000;
+
+export type SimEvent =
+  | {
+      readonly time: number;
+      readonly sequence: number;
+      readonly kind: 'tick';
+      readonly host: NodeHost;
+    }
+  | {
+      readonly time: number;
+      readonly sequence: number;
+      readonly kind: 'deliver';
+      readonly message: Message;
+    }
+  | {
+      readonly time: number;
+      readonly sequence: number;
+      readonly kind: 'action';
+      readonly label: string;
+      readonly run: () => void;
+    };
+
+export interface ClusterOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly profile: FaultProfile;
+  readonly knobs: CoreKnobs;
+  readonly bugs?: RaftTestingBugs;
+  /** Whether the core randomizes who ticks when (true) or all nodes tick in step (false). */
+  readonly tickJitter?: boolean;
+}
+
+/**
+ * The whole simulated world: hosts, network, a clock and one queue of timed events, all driven
+ * by one SeededRng. `step()` runs exactly one event, then shows the checker every node it touched.
+ */
+export class Cluster implements HostEnvironment {
+  readonly rng: Rng;
+  readonly checker = new Checker();
+  readonly stats: RunStats = emptyStats();
+  readonly trace = new Trace(TICK_UNITS);
+  readonly network: Network;
+  readonly hosts = new Map<NodeId, NodeHost>();
+  readonly initialConf: ConfState;
+  readonly profile: FaultProfile;
+  readonly knobs: CoreKnobs;
+  /** Membership as of the highest applied config entry anywhere (it is committed). */
+  committedConf: ConfState;
+  crashBeforePersistRate: number;
+  faultsEnabled = true;
+  readonly persistence: { readonly maxInFlightReadies: number; readonly delayMaxUnits: number };
+  private committedConfIndex = 0;
+  private readonly queue = new EventQueue<SimEvent>(MAX_QUEUED_EVENTS);
+  private sequence = 0;
+  private time = 0;
+  private readonly touched = new Set<NodeHost>();
+  private readonly pendingShutdown: NodeHost[] = [];
+  private readonly bugs: RaftTestingBugs | undefined;
+  private readonly tickJitter: boolean;
+  private nextNodeNumber: number;
+  proposalListener: ((proposal: Proposal, acknowledged: boolean) => void) | null = null;
+
+  constructor(options: ClusterOptions) {
+    this.rng = new SeededRng(options.seed);
+    this.profile = options.profile;
+    this.knobs = options.knobs;
+    this.bugs = options.bugs;
+    this.tickJitter = options.tickJitter ?? true;
+    this.crashBeforePersistRate = options.profile.crashBeforePersistRate;
+    this.persistence = {
+      maxInFlightReadies: options.knobs.maxInFlightReadies,
+      delayMaxUnits: options.knobs.persistDelayMaxUnits,
+    };
+    this.network = new Network(this.rng, options.profile.network, this.stats.faults);
+    const voters = Array.from({ length: options.nodes }, (_, k) => nodeId(`n${k + 1}`));
+    this.initialConf = { voters, learners: [] };
+    this.committedConf = this.initialConf;
+    this.nextNodeNumber = options.nodes + 1;
+    for (const id of voters) this.addHost(id).start();
+  }
+
+  // HostEnvironment
+
+  now(): number {
+    return this.time;
+  }
+
+  get snapshotEveryEntries(): number {
+    return this.knobs.snapshotEveryEntries;
+  }
+
+  get snapshotRetainEntries(): number {
+    return this.knobs.snapshotRetainEntries;
+  }
+
+
+
+  send(message: Message): void {
+    this.checker.onSend(message);
+    for (const delay of this.network.route(message)) {
+      this.push({ time: this.time + delay, sequence: 0, kind: 'deliver', message });
+    }
+  }
+
+  crashBeforePersist(host: NodeHost, ready: Ready): boolean {
+    if (!this.faultsEnabled) return false;
+    if (ready.hardState === null && ready.entries.length === 0) return false;
+    const changesVote =
+      ready.hardState?.vote != null &&
+      ready.hardState.vote !== host.storage.initialState().hardState.vote;
+    const rate = changesVote
+      ? (this.profile.crashBeforePersistVoteRate ?? this.crashBeforePersistRate)
+      : this.crashBeforePersistRate;
+    if (rate === 0 || this.rng.next() >= rate) return false;
+    this.stats.faults.count('crashBeforePersist');
+    this.scheduleRestart(host, this.rng.int(1, this.profile.downTicks[1] + 1));
+    return true;
+  }
+
+  raftConfig(id: NodeId, storage: MemoryStorage, applied: LogIndex, rng: Rng): RaftConfig {
+    const config: RaftConfig = {
+      id,
+      storage,
+      rng,
+      heartbeatTicks: HEARTBEAT_TICKS,
+      electionTicks: ELECTION_TICKS,
+      applied,
+      preVote: true,
+      checkQuorum: true,
+      maxMessageBytes: this.knobs.maxMessageBytes,
+      maxInflightMessages: this.knobs.maxInflightMessages,
+      maxUncommittedBytes: this.knobs.maxUncommittedBytes,
+      maxCommittedBytesPerReady: this.knobs.maxCommittedBytesPerReady,
+    };
+    return this.bugs === undefined ? config : { ...config, testingBugs: this.bugs };
+  }
+
+  nodeRng(): Rng {
+    return new SeededRng(this.rng.int(0, 0x7fffffff));
+  }
+
+  onProposalResolved(proposal: Proposal, acknowledged: boolean): void {
+    if (acknowledged) {
+      this.checker.onAcknowledged(proposal.index, proposal.term);
+      this.stats.proposalsAcknowledged++;
+    } else {
+      this.stats.proposalsFailed++;
+    }
+    this.proposalListener?.(proposal, acknowledged);
+  }
+
+  onConfigApplied(index: number, conf: ConfState): void {
+    if (index <= this.committedConfIndex) return;
+    const before = this.committedConf;
+    this.committedConfIndex = index;
+    this.committedConf = conf;
+    for (const id of before.voters.concat(before.learners)) {
+      const host = this.hosts.get(id);
+      if (host !== undefined && !isMember(conf, id)) this.pendingShutdown.push(host);
+    }
+  }
+
+  // Driving
+
+  get ticks(): number {
+    return Math.floor(this.time / TICK_UNITS);
+  }
+
+  /** Runs one event. Returns false when nothing is left to run (never in practice: ticks recur). */
+  step(): boolean {
+    const event = this.queue.pop();
+    if (event === undefined) return false;
+    assert(event.time >= this.time, 'simulated time went backwards');
+    this.time = event.time;
+    this.stats.steps++;
+    this.runEvent(event);
+    for (const host of this.pendingShutdown) this.shutdown(host);
+    this.pendingShutdown.length = 0;
+    for (const host of this.touched) {
+      if (host.node === null) continue;
+      const wasLeader = host.lastRole === 'leader';
+      const commitBefore = host.lastCommit;
+      const status = host.node.status();
+      this.checker.observe(host, status);
+      if (status.role === 'leader' && this.faultsEnabled)
+        this.maybeKillLeader(host, status, wasLeader, commitBefore);
+    }
+    this.touched.clear();
+    return true;
+  }
+
+  at(delayUnits: number, label: string, run: () => void): void {
+    this.push({ time: this.time + delayUnits, sequence: 0, kind: 'action', label, run });
+  }
+
+  touch(host: NodeHost): void {
+    this.touched.add(host);
+  }
+
+  liveHosts(): NodeHost[] {
+    const live: NodeHost[] = [];
+    for (const host of this.hosts.values()) if (host.node !== null) live.push(host);
+    return live;
+  }
+
+  /** The live node that believes it leads in the highest term, as a client following hints finds it. */
+  leader(): NodeHost | null {
+    let best: NodeHost | null = null;
+    let bestTerm = -1;
+    for (const host of this.hosts.values()) {
+      if (host.node === null || host.lastRole !== 'leader') continue;
+      if (host.lastTerm > bestTerm) {
+        best = host;
+        bestTerm = host.lastTerm;
+      }
+    }
+    return best;
+  }
+
+  /** A new, empty node that joins through the log (or a snapshot) once the leader adds it. */
+  spawnNode(): NodeHost {
+    const host = this.addHost(nodeId(`n${this.nextNodeNumber++}`));
+    host.start();
+    return host;
+  }
+
+  scheduleRestart(host: NodeHost, afterTicks: number): void {
+    this.at(afterTicks * TICK_UNITS, `restart ${host.id}`, () => {
+      if (host.node === null && !host.removed) this.restart(host);
+    });
+  }
+
+  restart(host: NodeHost): void {
+    host.start();
+    this.touch(host);
+  }
+
+  crash(host: NodeHost, why: string): void {
+    host.crash(why);
+    this.checker.forget(host);
+  }
+
+  /** Targeted crashes for the Figure 8 hunt: a leader dies inside the window that matters. */
+  private maybeKillLeader(
+    host: NodeHost,
+    status: RaftStatus,
+    wasLeader: boolean,
+    commitBefore: number,
+  ): void {
+    const profile = this.profile;
+    const justElected = !wasLeader && (profile.killNewLeaderRate ?? 0) > this.rng.next();
+    const justCommitted =
+      wasLeader &&
+      status.commit > commitBefore &&
+      status.lastIndex > status.commit &&
+      (profile.killLeaderOnCommitRate ?? 0) > this.rng.next();
+    if (!justElected && !justCommitted) return;
+    this.stats.faults.count(justElected ? 'killNewLeader' : 'killLeaderOnCommit');
+    this.crash(host, justElected ? 'killed right after election' : 'killed right after commit');
+    this.scheduleRestart(
+      host,
+      this.rng.int(this.profile.downTicks[0], this.profile.downTicks[1] + 1),
+    );
+  }
+
+  private shutdown(host: NodeHost): void {
+    if (host.removed) return;
+    host.removed = true;
+    this.crash(host, 'removed from the cluster');
+  }
+
+  private addHost(id: NodeId): NodeHost {
+    const host = new NodeHost(id, this.initialConf, this);
+    this.hosts.set(id, host);
+    this.push({
+      time: this.time + this.rng.int(1, TICK_UNITS + 1),
+      sequence: 0,
+      kind: 'tick',
+      host,
+    });
+    return host;
+  }
+
+  private push(event: SimEvent): void {
+    this.queue.push({ ...event, sequence: this.sequence++ });
+  }
+
+  private runEvent(event: SimEvent): void {
+    switch (event.kind) {
+      case 'tick':
+        this.runTick(event.host);
+        return;
+      case 'deliver':
+        this.runDelivery(event.message);
+        return;
+      case 'action':
+        event.run();
+        return;
+    }
+  }
+
+  private runTick(host: NodeHost): void {
+    if (host.removed) return;
+    if (host.pausedUntil > this.time) {
+      this.push({ time: host.pausedUntil, sequence: 0, kind: 'tick', host });
+      return;
+    }
+    const next = this.tickJitter ? this.rng.int(TICK_UNITS - 2, TICK_UNITS + 3) : TICK_UNITS;
+    this.push({ time: this.time + next, sequence: 0, kind: 'tick', host });
+    if (host.node === null) return;
+    host.tick();
+    host.expireReads(4 * ELECTION_TICKS * TICK_UNITS);
+    this.touch(host);
+  }
+
+  private runDelivery(message: Message): void {
+    const host = this.hosts.get(message.to);
+    if (host?.node == null || host.removed) return;
+    if (this.network.isBlocked(message.from, message.to)) {
+      this.stats.faults.count('partitionDrop');
+      return;
+    }
+    if (host.pausedUntil > this.time) {
+      this.push({
+        time: host.pausedUntil + this.rng.int(0, TICK_UNITS),
+        sequence: 0,
+        kind: 'deliver',
+        message,
+      });
+      return;
+    }
+    this.stats.messagesDelivered++;
+    this.trace.deliver(this.time, message);
+    host.deliver(message);
+    this.touch(host);
+  }
+}

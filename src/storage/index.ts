@@ -1,0 +1,32 @@
+/**
+ * LevelDB persistence for a node: the Raft log store, the state machine's store, and the data
+ * directory that holds them, all in one LevelDB. Open both with `openNodeStore`.
+ *
+ * How the replica uses it:
+ * - `log` is the core's `RaftStorage` and the host's `RaftLogStore`: `save(ready)` persists
+ *   (fsync) snapshot + entries + hard state as one batch; saves run in call order.
+ * - Applying a run of committed entries: `const b = state.beginBatch()`, `apply(…, b)` for each,
+ *   then `state.commit(b, lastAppliedIndex, { sync })`. Commits run in call order; a batch begun
+ *   before the previous commit finished already sees its writes. `sync: false` is safe: the log
+ *   holds the entries durably and a later fsynced write of the same LevelDB flushes it too.
+ * - Local snapshot: `data = await state.exportSnapshot()`, `index = stateSnapshotIndex(data)`,
+ *   then `log.saveLocalSnapshot({ meta: { index, term: log.term(index), conf }, data }, retain)`.
+ * - Snapshot from the leader: `await log.save({ snapshot, … })`, then
+ *   `await state.importSnapshot(snapshot.data, snapshot.meta.index)`. A crash in between is
+ *   repaired by the next `openNodeStore` (it re-installs the log's snapshot into the state).
+ */
+export { openNodeStore } from './node-store.ts';
+export type { NodeStore, NodeStoreOpenReport, OpenNodeStoreOptions, StorageLogger } from './node-store.ts';
+export { LevelLogStore } from './level-log-store.ts';
+export type { LogOpenReport } from './level-log-store.ts';
+export { LevelStateStore, MAX_BATCH_WRITES } from './state-store.ts';
+export type { CommitOptions, StateBatch, StateOpenReport } from './state-store.ts';
+export { MAX_STATE_SNAPSHOT_BYTES, stateSnapshotIndex } from './state-snapshot.ts';
+export { DATA_DIR_FORMAT_VERSION } from './data-dir.ts';
+export {
+  DataDirFormatError,
+  DataDirLockedError,
+  DataDirMismatchError,
+  SnapshotDataCorruptError,
+  StorageCorruptError,
+} from './errors.ts';

@@ -1,0 +1,329 @@
+/**
+ * The state machine's keyspace in LevelDB (`LevelStateStore`), written together with the applied
+ * index in one atomic batch per run of applied entries (DESIGN.md rule 4).
+ *
+ * The replica applies a run of entries through a `StateBatch` (a KvView: writes are buffered in
+ * an overlay, reads see the overlay first, then the store), then `commit`s it. Commits are written
+ * in call order; a batch begun while earlier commits are still being written sees their writes
+ * (they stay layered above LevelDB until durable), so the replica may apply the next run while the
+ * previous one is being fsynced.
+ */
+import { assert } from '../lib/index.ts';
+import type { KvRange, KvReader, KvView, LogIndex } from '../lib/index.ts';
+import { decodeIndexPayload, encodeIndex, MalformedPayloadError, unframe } from './codec.ts';
+import type { Database } from './data-dir.ts';
+import { StorageCorruptError } from './errors.ts';
+import { APPLIED_INDEX_KEY, compareBytes, STATE_RANGE, stateKey, stateKeyFromUtf8, stateKeyOf } from './keys.ts';
+import { parseStateSnapshot, StateSnapshotWriter } from './state-snapshot.ts';
+
+/** Records read from LevelDB per iterator step in scans, exports and imports. */
+const READ_CHUNK_RECORDS = 256;
+/** Most writes one batch may buffer: the overlay lives in memory until commit. */
+export const MAX_BATCH_WRITES = 100_000;
+
+type Write = { readonly dbKey: Uint8Array; readonly value: Uint8Array | null };
+
+/** Writes of one batch: state key → value, or null for a delete. */
+class Layer {
+  readonly writes = new Map<string, Write>();
+}
+
+export interface StateBatch extends KvView {
+  /** Distinct keys written (put or deleted) so far. */
+  readonly writeCount: number;
+}
+
+export interface CommitOptions {
+  /** fsync before resolving. The replica may pass false when the log already holds the entries durably. */
+  readonly sync: boolean;
+}
+
+export interface StateOpenReport {
+  readonly appliedIndex: LogIndex;
+}
+
+export class LevelStateStore {
+  private applied: LogIndex;
+  /** The index of the latest commit() call, durable or not. */
+  private committedCalled: LogIndex;
+  /** Batches committed but not yet written, oldest first. */
+  private readonly inflight: Layer[] = [];
+  private writeTail: Promise<void> = Promise.resolve();
+  private failure: Error | null = null;
+
+  private constructor(
+    private readonly db: Database,
+    readonly dataDir: string,
+    applied: LogIndex,
+  ) {
+    this.applied = applied;
+    this.committedCalled = applied;
+  }
+
+  static async open(db: Database, dataDir: string): Promise<{ store: LevelStateStore; report: StateOpenReport }> {
+    const value = await db.get(APPLIED_INDEX_KEY);
+    if (value === undefined) throw new StorageCorruptError('applied index', dataDir, 'the record is missing');
+    const unframed = unframe(value);
+    if (!unframed.ok) throw new StorageCorruptError('applied index', dataDir, unframed.detail);
+    let applied: LogIndex;
+    try {
+      applied = decodeIndexPayload(unframed.payload);
+    } catch (error) {
+      if (error instanceof MalformedPayloadError) throw new StorageCorruptError('applied index', dataDir, error.message);
+      throw error;
+    }
+    return { store: new LevelStateStore(db, dataDir, applied), report: { appliedIndex: applied } };
+  }
+
+  /** The applied index as of the last commit that has been written. Loaded at open. */
+  appliedIndex(): LogIndex {
+    return this.applied;
+  }
+
+  beginBatch(): StateBatch {
+    return new OverlayBatch(this.db, new Layer(), [...this.inflight].reverse());
+  }
+
+  /**
+   * Writes the batch's changes and `appliedIndex` in one atomic LevelDB batch. Resolves when
+   * written (and fsynced if `sync`). The batch cannot be written to afterwards.
+   */
+  commit(batch: StateBatch, appliedIndex: LogIndex, options: CommitOptions): Promise<void> {
+    assert(batch instanceof OverlayBatch, 'commit() takes a batch from this store');
+    assert(
+      appliedIndex >= this.committedCalled,
+      () => `applied index went backwards: ${appliedIndex} after ${this.committedCalled}`,
+    );
+    const layer = batch.seal();
+    this.committedCalled = appliedIndex;
+    this.inflight.push(layer);
+    return this.enqueue(async () => {
+      const operations: Array<{ type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }> = [];
+      for (const write of layer.writes.values()) {
+        operations.push(write.value === null ? { type: 'del', key: write.dbKey } : { type: 'put', key: write.dbKey, value: write.value });
+      }
+      operations.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(appliedIndex) });
+      await this.db.batch(operations, { sync: options.sync });
+      assert(this.inflight[0] === layer, 'state commits completed out of order');
+      this.inflight.shift();
+      this.applied = appliedIndex;
+    });
+  }
+
+  /** Reads state as of every commit() called so far (written or still in flight). */
+  reader(): KvReader {
+    return {
+      get: (key) => new OverlayBatch(this.db, new Layer(), [...this.inflight].reverse()).get(key),
+      scan: (range) => new OverlayBatch(this.db, new Layer(), [...this.inflight].reverse()).scan(range),
+    };
+  }
+
+  /** Resolves once every commit/import called so far has been written. */
+  async flush(): Promise<void> {
+    await this.writeTail;
+  }
+
+  /**
+   * Every state key/value and the applied index they are as of, from one consistent LevelDB
+   * snapshot, in the format of state-snapshot.ts (read the index back with stateSnapshotIndex).
+   * Waits for commits already called, so the export is at least as new as the last commit().
+   */
+  async exportSnapshot(): Promise<Uint8Array> {
+    await this.writeTail;
+    this.throwIfFailed();
+    const snapshot = this.db.snapshot();
+    try {
+      const value = await this.db.get(APPLIED_INDEX_KEY, { snapshot });
+      assert(value !== undefined, 'applied index missing');
+      const unframed = unframe(value);
+      if (!unframed.ok) throw new StorageCorruptError('applied index', this.dataDir, unframed.detail);
+      const writer = new StateSnapshotWriter(decodeIndexPayload(unframed.payload));
+      const iterator = this.db.iterator({ gte: STATE_RANGE.gte, lt: STATE_RANGE.lt, snapshot });
+      try {
+        for (;;) {
+          const records = await iterator.nextv(READ_CHUNK_RECORDS);
+          if (records.length === 0) break;
+          for (const [key, recordValue] of records) writer.add(key.subarray(1), recordValue);
+        }
+      } finally {
+        await iterator.close();
+      }
+      return writer.finish();
+    } finally {
+      await snapshot.close();
+    }
+  }
+
+  /**
+   * Replaces the whole state keyspace with `data` (from exportSnapshot, possibly on another node)
+   * and sets the applied index to `index`, in one atomic fsynced batch. The data is validated
+   * first: SnapshotDataCorruptError and nothing changed if it is bad. Memory: the old keys and
+   * the new records are held at once (bounded by MAX_STATE_SNAPSHOT_BYTES). Await it before
+   * beginning the next batch: a batch begun meanwhile would read the keyspace being replaced.
+   */
+  importSnapshot(data: Uint8Array, index: LogIndex): Promise<void> {
+    const parsed = parseStateSnapshot(data);
+    assert(parsed.appliedIndex === index, () => `snapshot data is as of ${parsed.appliedIndex}, not ${index}`);
+    assert(index >= this.committedCalled, () => `importing a snapshot at ${index} behind applied index ${this.committedCalled}`);
+    this.committedCalled = index;
+    return this.enqueue(async () => {
+      const operations: Array<{ type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }> = [];
+      const keys = this.db.keys({ gte: STATE_RANGE.gte, lt: STATE_RANGE.lt });
+      try {
+        for (;;) {
+          const chunk = await keys.nextv(READ_CHUNK_RECORDS);
+          if (chunk.length === 0) break;
+          for (const key of chunk) operations.push({ type: 'del', key });
+        }
+      } finally {
+        await keys.close();
+      }
+      for (const [key, value] of parsed.records) {
+        operations.push({ type: 'put', key: stateKeyFromUtf8(key), value });
+      }
+      operations.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(index) });
+      await this.db.batch(operations, { sync: true });
+      this.applied = index;
+    });
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== null) throw this.failure;
+  }
+
+  private enqueue(write: () => Promise<void>): Promise<void> {
+    const run = async (): Promise<void> => {
+      this.throwIfFailed();
+      try {
+        await write();
+      } catch (error) {
+        // The overlay of a failed commit stays layered: the store refuses all further work.
+        this.failure = error instanceof Error ? error : new Error(String(error));
+        throw error;
+      }
+    };
+    const result = this.writeTail.then(run, run);
+    this.writeTail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** A KvView over [own writes] → [in-flight commits, newest first] → LevelDB. */
+class OverlayBatch implements StateBatch {
+  private sealed = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly own: Layer,
+    /** Newest first. */
+    private readonly lower: readonly Layer[],
+  ) {}
+
+  get writeCount(): number {
+    return this.own.writes.size;
+  }
+
+  seal(): Layer {
+    assert(!this.sealed, 'this batch was already committed');
+    this.sealed = true;
+    return this.own;
+  }
+
+  put(key: string, value: Uint8Array): void {
+    this.write(key, value);
+  }
+
+  del(key: string): void {
+    this.write(key, null);
+  }
+
+  private write(key: string, value: Uint8Array | null): void {
+    assert(!this.sealed, 'write to a batch that was already committed');
+    assert(
+      this.own.writes.size < MAX_BATCH_WRITES || this.own.writes.has(key),
+      () => `a state batch may hold at most MAX_BATCH_WRITES (${MAX_BATCH_WRITES}) writes`,
+    );
+    this.own.writes.set(key, { dbKey: stateKey(key), value });
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const overlaid = this.lookup(key);
+    if (overlaid !== undefined) return overlaid.value ?? undefined;
+    return this.db.get(stateKey(key));
+  }
+
+  private lookup(key: string): Write | undefined {
+    const own = this.own.writes.get(key);
+    if (own !== undefined) return own;
+    for (const layer of this.lower) {
+      const write = layer.writes.get(key);
+      if (write !== undefined) return write;
+    }
+    return undefined;
+  }
+
+  async scan(range: KvRange): Promise<Array<readonly [string, Uint8Array]>> {
+    assert(Number.isInteger(range.limit) && range.limit >= 0, 'scan limit must be a non-negative integer');
+    const gte = stateKey(range.gte);
+    const lt = stateKey(range.lt);
+    const result: Array<readonly [string, Uint8Array]> = [];
+    if (range.limit === 0 || compareBytes(gte, lt) >= 0) return result;
+    const reverse = range.reverse === true;
+    const overlay = this.overlayInRange(gte, lt, reverse);
+    const direction = reverse ? -1 : 1;
+    // Read no further ahead than the limit could need (plus the overlay, which may hide keys).
+    const chunkRecords = Math.min(READ_CHUNK_RECORDS, range.limit + overlay.length);
+    const iterator = this.db.iterator({ gte, lt, reverse });
+    try {
+      let stored: Array<[Uint8Array, Uint8Array]> = [];
+      let storedAt = 0;
+      let storedDone = false;
+      let overlayAt = 0;
+      while (result.length < range.limit) {
+        if (storedAt >= stored.length && !storedDone) {
+          stored = await iterator.nextv(chunkRecords);
+          storedAt = 0;
+          storedDone = stored.length === 0;
+        }
+        const fromStore = storedAt < stored.length ? stored[storedAt]! : null;
+        const fromOverlay = overlay[overlayAt];
+        if (fromStore === null && fromOverlay === undefined) break;
+        const order =
+          fromStore === null ? -1 : fromOverlay === undefined ? 1 : compareBytes(fromOverlay[1].dbKey, fromStore[0]) * direction;
+        if (order <= 0) {
+          // The overlay comes first, or shadows the stored value at the same key.
+          const [key, write] = fromOverlay!;
+          overlayAt++;
+          if (order === 0) storedAt++;
+          if (write.value !== null) result.push([key, write.value]);
+        } else {
+          storedAt++;
+          result.push([stateKeyOf(fromStore![0]), fromStore![1]]);
+        }
+      }
+      return result;
+    } finally {
+      await iterator.close();
+    }
+  }
+
+  /** The overlay's writes with gte <= key < lt, newest layer winning, in scan order. */
+  private overlayInRange(gte: Uint8Array, lt: Uint8Array, reverse: boolean): Array<readonly [string, Write]> {
+    const merged = new Map<string, Write>();
+    const layers = [...this.lower].reverse();
+    layers.push(this.own);
+    for (const layer of layers) {
+      for (const [key, write] of layer.writes) {
+        if (compareBytes(write.dbKey, gte) >= 0 && compareBytes(write.dbKey, lt) < 0) merged.set(key, write);
+      }
+    }
+    const sorted = [...merged];
+    sorted.sort((a, b) => compareBytes(a[1].dbKey, b[1].dbKey) * (reverse ? -1 : 1));
+    return sorted;
+  }
+}
+
+/** The records a brand-new data directory starts with: nothing applied. */
+export function initialStateWrites(): Array<{ type: 'put'; key: Uint8Array; value: Uint8Array }> {
+  return [{ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(0 as LogIndex) }];
+}
