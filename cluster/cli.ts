@@ -39,13 +39,15 @@ function size(text: string): number {
 
 function port(text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new InvalidArgumentError('expected a port');
+  if (!Number.isInteger(value) || value < 1 || value > 65535)
+    throw new InvalidArgumentError('expected a port');
   return value;
 }
 
 function readRecord(dataDir: string): Recorded {
   const file = join(dataDir, RECORD_FILE);
-  if (!existsSync(file)) throw new Error(`no cluster recorded in ${file}; start one with: cluster up --data ${dataDir}`);
+  if (!existsSync(file))
+    throw new Error(`no cluster recorded in ${file}; start one with: cluster up --data ${dataDir}`);
   return JSON.parse(readFileSync(file, 'utf8')) as Recorded;
 }
 
@@ -58,13 +60,22 @@ function alive(pid: number): boolean {
   }
 }
 
-async function up(options: { data: string; size: number; basePort: number; metricsBasePort: number }): Promise<void> {
+async function up(options: {
+  data: string;
+  size: number;
+  basePort: number;
+  metricsBasePort: number;
+}): Promise<void> {
   const dataDir = resolve(options.data);
   if (existsSync(join(dataDir, RECORD_FILE))) {
     const running = readRecord(dataDir).nodes.filter((node) => alive(node.pid));
-    if (running.length > 0) throw new Error(`a cluster is already running from ${dataDir}; run: cluster down --data ${options.data}`);
+    if (running.length > 0)
+      throw new Error(
+        `a cluster is already running from ${dataDir}; run: cluster down --data ${options.data}`,
+      );
   }
-  const range = (base: number): number[] => Array.from({ length: options.size }, (_, i) => base + i);
+  const range = (base: number): number[] =>
+    Array.from({ length: options.size }, (_, i) => base + i);
   const cluster = await ProcessCluster.start({
     size: options.size,
     baseDir: dataDir,
@@ -83,7 +94,9 @@ async function up(options: { data: string; size: number; basePort: number; metri
   writeFileSync(join(dataDir, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
   const leader = await cluster.waitForLeader();
   for (const node of record.nodes) {
-    console.log(`${node.id}  pid ${node.pid}  grpc ${node.address}  metrics ${node.metricsAddress}  log ${node.logFile}`);
+    console.log(
+      `${node.id}  pid ${node.pid}  grpc ${node.address}  metrics ${node.metricsAddress}  log ${node.logFile}`,
+    );
   }
   console.log(`leader: ${leader.id} at ${leader.address} (term ${leader.status.term})`);
   cluster.detachAll();
@@ -102,7 +115,9 @@ async function status(options: { data: string }): Promise<void> {
             `commit ${s.commitIndex}  applied ${s.appliedIndex}  members ${s.members.map((m) => m.id + (m.voter ? '' : '(learner)')).join(',')}`,
         );
       } catch (error) {
-        console.log(`${node.id}  unreachable at ${node.address} (${alive(node.pid) ? `pid ${node.pid} alive` : 'not running'}): ${String(error)}`);
+        console.log(
+          `${node.id}  unreachable at ${node.address} (${alive(node.pid) ? `pid ${node.pid} alive` : 'not running'}): ${String(error)}`,
+        );
       }
     }
   } finally {

@@ -63,9 +63,14 @@ async function main(): Promise<void> {
   console.log(`Baton local cluster "${cluster.clusterId}" (data under ${baseDir})`);
   for (const id of cluster.members) {
     const { spec } = cluster.node(id);
-    console.log(`  ${id}  grpc ${spec.address}  metrics http://${spec.metricsAddress}/metrics  data ${spec.dataDir}`);
+    console.log(
+      `  ${id}  grpc ${spec.address}  metrics http://${spec.metricsAddress}/metrics  data ${spec.dataDir}`,
+    );
   }
-  if (!options.logs) console.log(`  logs: ${baseDir}/n1.log … n${LOCAL_SIZE}.log (or run with: npm start -- --logs)`);
+  if (!options.logs)
+    console.log(
+      `  logs: ${baseDir}/n1.log … n${LOCAL_SIZE}.log (or run with: npm start -- --logs)`,
+    );
   console.log('Ctrl-C stops the cluster.');
 
   let lastLeader = '';
@@ -73,14 +78,18 @@ async function main(): Promise<void> {
     const exited = [...cluster.members].filter((id) => !cluster.node(id).running);
     if (exited.length > 0) {
       for (const id of exited) {
-        console.error(`node ${id} exited (${JSON.stringify(cluster.node(id).exitInfo)}); see ${cluster.node(id).spec.logFile}`);
+        console.error(
+          `node ${id} exited (${JSON.stringify(cluster.node(id).exitInfo)}); see ${cluster.node(id).spec.logFile}`,
+        );
       }
       stop();
       return;
     }
     const leader = await cluster.findLeader();
     const description =
-      leader === undefined ? 'none (election in progress)' : `${leader.id} at ${leader.address} (term ${leader.status.term})`;
+      leader === undefined
+        ? 'none (election in progress)'
+        : `${leader.id} at ${leader.address} (term ${leader.status.term})`;
     if (description !== lastLeader) {
       console.log(`leader: ${description}`);
       lastLeader = description;

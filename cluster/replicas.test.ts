@@ -44,7 +44,11 @@ function startLoad(client: BatonClient, keyPrefix: string, concurrency = 16): Wr
 /** Waits until the load has `count` more acknowledged writes than now. */
 async function moreAcknowledged(load: WriteLoad, count: number): Promise<void> {
   const target = load.acknowledgedSoFar + count;
-  await waitUntil(`${count} more acknowledged writes`, () => load.acknowledgedSoFar >= target, 60_000);
+  await waitUntil(
+    `${count} more acknowledged writes`,
+    () => load.acknowledgedSoFar >= target,
+    60_000,
+  );
 }
 
 /** Every acknowledged write is applied, byte for byte, on each of `ids`. */
@@ -56,7 +60,11 @@ async function expectAcknowledgedEverywhere(
   await c.waitForConvergence(ids, 60_000);
   for (const id of ids) {
     const discrepancies = await checkAcknowledgedOn(c.client, c.address(id), acknowledged);
-    expect({ node: id, discrepancies: discrepancies.slice(0, 5), count: discrepancies.length }).toEqual({
+    expect({
+      node: id,
+      discrepancies: discrepancies.slice(0, 5),
+      count: discrepancies.length,
+    }).toEqual({
       node: id,
       discrepancies: [],
       count: 0,
@@ -96,7 +104,10 @@ describe('a cluster of real processes', () => {
     'brings a node whose data directory was wiped back through a snapshot',
     async () => {
       const c = await startCluster({
-        env: { BATON_REPLICA_SNAPSHOT_EVERY_ENTRIES: '100', BATON_REPLICA_SNAPSHOT_RETAIN_ENTRIES: '10' },
+        env: {
+          BATON_REPLICA_SNAPSHOT_EVERY_ENTRIES: '100',
+          BATON_REPLICA_SNAPSHOT_RETAIN_ENTRIES: '10',
+        },
       });
       const leader = await c.waitForLeader();
       const load = startLoad(c.client, 'wipe', 8);
@@ -112,7 +123,10 @@ describe('a cluster of real processes', () => {
       await load.stop();
 
       await expectAcknowledgedEverywhere(c, [...c.members], load.acknowledged);
-      const installed = await scrapeMetric(c.node(follower).spec.metricsAddress, 'baton_raft_snapshots_installed_total');
+      const installed = await scrapeMetric(
+        c.node(follower).spec.metricsAddress,
+        'baton_raft_snapshots_installed_total',
+      );
       expect(installed).toBeGreaterThanOrEqual(1);
     },
     SCENARIO_TIMEOUT_MS,
@@ -176,7 +190,9 @@ describe('a cluster of real processes', () => {
           failed: 0,
           samples: [],
         });
-        expect([...client.stats.retriesByCode.keys()].filter((code) => code !== 'UNAVAILABLE')).toEqual([]);
+        expect(
+          [...client.stats.retriesByCode.keys()].filter((code) => code !== 'UNAVAILABLE'),
+        ).toEqual([]);
         await expectAcknowledgedEverywhere(c, c.runningMembers(), load.acknowledged);
       } finally {
         client.close();

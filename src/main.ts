@@ -10,13 +10,10 @@ import { nodeId } from './lib/index.ts';
 import type { NodeId } from './lib/index.ts';
 import { createLogger, NodeMetrics, startOpsServer } from './observability/index.ts';
 import type { Logger, OpsServer } from './observability/index.ts';
-import { CommandFamily } from './replica/command.ts';
-import { KvStateMachine } from './replica/kv-state-machine.ts';
-import { Replica } from './replica/replica.ts';
-import { CommandRouter } from './replica/router.ts';
+import { CommandFamily, CommandRouter, KvStateMachine, Replica } from './replica/index.ts';
 import { openNodeStore } from './storage/index.ts';
-import { GrpcTransport } from './transport/grpc-transport.ts';
-import type { TransportMetrics } from './transport/stats.ts';
+import { GrpcTransport } from './transport/index.ts';
+import type { TransportMetrics } from './transport/index.ts';
 
 /** How long a graceful shutdown lets in-flight RPCs finish before cutting them. */
 const GRPC_DRAIN_TIMEOUT_MS = 2_000;

@@ -55,6 +55,9 @@ interface FailoverRow extends BenchResult {
   p99Ms: number;
   maxMs: number;
   samplesMs: number[];
+  /** Attempts that failed fast (refused: UNAVAILABLE) or were held until their deadline. */
+  attemptsRefused: number;
+  attemptsTimedOut: number;
 }
 
 async function throughput(target: BenchTarget, options: BenchOptions): Promise<ThroughputRow[]> {
@@ -68,9 +71,12 @@ async function throughput(target: BenchTarget, options: BenchOptions): Promise<T
       options.warmupS * 1_000,
     );
     const before = await target.counters?.();
-    const result = await new WriteLoad({ put, makeValue, concurrency, keyPrefix: `c${concurrency}` }).runFor(
-      options.durationS * 1_000,
-    );
+    const result = await new WriteLoad({
+      put,
+      makeValue,
+      concurrency,
+      keyPrefix: `c${concurrency}`,
+    }).runFor(options.durationS * 1_000);
     const after = await target.counters?.();
     const latency = summarizeMs(result.latenciesMs);
     rows.push({
@@ -102,15 +108,28 @@ function leaderDiagnostics(
   after: Record<string, number> | undefined,
 ): Record<string, number | null> {
   if (before === undefined || after === undefined) return {};
-  const delta = (name: string): number => (after[name] ?? Number.NaN) - (before[name] ?? Number.NaN);
+  const delta = (name: string): number =>
+    (after[name] ?? Number.NaN) - (before[name] ?? Number.NaN);
   const mean = (sum: string, count: string, scale: number): number | null => {
     const value = (delta(sum) / delta(count)) * scale;
     return Number.isFinite(value) ? round(value, 3) : null;
   };
   return {
-    leaderAppendMeanMs: mean('baton_raft_append_seconds_sum', 'baton_raft_append_seconds_count', 1_000),
-    leaderAppendBatchMean: mean('baton_raft_append_batch_entries_sum', 'baton_raft_append_batch_entries_count', 1),
-    leaderApplyMeanMs: mean('baton_raft_apply_seconds_sum', 'baton_raft_apply_seconds_count', 1_000),
+    leaderAppendMeanMs: mean(
+      'baton_raft_append_seconds_sum',
+      'baton_raft_append_seconds_count',
+      1_000,
+    ),
+    leaderAppendBatchMean: mean(
+      'baton_raft_append_batch_entries_sum',
+      'baton_raft_append_batch_entries_count',
+      1,
+    ),
+    leaderApplyMeanMs: mean(
+      'baton_raft_apply_seconds_sum',
+      'baton_raft_apply_seconds_count',
+      1_000,
+    ),
   };
 }
 
@@ -128,7 +147,11 @@ class SequentialWriter {
   private sequence = 0;
   failures = 0;
 
-  constructor(private readonly target: BenchTarget, private readonly value: Uint8Array, private readonly prefix: string) {
+  constructor(
+    private readonly target: BenchTarget,
+    private readonly value: Uint8Array,
+    private readonly prefix: string,
+  ) {
     this.loop = this.run();
   }
 
@@ -197,9 +220,12 @@ async function failover(target: BenchTarget, trials: number): Promise<FailoverRo
     await exited;
     await target.restart(leader);
     await target.waitCaughtUp();
-    console.log(`  ${target.label} trial ${trial + 1}/${trials}: killed ${leader}, first ack after ${round(samplesMs.at(-1)!)} ms`);
+    console.log(
+      `  ${target.label} trial ${trial + 1}/${trials}: killed ${leader}, first ack after ${round(samplesMs.at(-1)!)} ms`,
+    );
   }
   const summary = summarizeMs(samplesMs);
+  const failed = target.failedAttempts();
   return {
     kind: 'failover',
     system: target.label,
@@ -209,10 +235,15 @@ async function failover(target: BenchTarget, trials: number): Promise<FailoverRo
     p99Ms: round(summary.p99Ms),
     maxMs: round(summary.maxMs),
     samplesMs: samplesMs.map((sample) => round(sample)),
+    attemptsRefused: failed['UNAVAILABLE'] ?? 0,
+    attemptsTimedOut: failed['DEADLINE_EXCEEDED'] ?? 0,
   };
 }
 
-async function withTarget<T>(start: () => Promise<BenchTarget>, body: (target: BenchTarget) => Promise<T>): Promise<T> {
+async function withTarget<T>(
+  start: () => Promise<BenchTarget>,
+  body: (target: BenchTarget) => Promise<T>,
+): Promise<T> {
   const target = await start();
   try {
     return await body(target);
@@ -229,7 +260,9 @@ function ratioRows(throughputRows: ThroughputRow[], failoverRows: FailoverRow[])
   const rows: BenchResult[] = [];
   const baton = throughputRows.filter((row) => row.system === 'baton');
   for (const b of baton) {
-    const e = throughputRows.find((row) => row.system !== 'baton' && row.concurrency === b.concurrency);
+    const e = throughputRows.find(
+      (row) => row.system !== 'baton' && row.concurrency === b.concurrency,
+    );
     if (e === undefined) continue;
     rows.push({
       kind: 'ratio',
@@ -260,7 +293,8 @@ function ratioRows(throughputRows: ThroughputRow[], failoverRows: FailoverRow[])
 
 export const raftBench: Bench = {
   name: 'raft',
-  description: '3 nodes on loopback: 100-byte Put throughput/latency by concurrency, and leader failover',
+  description:
+    '3 nodes on loopback: 100-byte Put throughput/latency by concurrency, and leader failover',
   async run(options) {
     const etcdVersion = options.vsEtcd ? ensureEtcdInstalled() : undefined;
     const throughputRows: ThroughputRow[] = [];
@@ -270,21 +304,39 @@ export const raftBench: Bench = {
 
     if (options.baton) console.log('baton: 3 nodes on loopback');
     if (options.baton && doThroughput) {
-      throughputRows.push(...(await withTarget(() => BatonTarget.start(THROUGHPUT_CLIENT), (t) => throughput(t, options))));
+      throughputRows.push(
+        ...(await withTarget(
+          () => BatonTarget.start(THROUGHPUT_CLIENT),
+          (t) => throughput(t, options),
+        )),
+      );
     }
     if (options.baton && doFailover) {
-      failoverRows.push(await withTarget(() => BatonTarget.start(FAILOVER_CLIENT), (t) => failover(t, options.failoverTrials)));
+      failoverRows.push(
+        await withTarget(
+          () => BatonTarget.start(FAILOVER_CLIENT),
+          (t) => failover(t, options.failoverTrials),
+        ),
+      );
     }
     if (options.vsEtcd) {
       console.log(`${etcdVersion}: 3 members on loopback`);
       if (doThroughput) {
         throughputRows.push(
-          ...(await withTarget(() => EtcdTarget.start(THROUGHPUT_CLIENT, ETCD_DEFAULT_TIMERS), (t) => throughput(t, options))),
+          ...(await withTarget(
+            () => EtcdTarget.start(THROUGHPUT_CLIENT, ETCD_DEFAULT_TIMERS),
+            (t) => throughput(t, options),
+          )),
         );
       }
       if (doFailover) {
         for (const timers of [ETCD_DEFAULT_TIMERS, ETCD_TUNED_TIMERS]) {
-          failoverRows.push(await withTarget(() => EtcdTarget.start(FAILOVER_CLIENT, timers), (t) => failover(t, options.failoverTrials)));
+          failoverRows.push(
+            await withTarget(
+              () => EtcdTarget.start(FAILOVER_CLIENT, timers),
+              (t) => failover(t, options.failoverTrials),
+            ),
+          );
         }
       }
     }
@@ -308,7 +360,8 @@ export const raftBench: Bench = {
         throughputClient: THROUGHPUT_CLIENT,
         failoverClient: FAILOVER_CLIENT,
         etcd: etcdVersion ?? null,
-        etcdClient: '@grpc/grpc-js against cluster/bench/etcd/rpc.proto (KV.Put), same ChannelPool and retry settings',
+        etcdClient:
+          '@grpc/grpc-js against cluster/bench/etcd/rpc.proto (KV.Put), same ChannelPool and retry settings',
       },
       results: [...throughputRows, ...failoverRows, ...ratios],
     };

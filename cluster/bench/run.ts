@@ -13,7 +13,8 @@ import { raftBench } from './raft.ts';
 
 function positiveNumber(text: string): number {
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError('expected a positive number');
+  if (!Number.isFinite(value) || value <= 0)
+    throw new InvalidArgumentError('expected a positive number');
   return value;
 }
 
@@ -31,7 +32,8 @@ function concurrencyList(text: string): number[] {
  */
 const transportBench: Bench = {
   name: 'transport',
-  description: 'gRPC peer transport micro-benchmark (cluster/bench/transport.ts, run as a child process)',
+  description:
+    'gRPC peer transport micro-benchmark (cluster/bench/transport.ts, run as a child process)',
   async run() {
     const script = fileURLToPath(new URL('./transport.ts', import.meta.url));
     if (!existsSync(script)) throw new Error(`${script} does not exist`);
@@ -52,8 +54,16 @@ async function main(): Promise<void> {
     .option('--warmup-s <seconds>', 'unmeasured seconds before each load level', positiveNumber, 1)
     .option('--concurrency <list>', 'concurrency levels', concurrencyList, [1, 16, 64, 256])
     .option('--trials <n>', 'failover trials', positiveNumber, 20)
-    .option('--only <parts>', 'parts of a benchmark to run, comma-separated (throughput,failover)', '')
-    .option('--vs-etcd', 'run the same load against a 3-member etcd cluster and print ratios', false)
+    .option(
+      '--only <parts>',
+      'parts of a benchmark to run, comma-separated (throughput,failover)',
+      '',
+    )
+    .option(
+      '--vs-etcd',
+      'run the same load against a 3-member etcd cluster and print ratios',
+      false,
+    )
     .option('--no-baton', 'skip the Baton side (to check the etcd side alone)')
     .parse();
   const opts = program.opts<{
@@ -76,10 +86,13 @@ async function main(): Promise<void> {
   };
   const benches: Bench[] = [raftBench, transportBench];
   const names = program.args;
-  const selected = names.length === 0 ? benches : benches.filter((bench) => names.includes(bench.name));
+  const selected =
+    names.length === 0 ? benches : benches.filter((bench) => names.includes(bench.name));
   const unknown = names.filter((name) => !benches.some((bench) => bench.name === name));
   if (unknown.length > 0) {
-    throw new Error(`unknown benchmark ${unknown.join(', ')}; known: ${benches.map((b) => b.name).join(', ')}`);
+    throw new Error(
+      `unknown benchmark ${unknown.join(', ')}; known: ${benches.map((b) => b.name).join(', ')}`,
+    );
   }
   for (const bench of selected) {
     console.log(`== ${bench.name}: ${bench.description}`);

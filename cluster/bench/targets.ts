@@ -6,7 +6,13 @@ import type { ChannelSettings } from '../lib/channels.ts';
 import type { RetryPolicy } from '../lib/client.ts';
 import { ProcessCluster } from '../lib/cluster.ts';
 import { scrapeMetric } from '../lib/metrics.ts';
-import { EtcdClient, EtcdCluster, waitForEtcdApplied, waitForEtcdLeader, type EtcdTimers } from './etcd/etcd.ts';
+import {
+  EtcdClient,
+  EtcdCluster,
+  waitForEtcdApplied,
+  waitForEtcdLeader,
+  type EtcdTimers,
+} from './etcd/etcd.ts';
 
 export interface BenchTarget {
   readonly system: 'baton' | 'etcd';
@@ -22,6 +28,8 @@ export interface BenchTarget {
   /** Waits until every running member has applied what the leader has committed. */
   waitCaughtUp(): Promise<void>;
   shutdown(): Promise<void>;
+  /** Failed attempts so far, by gRPC status name. */
+  failedAttempts(): Record<string, number>;
   /** Cumulative internal counters of the leader (Baton: from /metrics), for per-level deltas. */
   counters?(): Promise<Record<string, number>>;
 }
@@ -44,11 +52,17 @@ export interface ClientSettings {
 export class BatonTarget implements BenchTarget {
   readonly system = 'baton';
   readonly label: string;
-  private constructor(private readonly cluster: ProcessCluster, label: string) {
+  private constructor(
+    private readonly cluster: ProcessCluster,
+    label: string,
+  ) {
     this.label = label;
   }
 
-  static async start(client: ClientSettings, nodeArgs: readonly string[] = []): Promise<BatonTarget> {
+  static async start(
+    client: ClientSettings,
+    nodeArgs: readonly string[] = [],
+  ): Promise<BatonTarget> {
     const cluster = await ProcessCluster.start({ size: 3, clusterId: 'bench', nodeArgs, client });
     return new BatonTarget(cluster, 'baton');
   }
@@ -81,11 +95,16 @@ export class BatonTarget implements BenchTarget {
     await this.cluster.shutdown();
   }
 
+  failedAttempts(): Record<string, number> {
+    return Object.fromEntries(this.cluster.client.stats.retriesByCode);
+  }
+
   async counters(): Promise<Record<string, number>> {
     const leader = await this.cluster.waitForLeader();
     const metricsAddress = this.cluster.node(leader.id).spec.metricsAddress;
     const values: Record<string, number> = {};
-    for (const name of LEADER_COUNTERS) values[name] = (await scrapeMetric(metricsAddress, name)) ?? Number.NaN;
+    for (const name of LEADER_COUNTERS)
+      values[name] = (await scrapeMetric(metricsAddress, name)) ?? Number.NaN;
     return values;
   }
 }
@@ -102,7 +121,10 @@ export class EtcdTarget implements BenchTarget {
 
   static async start(client: ClientSettings, timers: EtcdTimers): Promise<EtcdTarget> {
     const cluster = await EtcdCluster.start(3, timers);
-    return new EtcdTarget(cluster, new EtcdClient(cluster.addresses(), client.channels, client.retry));
+    return new EtcdTarget(
+      cluster,
+      new EtcdClient(cluster.addresses(), client.channels, client.retry),
+    );
   }
 
   async waitForLeader(): Promise<string> {
@@ -127,6 +149,10 @@ export class EtcdTarget implements BenchTarget {
     const leader = await this.waitForLeader();
     const { appliedIndex } = await this.client.status(this.cluster.address(leader));
     await waitForEtcdApplied(this.cluster, this.client, appliedIndex);
+  }
+
+  failedAttempts(): Record<string, number> {
+    return Object.fromEntries(this.client.retriesByCode);
   }
 
   async shutdown(): Promise<void> {

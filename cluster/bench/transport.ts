@@ -132,6 +132,7 @@ async function main(): Promise<void> {
     child.stdout.on('data', (chunk: Buffer) => {
       const match = /READY (\d+)/.exec(chunk.toString());
       if (match !== null) resolve(Number(match[1]));
+      else process.stderr.write(chunk);
     });
     child.on('exit', (code) => {
       reject(new Error(`receiver exited with ${code}`));

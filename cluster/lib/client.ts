@@ -20,6 +20,8 @@ import { sleep } from './stats.ts';
 
 export const LEADER_ADDRESS_METADATA_KEY = 'baton-leader-address';
 export const LEADER_ID_METADATA_KEY = 'baton-leader';
+/** Leader hints followed without pausing before the client backs off. */
+export const LEADER_HINT_HOPS_MAX = 3;
 
 export interface RetryPolicy {
   /** Status codes after which the call is tried again (on the hinted leader, or the next node). */
@@ -72,7 +74,8 @@ export class BatonClient {
   private nextEndpoint = 0;
 
   constructor(options: ClientOptions) {
-    if (options.endpoints.length === 0) throw new RangeError('a client needs at least one endpoint');
+    if (options.endpoints.length === 0)
+      throw new RangeError('a client needs at least one endpoint');
     this.endpoints = [...options.endpoints];
     this.pool = new ChannelPool(options.channels);
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
@@ -94,7 +97,12 @@ export class BatonClient {
 
   /** A possibly stale read served by one given node from its applied state; one attempt. */
   getStaleFrom(address: string, key: string): Promise<GetResponse> {
-    return this.pool.unary(address, apiMethods().get, { key, stale: true }, this.retry.attemptDeadlineMs);
+    return this.pool.unary(
+      address,
+      apiMethods().get,
+      { key, stale: true },
+      this.retry.attemptDeadlineMs,
+    );
   }
 
   /** One node's own view of the cluster; one attempt. */
@@ -140,12 +148,18 @@ export class BatonClient {
     const startMs = performance.now();
     let backoffMs = this.retry.backoffMinMs;
     let attempts = 0;
+    let hintsInARow = 0;
     let target = this.leaderAddress ?? this.pickEndpoint();
     for (;;) {
       attempts++;
       this.stats.attempts++;
       try {
-        const response = await this.pool.unary(target, method, request, this.retry.attemptDeadlineMs);
+        const response = await this.pool.unary(
+          target,
+          method,
+          request,
+          this.retry.attemptDeadlineMs,
+        );
         this.leaderAddress = target;
         return response;
       } catch (error) {
@@ -163,10 +177,13 @@ export class BatonClient {
           this.addEndpoint(hint);
           this.leaderAddress = hint;
           target = hint;
-          continue;
+          // Nodes with stale views can point at each other; back off after a few hops.
+          if (++hintsInARow <= LEADER_HINT_HOPS_MAX) continue;
+        } else {
+          if (this.leaderAddress === target) this.leaderAddress = undefined;
+          target = this.pickEndpoint(target);
         }
-        if (this.leaderAddress === target) this.leaderAddress = undefined;
-        target = this.pickEndpoint(target);
+        hintsInARow = 0;
         await sleep(backoffMs);
         backoffMs = Math.min(this.retry.backoffMaxMs, backoffMs * 2);
       }

@@ -97,9 +97,14 @@ export class ProcessCluster {
     const listen = options.listenPorts ?? free.slice(0, options.size);
     const metrics = options.metricsPorts ?? free.slice(options.size);
     if (listen.length < options.size || metrics.length < options.size) {
-      throw new RangeError(`a cluster of ${options.size} needs ${options.size} listen and metrics ports`);
+      throw new RangeError(
+        `a cluster of ${options.size} needs ${options.size} listen and metrics ports`,
+      );
     }
-    const cluster = new ProcessCluster(options, baseDir, given === undefined && !keep, { listen, metrics });
+    const cluster = new ProcessCluster(options, baseDir, given === undefined && !keep, {
+      listen,
+      metrics,
+    });
     liveClusters.add(cluster);
     for (const id of cluster.members) cluster.launch(id, false);
     await cluster.checkNoEarlyExit([...cluster.members]);
@@ -150,7 +155,13 @@ export class ProcessCluster {
       env: this.options.env ?? {},
       command: this.command,
       detached: this.options.detached ?? false,
-      ...(onLine === undefined ? {} : { onLine: (line: string) => { onLine(id, line); } }),
+      ...(onLine === undefined
+        ? {}
+        : {
+            onLine: (line: string) => {
+              onLine(id, line);
+            },
+          }),
     });
   }
 
@@ -182,7 +193,9 @@ export class ProcessCluster {
   }
 
   /** Each running member's own status; a node that does not answer maps to its error. */
-  async statuses(ids: readonly string[] = this.runningMembers()): Promise<Map<string, StatusResponse | Error>> {
+  async statuses(
+    ids: readonly string[] = this.runningMembers(),
+  ): Promise<Map<string, StatusResponse | Error>> {
     const entries = await Promise.all(
       ids.map(async (id): Promise<[string, StatusResponse | Error]> => {
         try {
@@ -215,7 +228,9 @@ export class ProcessCluster {
       const leader = await this.findLeader();
       if (leader !== undefined && leader.id !== not) return leader;
       if (performance.now() - startMs > timeoutMs) {
-        throw new WaitTimeoutError(`no leader${not === undefined ? '' : ` other than ${not}`} within ${timeoutMs} ms; logs in ${this.baseDir}`);
+        throw new WaitTimeoutError(
+          `no leader${not === undefined ? '' : ` other than ${not}`} within ${timeoutMs} ms; logs in ${this.baseDir}`,
+        );
       }
       await sleep(STATUS_POLL_INTERVAL_MS);
     }
@@ -225,7 +240,10 @@ export class ProcessCluster {
    * Waits until every given node has applied at least the leader's commit index as it was when
    * the wait started, i.e. every write acknowledged before the call is applied everywhere.
    */
-  async waitForConvergence(ids: readonly string[] = this.runningMembers(), timeoutMs = 30_000): Promise<number> {
+  async waitForConvergence(
+    ids: readonly string[] = this.runningMembers(),
+    timeoutMs = 30_000,
+  ): Promise<number> {
     const leader = await this.waitForLeader(timeoutMs);
     const target = leader.status.commitIndex;
     const startMs = performance.now();
@@ -236,9 +254,13 @@ export class ProcessCluster {
       if (behind.length === 0) return target;
       if (performance.now() - startMs > timeoutMs) {
         const detail = behind
-          .map(([id, s]) => `${id}: ${s instanceof Error ? s.message : `applied ${s.appliedIndex}`}`)
+          .map(
+            ([id, s]) => `${id}: ${s instanceof Error ? s.message : `applied ${s.appliedIndex}`}`,
+          )
           .join(', ');
-        throw new WaitTimeoutError(`nodes did not reach applied index ${target} within ${timeoutMs} ms (${detail})`);
+        throw new WaitTimeoutError(
+          `nodes did not reach applied index ${target} within ${timeoutMs} ms (${detail})`,
+        );
       }
       await sleep(STATUS_POLL_INTERVAL_MS);
     }
@@ -246,7 +268,8 @@ export class ProcessCluster {
 
   /** Sends a signal: SIGKILL (crash), SIGTERM (graceful stop), SIGSTOP/SIGCONT (pause/resume). */
   signal(id: string, signal: NodeJS.Signals): void {
-    if (signal === 'SIGKILL' || signal === 'SIGTERM' || signal === 'SIGINT') this.expectedRunning.delete(id);
+    if (signal === 'SIGKILL' || signal === 'SIGTERM' || signal === 'SIGINT')
+      this.expectedRunning.delete(id);
     this.node(id).signal(signal);
   }
 

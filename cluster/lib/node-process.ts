@@ -28,7 +28,10 @@ export function defaultNodeCommand(): NodeCommand {
   }
   const bin = `${REPO_ROOT}bin/baton.js`;
   if (existsSync(bin)) return { executable: process.execPath, argsPrefix: [bin] };
-  return { executable: process.execPath, argsPrefix: ['--import', 'tsx', `${REPO_ROOT}src/cli/index.ts`] };
+  return {
+    executable: process.execPath,
+    argsPrefix: ['--import', 'tsx', `${REPO_ROOT}src/cli/index.ts`],
+  };
 }
 
 export interface NodeSpec {
@@ -165,7 +168,8 @@ export class NodeProcess {
 
   /** Resolves when the process has exited; SIGKILLs it if it has not after `timeoutMs`. */
   async waitForExit(timeoutMs: number): Promise<ExitInfo> {
-    if (this.exited === undefined) throw new NodeProcessError(`node ${this.spec.id} was never started`);
+    if (this.exited === undefined)
+      throw new NodeProcessError(`node ${this.spec.id} was never started`);
     if (this.lastExit !== undefined) return this.lastExit;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {

@@ -8,7 +8,14 @@ describe('latency summaries', () => {
   it('uses nearest-rank percentiles over the sorted samples', () => {
     const samples = Array.from({ length: 100 }, (_, i) => 100 - i);
     const summary = summarizeMs(samples);
-    expect(summary).toMatchObject({ count: 100, minMs: 1, p50Ms: 50, p99Ms: 99, maxMs: 100, meanMs: 50.5 });
+    expect(summary).toMatchObject({
+      count: 100,
+      minMs: 1,
+      p50Ms: 50,
+      p99Ms: 99,
+      maxMs: 100,
+      meanMs: 50.5,
+    });
     expect(quantile(Float64Array.from([3]), 0.99)).toBe(3);
   });
 

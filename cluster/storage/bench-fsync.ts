@@ -33,8 +33,16 @@ function saveCase(node: NodeStore, entriesPerSave: number): Case {
     samplesMs: [],
     step: async () => {
       const first = node.log.lastIndex() + 1;
-      const entries: Entry[] = Array.from({ length: entriesPerSave }, (_, k) => ({ index: logIndex(first + k), term: term(1), kind: 'normal', data }));
-      await node.log.save({ entries, hardState: { term: term(1), vote: nodeId('n1'), commit: logIndex(first - 1) } });
+      const entries: Entry[] = Array.from({ length: entriesPerSave }, (_, k) => ({
+        index: logIndex(first + k),
+        term: term(1),
+        kind: 'normal',
+        data,
+      }));
+      await node.log.save({
+        entries,
+        hardState: { term: term(1), vote: nodeId('n1'), commit: logIndex(first - 1) },
+      });
     },
   };
 }
@@ -74,7 +82,8 @@ function rawCase(db: Level<Uint8Array, Uint8Array>, putsPerBatch: number, prefix
 
 function report(c: Case): string {
   const sorted = [...c.samplesMs].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  const at = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
   const totalMs = sorted.reduce((s, x) => s + x, 0);
   const entriesPerSecond = Math.round((c.entriesPerStep * sorted.length * 1000) / totalMs);
   return `${c.label.padEnd(42)} p50 ${at(0.5).toFixed(3)} ms  p99 ${at(0.99).toFixed(3)} ms  mean ${(totalMs / sorted.length).toFixed(3)} ms  ${entriesPerSecond} entries/s`;
@@ -85,11 +94,26 @@ async function main(): Promise<void> {
   const parent = process.argv[3] ?? tmpdir();
   const dataDir = await mkdtemp(join(parent, 'baton-bench-fsync-'));
   const rawDir = await mkdtemp(join(parent, 'baton-bench-raw-'));
-  const node = await openNodeStore({ dataDir, clusterId: 'bench', nodeId: 'n1', bootstrap: { voters: [nodeId('n1')], learners: [] } });
-  const raw = new Level<Uint8Array, Uint8Array>(rawDir, { keyEncoding: 'view', valueEncoding: 'view' });
+  const options = {
+    dataDir,
+    clusterId: 'bench',
+    nodeId: 'n1',
+    bootstrap: { voters: [nodeId('n1')], learners: [] },
+  };
+  let node = await openNodeStore(options);
+  const raw = new Level<Uint8Array, Uint8Array>(rawDir, {
+    keyEncoding: 'view',
+    valueEncoding: 'view',
+  });
   await raw.open();
   try {
-    const cases = [saveCase(node, 1), saveCase(node, 64), stateCase(node, 64), rawCase(raw, 1, 1), rawCase(raw, 64, 2)];
+    const cases = [
+      saveCase(node, 1),
+      saveCase(node, 64),
+      stateCase(node, 64),
+      rawCase(raw, 1, 1),
+      rawCase(raw, 64, 2),
+    ];
     for (let i = 0; i < WARMUP_ITERATIONS + iterations; i++) {
       for (const c of cases) {
         const started = process.hrtime.bigint();
@@ -98,8 +122,19 @@ async function main(): Promise<void> {
         if (i >= WARMUP_ITERATIONS) c.samplesMs.push(elapsedMs);
       }
     }
-    console.log(`${iterations} iterations (after ${WARMUP_ITERATIONS} warm-up), cases interleaved, data under ${parent}`);
+    console.log(
+      `${iterations} iterations (after ${WARMUP_ITERATIONS} warm-up), cases interleaved, data under ${parent}`,
+    );
     for (const c of cases) console.log(report(c));
+    // Open verifies every retained entry's checksum: how long that takes for this log.
+    const retained = node.log.lastIndex() - node.log.firstIndex() + 1;
+    await node.close();
+    const started = process.hrtime.bigint();
+    node = await openNodeStore(options);
+    const openMs = Number(process.hrtime.bigint() - started) / 1e6;
+    console.log(
+      `reopen with ${retained} retained entries (all checksums verified): ${openMs.toFixed(1)} ms`,
+    );
   } finally {
     await node.close();
     await raw.close();

@@ -9,7 +9,12 @@
 import { logIndex, nodeId, term } from '../../src/lib/index.ts';
 import type { Entry } from '../../src/raft/types.ts';
 import { openNodeStore } from '../../src/storage/index.ts';
-import { CRASH_CLUSTER_ID, CRASH_NODE_ID, crashBootstrap, expectedEntryData } from './crash-common.ts';
+import {
+  CRASH_CLUSTER_ID,
+  CRASH_NODE_ID,
+  crashBootstrap,
+  expectedEntryData,
+} from './crash-common.ts';
 
 const SNAPSHOT_EVERY_ENTRIES = 300;
 const RETAIN_ENTRIES = 50;
@@ -18,7 +23,12 @@ const MAX_ENTRIES_PER_SAVE = 8;
 async function main(): Promise<void> {
   const dataDir = process.argv[2];
   if (dataDir === undefined) throw new Error('usage: crash-child.ts <dataDir>');
-  const node = await openNodeStore({ dataDir, clusterId: CRASH_CLUSTER_ID, nodeId: CRASH_NODE_ID, bootstrap: crashBootstrap });
+  const node = await openNodeStore({
+    dataDir,
+    clusterId: CRASH_CLUSTER_ID,
+    nodeId: CRASH_NODE_ID,
+    bootstrap: crashBootstrap,
+  });
   const currentTerm = term(node.log.initialState().hardState.term + 1);
   process.stdout.write(`open ${node.log.lastIndex()} ${currentTerm}\n`);
   let next = node.log.lastIndex() + 1;
@@ -28,10 +38,18 @@ async function main(): Promise<void> {
     const entries: Entry[] = [];
     for (let k = 0; k < count; k++) {
       const index = logIndex(next + k);
-      entries.push({ index, term: currentTerm, kind: 'normal', data: expectedEntryData(index, currentTerm) });
+      entries.push({
+        index,
+        term: currentTerm,
+        kind: 'normal',
+        data: expectedEntryData(index, currentTerm),
+      });
     }
     // Commit trails the log: what this save adds is not committed yet.
-    await node.log.save({ entries, hardState: { term: currentTerm, vote: nodeId(CRASH_NODE_ID), commit: logIndex(next - 1) } });
+    await node.log.save({
+      entries,
+      hardState: { term: currentTerm, vote: nodeId(CRASH_NODE_ID), commit: logIndex(next - 1) },
+    });
     next += count;
     process.stdout.write(`${next - 1} ${currentTerm}\n`);
     sinceSnapshot += count;
@@ -43,7 +61,14 @@ async function main(): Promise<void> {
       await node.state.commit(batch, applied, { sync: false });
       const data = await node.state.exportSnapshot();
       await node.log.saveLocalSnapshot(
-        { meta: { index: applied, term: node.log.term(applied), conf: node.log.initialState().conf }, data },
+        {
+          meta: {
+            index: applied,
+            term: node.log.term(applied),
+            conf: node.log.initialState().conf,
+          },
+          data,
+        },
         RETAIN_ENTRIES,
       );
     }
@@ -51,6 +76,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -10,5 +10,7 @@ export const ENTRY_DATA_BYTES = 100;
 /** The 100 bytes the child writes at `index` in `entryTerm`: checkable without the child's help. */
 export function expectedEntryData(index: LogIndex, entryTerm: Term): Uint8Array {
   const pattern = `<${index}:${entryTerm}>`;
-  return new TextEncoder().encode(pattern.repeat(Math.ceil(ENTRY_DATA_BYTES / pattern.length)).slice(0, ENTRY_DATA_BYTES));
+  return new TextEncoder().encode(
+    pattern.repeat(Math.ceil(ENTRY_DATA_BYTES / pattern.length)).slice(0, ENTRY_DATA_BYTES),
+  );
 }

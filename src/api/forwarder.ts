@@ -15,7 +15,6 @@ import { apiProto } from './proto.ts';
  */
 export const FAST_RECONNECT_CHANNEL_OPTIONS = {
   'grpc.initial_reconnect_backoff_ms': 100,
-  'grpc.min_reconnect_backoff_ms': 100,
   'grpc.max_reconnect_backoff_ms': 1_000,
 } as const;
 

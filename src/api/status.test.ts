@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { BatonError, nodeId } from '../lib/index.ts';
 import { NotLeaderError, UncommittedLimitError } from '../raft/errors.ts';
-import { PendingProposalLimitError, RequestTimeoutError } from '../replica/errors.ts';
+import { PendingProposalLimitError, RequestTimeoutError } from '../replica/index.ts';
 import { ValidationError } from './errors.ts';
 import { LEADER_ADDRESS_METADATA_KEY, LEADER_METADATA_KEY, toServiceError } from './status.ts';
 

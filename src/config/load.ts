@@ -149,10 +149,22 @@ function isPlain(value: unknown): value is Plain {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Where a required setting usually comes from, for error messages. */
+const SETTING_SOURCES: Readonly<Record<string, string>> = {
+  nodeId: '--id or BATON_ID',
+  listen: '--listen or BATON_LISTEN',
+  dataDir: '--data or BATON_DATA',
+};
+
 function describeIssues(error: z.ZodError): string {
   const lines = error.issues.map((issue) => {
     const path = issue.path.map(String).join('.');
-    return `  ${path === '' ? '(config)' : path}: ${issue.message}`;
+    const missing = issue.code === 'invalid_type' && issue.input === undefined;
+    const source = SETTING_SOURCES[path];
+    const message = missing
+      ? `required${source === undefined ? '' : ` (set ${source})`}`
+      : issue.message;
+    return `  ${path === '' ? '(config)' : path}: ${message}`;
   });
   return `invalid configuration:\n${lines.join('\n')}`;
 }

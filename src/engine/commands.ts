@@ -11,7 +11,7 @@ import { ID_PATTERN } from './keys.ts';
  */
 export const COMMAND_VERSION = 1;
 
-const id = z.string().regex(ID_PATTERN, 'must be 1..128 of A-Z a-z 0-9 . _ : -');
+const id = z.string().regex(ID_PATTERN, 'must be 1..256 of A-Z a-z 0-9 . _ : -');
 const name = z.string().min(1).max(256);
 const nowMs = z.number().int().min(0).max(8.64e15);
 const seed = z.number().int().min(0).max(0xffffffff);

@@ -1,15 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { logIndex, term } from '../lib/brand.ts';
-import { decodeStored } from './codec.ts';
 import { WorkflowEngine, type EngineResult } from './engine.ts';
-import type { HistoryEvent } from './events.ts';
 import type { ActivatedTask } from './handlers.ts';
-import { keys, prefixRange } from './keys.ts';
 import { listDueTimers } from './queries.ts';
-import { isClosed, type InstanceState, type TaskRecord, type TaskTypeSettings } from './state.ts';
 import { EngineHarness } from './testing/harness.ts';
 import { MemoryKv } from './testing/memory-kv.ts';
+import { checkEngineInvariants } from './testing/invariants.ts';
 
 /** Replays a command log on a fresh engine over a fresh MemoryKv. */
 async function replay(log: readonly Uint8Array[]): Promise<{ kv: MemoryKv; results: EngineResult[] }> {
@@ -201,39 +198,8 @@ async function runScenario(definitions: Json[], actions: Action[]): Promise<RunR
 }
 
 async function checkInvariants(report: RunReport): Promise<void> {
-  const { kv } = report.harness;
   for (const count of report.appliedCompletions.values()) expect(count).toBe(1);
-  // Every TaskCompleted in any history is for a distinct attempt.
-  const completedTokens = new Set<string>();
-  for (const [key, value] of await kv.scan({ ...prefixRange('h/'), limit: 1_000_000 })) {
-    const event = decodeStored<HistoryEvent>(value, key);
-    if (event.type !== 'TaskCompleted') continue;
-    const token = `${event.taskId}#${event.attempt}`;
-    expect(completedTokens.has(token)).toBe(false);
-    completedTokens.add(token);
-  }
-  const tasks = (await kv.scan({ ...prefixRange('t/'), limit: 1_000_000 })).map(([key, value]) => decodeStored<TaskRecord>(value, key));
-  const running = new Map<string, number>();
-  for (const task of tasks) {
-    if (task.status === 'RUNNING') running.set(task.taskType, (running.get(task.taskType) ?? 0) + 1);
-    expect(task.readyKey !== undefined).toBe(task.status === 'READY');
-  }
-  for (const [key, value] of await kv.scan({ ...prefixRange(keys.taskTypesAll()), limit: 1000 })) {
-    const settings = decodeStored<TaskTypeSettings>(value, key);
-    expect(settings.running).toBe(running.get(settings.taskType) ?? 0);
-  }
-  for (const [key, value] of await kv.scan({ ...prefixRange(keys.readyAll()), limit: 1_000_000 })) {
-    const task = tasks.find((candidate) => candidate.id === decodeStored<string>(value, key));
-    expect(task?.status).toBe('READY');
-  }
-  for (const [key, value] of await kv.scan({ ...prefixRange(keys.instancesAll()), limit: 1_000_000 })) {
-    const instance = decodeStored<InstanceState>(value, key);
-    if (!isClosed(instance.status)) continue;
-    expect(Object.keys(instance.steps)).toEqual([]);
-    const own = (await kv.scan({ ...prefixRange(keys.timersOf(instance.id)), limit: 10 })).length;
-    expect(own).toBe(0);
-    expect(tasks.filter((task) => task.instanceId === instance.id && ['READY', 'RUNNING', 'RETRY_WAIT'].includes(task.status))).toEqual([]);
-  }
+  expect(await checkEngineInvariants(report.harness.kv)).toEqual([]);
 }
 
 describe('determinism', () => {

@@ -290,3 +290,15 @@ describe('isTruthy', () => {
     expect([true, 1, 'x', [0, 1], { a: 1 }].map((value) => isTruthy(value))).toEqual(Array<boolean>(5).fill(true));
   });
 });
+
+describe('hostile keys', () => {
+  it('keeps a __proto__ field as data', async () => {
+    const input = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as JsonValue;
+    const result = (await run('$', input)) as Record<string, unknown>;
+    expect(Object.keys(result)).toEqual(['__proto__', 'a']);
+    expect(JSON.stringify(result)).toBe('{"__proto__":{"polluted":true},"a":1}');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const template = JSON.parse('{"__proto__": "=a"}') as JsonValue;
+    expect(JSON.stringify(await evaluateTemplate(template, input, context))).toBe('{"__proto__":1}');
+  });
+});

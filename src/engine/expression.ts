@@ -15,8 +15,13 @@ import type { ExpressionScope, JsonValue, Template } from './definition/types.ts
  *   SeededRng seeded with `context.seed`; `$toMillis` reads a zone-less ISO date-time as UTC
  *   (Date.parse would use the node's local zone); `$eval` is removed (it would compile
  *   unchecked source at run time).
- * - Work is counted in evaluation steps (one per AST node evaluated), recursion in evaluation
- *   depth, values in length: all deterministic, unlike jsonata's wall-clock `timeout`.
+ * - Work is counted in evaluation steps (one per AST node evaluated, plus one per 16 items of a
+ *   list and per 256 characters of a string a node yields), recursion in evaluation depth,
+ *   values in length: all deterministic, unlike jsonata's wall-clock `timeout`. `$distinct` is
+ *   replaced by a linear one (jsonata's compares every pair).
+ * - Known gap: a value nested thousands of levels deep (built by `$reduce`) can exhaust the
+ *   stack inside jsonata (`=`, `$string`); that is caught and reported as DEPTH_LIMIT, which is
+ *   deterministic only across nodes running the same Node binary with the same stack size.
  * - Regular expressions with a quantified group that itself holds a quantifier (`(a+)+`) are
  *   rejected at compile time, and a regex never runs over a string longer than
  *   MAX_REGEX_INPUT_LENGTH: backtracking must not hang the apply loop.
@@ -544,17 +549,20 @@ const functionIds = new WeakMap<object, number>();
 let nextFunctionId = 0;
 
 /** Text equal for deep-equal values (object key order ignored), distinct otherwise. */
-function distinctKey(value: unknown): string {
+function distinctKey(value: unknown, depth = 0): string {
+  if (depth > MAX_RESULT_NESTING) {
+    throw new LimitExceeded('SIZE_LIMIT', `$distinct over values nested deeper than ${MAX_RESULT_NESTING} levels`);
+  }
   if (value === undefined) return 'u';
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'function') return functionKey(value);
     return JSON.stringify(value);
   }
   if (isJsonataFunction(value)) return functionKey(value);
-  if (Array.isArray(value)) return `[${value.map((item) => distinctKey(item)).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map((item) => distinctKey(item, depth + 1)).join(',')}]`;
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record).sort();
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${distinctKey(record[key])}`).join(',')}}`;
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${distinctKey(record[key], depth + 1)}`).join(',')}}`;
 }
 
 /** Functions are equal only to themselves; the id never leaves this process's evaluation. */
@@ -635,7 +643,7 @@ async function evaluateTemplateValue(
     const result: { [key: string]: JsonValue } = {};
     for (const [key, item] of Object.entries(template)) {
       const value = await evaluateTemplateValue(item, input, context, limits);
-      if (value !== undefined) result[key] = value;
+      if (value !== undefined) setOwn(result, key, value);
     }
     return result;
   }
@@ -720,7 +728,7 @@ function toPlainJson(source: string, value: unknown, maxOutputBytes: number): Js
           const copied = copy(element, depth + 1);
           if (copied === undefined) continue;
           charge(utf8Length(key) + 4);
-          result[key] = copied;
+          setOwn(result, key, copied);
         }
         return result;
       }
@@ -737,6 +745,18 @@ function toPlainJson(source: string, value: unknown, maxOutputBytes: number): Js
 function isJsonataFunction(value: object): boolean {
   const record = value as Record<string, unknown>;
   return record._jsonata_lambda === true || record._jsonata_function === true;
+}
+
+/**
+ * `record[key] = value` that also works for the key `__proto__` (legal in JSON): plain
+ * assignment would change the object's prototype and drop the field.
+ */
+export function setOwn<T>(record: { [key: string]: T }, key: string, value: T): void {
+  if (key === '__proto__') {
+    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    record[key] = value;
+  }
 }
 
 /** Bytes of `text` in UTF-8, without allocating. */

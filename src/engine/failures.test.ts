@@ -419,3 +419,19 @@ describe('history event bound', () => {
     expect(history).toContain('#3 TaskCompleted a attempt=1 output={"omittedBytes":1011}');
   });
 });
+
+describe('pause and retries', () => {
+  it('holds a retry that comes due while paused until the resume', async () => {
+    const h = new EngineHarness();
+    await h.register('name: held\ntasks: [{ ref: a, type: worker, taskType: a, retry: { maxAttempts: 2, backoff: fixed, initialIntervalMs: 100, maxIntervalMs: 100, jitter: 0 } }]\n');
+    await h.start('p1', 'held');
+    await h.failWork('a', 'BUSY');
+    await h.ok({ type: 'PauseWorkflow', instanceId: 'p1' });
+    await h.advance(100);
+    expect(await h.activate('a')).toEqual([]);
+    expect((await h.instance('p1')).currentTasks[0]?.status).toBe('RETRY_WAIT');
+    await h.ok({ type: 'ResumeWorkflow', instanceId: 'p1' });
+    const [retry] = await h.activate('a');
+    expect(retry?.attempt).toBe(2);
+  });
+});

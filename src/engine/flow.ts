@@ -19,6 +19,7 @@ import type {
 import { DEFAULT_PRIORITY } from './definition/types.ts';
 import { validateJsonSchema } from './definition/json-schema.ts';
 import { formatIssue } from './definition/errors.ts';
+import { canonicalJson } from './codec.ts';
 import { CommandRejectedError } from './errors.ts';
 import {
   compileExpression,
@@ -151,14 +152,19 @@ export interface StartParams {
 }
 
 /** Creates and runs a new instance as far as it goes without waiting. */
+/** Why `input` does not fit the definition's inputSchema, or undefined when it does. */
+export function inputProblem(plan: Plan, input: JsonValue): string | undefined {
+  const schema = plan.definition.inputSchema;
+  if (schema === undefined) return undefined;
+  const issues = validateJsonSchema(schema, input, 'input', 10);
+  if (issues.length === 0) return undefined;
+  return `workflow input does not match the inputSchema of ${plan.definition.name} v${plan.version}: ${issues.map(formatIssue).join('; ')}`;
+}
+
 export async function startInstance(ctx: CommandContext, params: StartParams): Promise<InstanceState> {
   const definition = params.plan.definition;
-  if (definition.inputSchema !== undefined) {
-    const issues = validateJsonSchema(definition.inputSchema, params.input, 'input', 10);
-    if (issues.length > 0) {
-      throw new CommandRejectedError('BAD_COMMAND', `workflow input does not match the definition's inputSchema: ${issues.map(formatIssue).join('; ')}`);
-    }
-  }
+  const problem = inputProblem(params.plan, params.input);
+  if (problem !== undefined) throw new CommandRejectedError('BAD_COMMAND', problem);
   const instance: InstanceState = {
     id: params.instanceId,
     definitionName: definition.name,
@@ -487,7 +493,7 @@ async function runStep(ctx: CommandContext, instance: InstanceState, frame: Fram
       let dueMs: number;
       if (task.until !== undefined) {
         const value = await evaluate(ctx, task.until, scopeOf(instance, frame), task.ref, `until of ${task.ref}`);
-        dueMs = typeof value === 'number' ? Math.floor(value) : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+        dueMs = typeof value === 'number' ? Math.floor(value) : typeof value === 'string' ? parseIsoTimeMs(value) : Number.NaN;
         if (!Number.isSafeInteger(dueMs) || dueMs < 0) {
           throw new StepFailure({ code: 'BAD_WAIT_TIME', message: `until of ${task.ref} gave ${JSON.stringify(value)}, not epoch milliseconds or an ISO 8601 time`, ref: task.ref });
         }
@@ -509,6 +515,20 @@ async function runStep(ctx: CommandContext, instance: InstanceState, frame: Fram
       return;
     }
   }
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/**
+ * Epoch ms of an ISO 8601 time, NaN for anything else. Date.parse reads a zone-less date-time in
+ * the node's local zone and other formats as it likes; nodes in different zones would disagree,
+ * so only ISO is accepted and a missing zone means UTC.
+ */
+export function parseIsoTimeMs(text: string): number {
+  const match = ISO_TIME.exec(text);
+  if (match === null) return Number.NaN;
+  const zoned = match[1] !== undefined && match[4] === undefined ? `${text}Z` : text;
+  return Date.parse(zoned);
 }
 
 async function terminateTask(ctx: CommandContext, instance: InstanceState, frame: Frame, step: Step, task: Extract<Task, { type: 'terminate' }>, plan: Plan): Promise<void> {
@@ -628,7 +648,29 @@ export async function startTaskAttempt(ctx: CommandContext, instance: InstanceSt
   return leaseExpiresMs;
 }
 
+/**
+ * An output is kept a few times in state (the frame's `tasks`, its last output, a fan-out's
+ * results, a compensation entry): if that would overflow the instance's state limit, the task
+ * fails instead (non-retryable) rather than every later command on the instance being rejected.
+ */
+const OUTPUT_COPIES_IN_STATE = 3;
+
+function outputOverflow(ctx: CommandContext, instance: InstanceState, output: JsonValue): ErrorInfo | undefined {
+  const outputBytes = canonicalJson(output).length;
+  const stateBytes = canonicalJson(instance).length;
+  if (stateBytes + OUTPUT_COPIES_IN_STATE * outputBytes <= ctx.limits.maxInstanceStateBytes) return undefined;
+  return {
+    code: 'OUTPUT_TOO_LARGE',
+    message: `an output of ${outputBytes} bytes would grow the instance's state past its limit of ${ctx.limits.maxInstanceStateBytes} bytes`,
+  };
+}
+
 export async function completeTaskAttempt(ctx: CommandContext, instance: InstanceState, task: TaskRecord, output: JsonValue): Promise<void> {
+  const overflow = outputOverflow(ctx, instance, output);
+  if (overflow !== undefined) {
+    await failTaskAttempt(ctx, instance, task, { ...overflow, retryable: false }, 'fail');
+    return;
+  }
   if (task.http !== undefined) {
     const status = typeof output === 'object' && output !== null && !Array.isArray(output) ? output.status : undefined;
     if (typeof status !== 'number' || !task.http.expectedStatus.includes(status)) {
@@ -791,6 +833,8 @@ async function startChildWorkflow(ctx: CommandContext, instance: InstanceState, 
   if (plan === undefined || version === undefined) {
     throw new StepFailure({ code: 'DEFINITION_NOT_FOUND', message: `${task.ref} starts ${task.workflow} v${String(task.version)}, which is not registered`, ref: task.ref });
   }
+  const problem = inputProblem(plan, step.input);
+  if (problem !== undefined) throw new StepFailure({ code: 'CHILD_INPUT_INVALID', message: problem, ref: task.ref });
   const childInstanceId = `${instance.id}:${allocate(instance)}`;
   if (childInstanceId.length > 256) {
     throw new StepFailure({ code: 'SUBWORKFLOW_ID_TOO_LONG', message: `child id ${childInstanceId.slice(0, 40)}… is longer than 256 characters`, ref: task.ref });
@@ -808,7 +852,9 @@ export async function childClosed(ctx: CommandContext, parentInstanceId: string,
   assert(child !== undefined && isClosed(child.status), `child ${childInstanceId} is not closed`);
   emit(ctx, parent, { type: 'ChildWorkflowClosed', stepId, ref: step.ref, childInstanceId, status: child.status });
   if (child.status === 'COMPLETED') {
-    await completeStep(ctx, parent, stepId, child.output ?? null);
+    const overflow = outputOverflow(ctx, parent, child.output ?? null);
+    if (overflow === undefined) await completeStep(ctx, parent, stepId, child.output ?? null);
+    else await failStep(ctx, parent, stepId, overflow);
     return;
   }
   const task = (await ctx.plan(parent)).task(step.ref) as SubworkflowTask;
@@ -939,6 +985,11 @@ async function runNextCompensation(ctx: CommandContext, instance: InstanceState,
 
 /** Starts whatever a pause held back: every idle frame, oldest first. */
 export async function resumeFrames(ctx: CommandContext, instance: InstanceState): Promise<void> {
+  const steps = Object.values(instance.steps).sort((a, b) => Number(a.id) - Number(b.id));
+  for (const step of steps) {
+    const task = step.taskId === undefined ? undefined : await ctx.task(step.taskId);
+    if (task?.status === 'RETRY_WAIT' && task.timers.retry === undefined) await rescheduleTask(ctx, instance, task);
+  }
   const idle = Object.values(instance.frames)
     .filter((frame) => frame.activeStepId === null)
     .map((frame) => frame.id)
@@ -997,7 +1048,10 @@ export async function timerFired(ctx: CommandContext, instance: InstanceState, t
       }
       return;
     case 'retry':
-      if (task?.status === 'RETRY_WAIT' && task.attempt === timer.attempt) await rescheduleTask(ctx, instance, task);
+      // A paused instance queues nothing new: the task waits (without a timer) for the resume.
+      if (task?.status === 'RETRY_WAIT' && task.attempt === timer.attempt && instance.status !== 'PAUSED') {
+        await rescheduleTask(ctx, instance, task);
+      }
       return;
     case 'scheduleToStart':
       if (task?.status === 'READY' && task.attempt === timer.attempt) {

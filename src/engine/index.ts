@@ -51,6 +51,7 @@ export {
   getTask,
   getTaskTypeSettings,
   listDefinitionVersions,
+  listDefinitions,
   listDueTimers,
   listInstances,
   listNextTimers,

@@ -23,8 +23,11 @@ import { padNumber } from './codec.ts';
  *   o/due/<dueMs>/<timerId>             outbox: timers (waits, retries, timeouts) by due time
  */
 
-/** Instance ids (caller-chosen or leader-generated): no separator, bounded length. */
-export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * Instance ids (caller-chosen or leader-generated): no separator, bounded length. Child instances
+ * are named "<parentId>:<n>", hence room beyond a caller's usual 128.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,256}$/;
 
 /**
  * The upper bound for prefix scans: every key with `prefix` sorts below prefix + this. U+10FFFF is

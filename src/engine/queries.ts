@@ -2,7 +2,7 @@ import type { KvReader } from '../lib/state-machine.ts';
 import { decodeStored } from './codec.ts';
 import type { JsonValue } from './definition/types.ts';
 import type { HistoryEvent } from './events.ts';
-import { compareKeys, keys, prefixRange } from './keys.ts';
+import { compareKeys, keys, prefixRange, unescapeComponent } from './keys.ts';
 import type { ErrorInfo, InstanceState, InstanceStatus, StoredDefinition, TaskRecord, TaskTypeSettings, TimerRecord } from './state.ts';
 
 /**
@@ -273,6 +273,17 @@ export async function getDefinition(reader: KvReader, name: string, version?: nu
   const stored = await getJson<StoredDefinition>(reader, keys.definition(name, resolved));
   if (stored === undefined) return undefined;
   return { name: stored.name, version: stored.version, registeredMs: stored.registeredMs, definition: stored.canonical };
+}
+
+/** Registered definition names with their latest version, in name order, after `afterName`. */
+export async function listDefinitions(
+  reader: KvReader,
+  options: { afterName?: string; pageSize?: number } = {},
+): Promise<Array<{ name: string; latestVersion: number }>> {
+  const range = prefixRange('dl/');
+  const gte = options.afterName === undefined ? range.gte : `${keys.latestDefinition(options.afterName)}\u0000`;
+  const entries = await reader.scan({ gte, lt: range.lt, limit: pageSize(options.pageSize) });
+  return entries.map(([key, value]) => ({ name: unescapeComponent(key.slice('dl/'.length)), latestVersion: decodeStored<number>(value, key) }));
 }
 
 /** Versions of one definition, newest first. */

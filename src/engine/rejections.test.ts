@@ -121,10 +121,18 @@ describe('commands that state rejects', () => {
 
   it('drops every write of a command that fails its last check (instance state too large)', async () => {
     const h = await prepared({ maxInstanceStateBytes: 3000 });
-    const [task] = await h.activate('a');
-    const result = await expectUnchanged(h, () => h.run({ type: 'CompleteTask', taskId: task!.taskId, attempt: 1, output: { blob: 'y'.repeat(2500) } }));
+    const result = await expectUnchanged(h, () => h.run({ type: 'Signal', instanceId: 'i1', name: 'later', payload: { blob: 'y'.repeat(2500) } }));
     expect(result.code).toBe('LIMIT_EXCEEDED');
     expect(result.message).toContain('keep variables and task outputs smaller');
-    await h.ok({ type: 'CompleteTask', taskId: task!.taskId, attempt: 1, output: 'small' });
+    await h.ok({ type: 'Signal', instanceId: 'i1', name: 'later', payload: 'small' });
+  });
+
+  it('fails a task whose output would overflow the state instead of rejecting every later command', async () => {
+    const h = await prepared({ maxInstanceStateBytes: 3000 });
+    const [task] = await h.activate('a');
+    expect(await h.ok({ type: 'CompleteTask', taskId: task!.taskId, attempt: 1, output: { blob: 'y'.repeat(2500) } })).toMatchObject({ duplicate: false });
+    const view = await h.instance('i1');
+    expect(view.status).toBe('FAILED');
+    expect(view.error?.code).toBe('OUTPUT_TOO_LARGE');
   });
 });

@@ -17,7 +17,12 @@ import type { ConfChange, ConfState } from './types.ts';
 const ENCODING_VERSION = 1;
 /** A node id longer than this is certainly a corrupt or hostile encoding. */
 const MAX_NODE_ID_BYTES = 256;
-const TYPE_CODES: Record<ConfChange['type'], number> = { addLearner: 1, promote: 2, addVoter: 3, remove: 4 };
+const TYPE_CODES: Record<ConfChange['type'], number> = {
+  addLearner: 1,
+  promote: 2,
+  addVoter: 3,
+  remove: 4,
+};
 const TYPE_BY_CODE: ReadonlyMap<number, ConfChange['type']> = new Map(
   Object.entries(TYPE_CODES).map(([name, code]) => [code, name as ConfChange['type']]),
 );
@@ -29,7 +34,9 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 export function encodeConfChange(change: ConfChange): Uint8Array {
   const id = utf8Encoder.encode(change.node);
   if (id.length === 0 || id.length > MAX_NODE_ID_BYTES) {
-    throw new ConfChangeRejectedError(`node id must be 1..${MAX_NODE_ID_BYTES} bytes, got ${id.length}`);
+    throw new ConfChangeRejectedError(
+      `node id must be 1..${MAX_NODE_ID_BYTES} bytes, got ${id.length}`,
+    );
   }
   const out = new Uint8Array(2 + id.length);
   out[0] = ENCODING_VERSION;
@@ -41,7 +48,9 @@ export function encodeConfChange(change: ConfChange): Uint8Array {
 /** Throws ConfChangeRejectedError when `data` is not a valid encoding. */
 export function decodeConfChange(data: Uint8Array): ConfChange {
   if (data.length < 3 || data.length > 2 + MAX_NODE_ID_BYTES) {
-    throw new ConfChangeRejectedError(`encoded change has ${data.length} bytes, expected 3..${2 + MAX_NODE_ID_BYTES}`);
+    throw new ConfChangeRejectedError(
+      `encoded change has ${data.length} bytes, expected 3..${2 + MAX_NODE_ID_BYTES}`,
+    );
   }
   if (data[0] !== ENCODING_VERSION) {
     throw new ConfChangeRejectedError(`unknown encoding version ${data[0]}`);
@@ -70,14 +79,18 @@ export function applyConfChange(conf: ConfState, change: ConfChange): ConfState 
       if (isVoter || isLearner) throw new ConfChangeRejectedError(`${node} is already a member`);
       return { voters: conf.voters, learners: [...conf.learners, node] };
     case 'addVoter':
-      if (isVoter || isLearner) throw new ConfChangeRejectedError(`${node} is already a member (promote a learner instead)`);
+      if (isVoter || isLearner)
+        throw new ConfChangeRejectedError(
+          `${node} is already a member (promote a learner instead)`,
+        );
       return { voters: [...conf.voters, node], learners: conf.learners };
     case 'promote':
       if (!isLearner) throw new ConfChangeRejectedError(`${node} is not a learner`);
       return { voters: [...conf.voters, node], learners: without(conf.learners, node) };
     case 'remove':
       if (!isVoter && !isLearner) throw new ConfChangeRejectedError(`${node} is not a member`);
-      if (isVoter && conf.voters.length === 1) throw new ConfChangeRejectedError(`${node} is the last voter`);
+      if (isVoter && conf.voters.length === 1)
+        throw new ConfChangeRejectedError(`${node} is the last voter`);
       return { voters: without(conf.voters, node), learners: without(conf.learners, node) };
   }
 }

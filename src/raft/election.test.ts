@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nodeId, SeededRng } from '../lib/index.ts';
-import { TestCluster } from './testing/cluster.ts';
+import { SeededRng } from '../lib/index.ts';
+import { message, TestCluster } from './testing/cluster.ts';
 
 describe('leader election', () => {
   it('elects the node that campaigns, via pre-vote then vote, and commits its no-op', () => {
@@ -67,12 +67,17 @@ describe('leader election', () => {
     // The candidate's own vote must be durable before it asks for others'.
     expect(r3.hardState).toEqual({ term: 1, vote: 'n1', commit: 0 });
     expect(r3.messages).toEqual([]);
-    expect(r3.messagesAfterPersist.map((m) => `${m.type}->${m.to}`)).toEqual(['vote->n2', 'vote->n3']);
+    expect(r3.messagesAfterPersist.map((m) => `${m.type}->${m.to}`)).toEqual([
+      'vote->n2',
+      'vote->n3',
+    ]);
     c.raft('n2').step(r3.messagesAfterPersist[0]!);
     const r4 = c.raft('n2').ready();
     expect(r4.hardState?.vote).toBe('n1');
     expect(r4.messages).toEqual([]);
-    expect(r4.messagesAfterPersist.map((m) => `${m.type} ${m.reject}`)).toEqual(['voteResponse false']);
+    expect(r4.messagesAfterPersist.map((m) => `${m.type} ${m.reject}`)).toEqual([
+      'voteResponse false',
+    ]);
   });
 
   it('draws election timeouts uniformly in [electionTicks, 2*electionTicks)', () => {
@@ -104,9 +109,21 @@ describe('leader election', () => {
     c.heal();
     // n2 voted n1 in term 1; n3 (term 0) campaigns for term 1 too.
     const n2 = c.raft('n2');
-    n2.step({ type: 'vote', from: nodeId('n3'), to: nodeId('n2'), term: 1 as never, logTerm: 1 as never, index: 1 as never, entries: [], commit: 0 as never, reject: false, rejectHint: 0 as never, snapshot: null, context: new Uint8Array([1]) });
+    n2.step(
+      message({
+        type: 'vote',
+        from: 'n3',
+        to: 'n2',
+        term: 1,
+        logTerm: 1,
+        index: 1,
+        context: new Uint8Array([1]),
+      }),
+    );
     const r = n2.ready();
-    expect(r.messagesAfterPersist.map((m) => `${m.type} ${m.reject}`)).toEqual(['voteResponse true']);
+    expect(r.messagesAfterPersist.map((m) => `${m.type} ${m.reject}`)).toEqual([
+      'voteResponse true',
+    ]);
   });
 });
 
@@ -146,11 +163,53 @@ describe('pre-vote', () => {
     const c = new TestCluster('n1 n2 n3');
     c.campaign('n1');
     c.stabilize();
-    c.raft('n2').step({ type: 'preVote', from: nodeId('n3'), to: nodeId('n2'), term: 2 as never, logTerm: 1 as never, index: 1 as never, entries: [], commit: 0 as never, reject: false, rejectHint: 0 as never, snapshot: null, context: new Uint8Array() });
+    c.raft('n2').step(
+      message({ type: 'preVote', from: 'n3', to: 'n2', term: 2, logTerm: 1, index: 1 }),
+    );
     expect(c.raft('n2').hasReady()).toBe(false);
-    c.raft('n2').step({ type: 'vote', from: nodeId('n3'), to: nodeId('n2'), term: 2 as never, logTerm: 1 as never, index: 1 as never, entries: [], commit: 0 as never, reject: false, rejectHint: 0 as never, snapshot: null, context: new Uint8Array([1]) });
+    c.raft('n2').step(
+      message({
+        type: 'vote',
+        from: 'n3',
+        to: 'n2',
+        term: 2,
+        logTerm: 1,
+        index: 1,
+        context: new Uint8Array([1]),
+      }),
+    );
     const r = c.raft('n2').ready();
-    expect(r.messagesAfterPersist.map((m) => `${m.type} t${m.term} ${m.reject}`)).toEqual(['voteResponse t2 false']);
+    expect(r.messagesAfterPersist.map((m) => `${m.type} t${m.term} ${m.reject}`)).toEqual([
+      'voteResponse t2 false',
+    ]);
+  });
+});
+
+describe('leader lease', () => {
+  it('expires after max(2*heartbeatTicks, electionTicks/2) ticks, before any election timeout', () => {
+    const c = new TestCluster('n1 n2 n3');
+    c.campaign('n1');
+    c.stabilize();
+    c.isolate('n1');
+    const preVote = message({
+      type: 'preVote',
+      from: 'n3',
+      to: 'n2',
+      term: 2,
+      index: 1,
+      logTerm: 1,
+    });
+    // heartbeatTicks 2, electionTicks 10: the lease is 5 ticks.
+    c.tick(4, ['n2']);
+    c.raft('n2').step(preVote);
+    expect(c.raft('n2').hasReady()).toBe(false);
+    c.tick(1, ['n2']);
+    expect(c.raft('n2').status().role).toBe('follower');
+    c.raft('n2').step(preVote);
+    const r = c.raft('n2').ready();
+    expect(r.messagesAfterPersist.map((m) => `${m.type} t${m.term} ${m.reject}`)).toEqual([
+      'preVoteResponse t2 false',
+    ]);
   });
 });
 

@@ -31,7 +31,10 @@ export class RaftLog {
     const last = storage.lastIndex();
     this.unstableOffset = logIndex(last + 1);
     this.inProgressEnd = this.unstableOffset;
-    assert(committed <= last, () => `hard state commit ${committed} is past the last stored entry ${last}`);
+    assert(
+      committed <= last,
+      () => `hard state commit ${committed} is past the last stored entry ${last}`,
+    );
     assert(applied <= committed, () => `applied ${applied} is past the commit index ${committed}`);
     this.committed = committed;
     this.applying = applied;
@@ -44,7 +47,8 @@ export class RaftLog {
   }
 
   lastIndex(): LogIndex {
-    if (this.unstableEntries.length > 0) return logIndex(this.unstableOffset + this.unstableEntries.length - 1);
+    if (this.unstableEntries.length > 0)
+      return logIndex(this.unstableOffset + this.unstableEntries.length - 1);
     if (this.unstableSnapshot) return this.unstableSnapshot.meta.index;
     return this.storage.lastIndex();
   }
@@ -117,12 +121,20 @@ export class RaftLog {
    * Appends a leader's entries that follow (prevIndex, prevTerm). Returns the last index now
    * known to match the leader, or null when our log does not contain (prevIndex, prevTerm).
    */
-  maybeAppend(prevIndex: LogIndex, prevTerm: Term, leaderCommit: LogIndex, entries: readonly Entry[]): LogIndex | null {
+  maybeAppend(
+    prevIndex: LogIndex,
+    prevTerm: Term,
+    leaderCommit: LogIndex,
+    entries: readonly Entry[],
+  ): LogIndex | null {
     if (!this.matchTerm(prevIndex, prevTerm)) return null;
     const lastNew = logIndex(prevIndex + entries.length);
     const conflict = this.findConflict(entries);
     if (conflict !== 0) {
-      assert(conflict > this.committed, () => `entry ${conflict} conflicts with the committed prefix (commit ${this.committed})`);
+      assert(
+        conflict > this.committed,
+        () => `entry ${conflict} conflicts with the committed prefix (commit ${this.committed})`,
+      );
       this.append(entries.slice(conflict - prevIndex - 1));
     }
     this.commitTo(logIndex(Math.min(leaderCommit, lastNew)));
@@ -133,7 +145,10 @@ export class RaftLog {
   append(entries: readonly Entry[]): LogIndex {
     if (entries.length === 0) return this.lastIndex();
     const after = entries[0]!.index;
-    assert(after > this.committed, () => `append at ${after} would overwrite committed entry (commit ${this.committed})`);
+    assert(
+      after > this.committed,
+      () => `append at ${after} would overwrite committed entry (commit ${this.committed})`,
+    );
     const end = this.unstableOffset + this.unstableEntries.length;
     if (after === end) {
       for (const e of entries) this.unstableEntries.push(e);
@@ -152,14 +167,20 @@ export class RaftLog {
 
   commitTo(index: LogIndex): void {
     if (index <= this.committed) return;
-    assert(index <= this.lastIndex(), () => `commit ${index} is past the last index ${this.lastIndex()}`);
+    assert(
+      index <= this.lastIndex(),
+      () => `commit ${index} is past the last index ${this.lastIndex()}`,
+    );
     this.committed = index;
   }
 
   /** Entries in [lo, hi), at least one, at most `maxBytes` in total beyond the first. */
   slice(lo: LogIndex, hi: LogIndex, maxBytes: number): Entry[] {
     if (lo >= hi) return [];
-    assert(lo >= this.firstIndex() && hi <= this.lastIndex() + 1, () => `slice [${lo}, ${hi}) outside the log`);
+    assert(
+      lo >= this.firstIndex() && hi <= this.lastIndex() + 1,
+      () => `slice [${lo}, ${hi}) outside the log`,
+    );
     let out: Entry[] = [];
     let size = 0;
     if (lo < this.unstableOffset) {
@@ -249,7 +270,10 @@ export class RaftLog {
 
   appliedTo(index: LogIndex): void {
     if (index <= this.applied) return;
-    assert(index <= this.applying, () => `applied ${index} past what was handed out (${this.applying})`);
+    assert(
+      index <= this.applying,
+      () => `applied ${index} past what was handed out (${this.applying})`,
+    );
     this.applied = index;
   }
 

@@ -24,23 +24,43 @@ function change(c: TestCluster, cc: ConfChange): void {
 describe('conf-change encoding', () => {
   it('round-trips every change type', () => {
     for (const type of ['addLearner', 'promote', 'addVoter', 'remove'] as const) {
-      expect(decodeConfChange(encodeConfChange({ type, node: n('node-é') }))).toEqual({ type, node: 'node-é' });
+      expect(decodeConfChange(encodeConfChange({ type, node: n('node-é') }))).toEqual({
+        type,
+        node: 'node-é',
+      });
     }
   });
 
   it('rejects bad encodings with a typed error instead of crashing', () => {
-    for (const bad of [new Uint8Array(), new Uint8Array([1, 1]), new Uint8Array([9, 1, 65]), new Uint8Array([1, 7, 65]), new Uint8Array([1, 1, 0xff, 0xfe])]) {
+    for (const bad of [
+      new Uint8Array(),
+      new Uint8Array([1, 1]),
+      new Uint8Array([9, 1, 65]),
+      new Uint8Array([1, 7, 65]),
+      new Uint8Array([1, 1, 0xff, 0xfe]),
+    ]) {
       expect(() => decodeConfChange(bad)).toThrow(ConfChangeRejectedError);
     }
   });
 
   it('validates changes against the membership', () => {
     const conf = { voters: [n('a'), n('b')], learners: [n('c')] };
-    expect(applyConfChange(conf, { type: 'promote', node: n('c') })).toEqual({ voters: ['a', 'b', 'c'], learners: [] });
-    expect(() => applyConfChange(conf, { type: 'promote', node: n('a') })).toThrow(ConfChangeRejectedError);
-    expect(() => applyConfChange(conf, { type: 'addLearner', node: n('b') })).toThrow(ConfChangeRejectedError);
-    expect(() => applyConfChange(conf, { type: 'remove', node: n('z') })).toThrow(ConfChangeRejectedError);
-    expect(() => applyConfChange({ voters: [n('a')], learners: [] }, { type: 'remove', node: n('a') })).toThrow(ConfChangeRejectedError);
+    expect(applyConfChange(conf, { type: 'promote', node: n('c') })).toEqual({
+      voters: ['a', 'b', 'c'],
+      learners: [],
+    });
+    expect(() => applyConfChange(conf, { type: 'promote', node: n('a') })).toThrow(
+      ConfChangeRejectedError,
+    );
+    expect(() => applyConfChange(conf, { type: 'addLearner', node: n('b') })).toThrow(
+      ConfChangeRejectedError,
+    );
+    expect(() => applyConfChange(conf, { type: 'remove', node: n('z') })).toThrow(
+      ConfChangeRejectedError,
+    );
+    expect(() =>
+      applyConfChange({ voters: [n('a')], learners: [] }, { type: 'remove', node: n('a') }),
+    ).toThrow(ConfChangeRejectedError);
   });
 });
 
@@ -75,15 +95,31 @@ describe('membership changes', () => {
     expect(c.raft('n1').status().commit).toBe(before);
   });
 
+  it('a learner acknowledgement never counts towards a commit', () => {
+    const c = elected('n1 n2');
+    c.addNode('n3');
+    change(c, { type: 'addLearner', node: n('n3') });
+    c.isolate('n2');
+    const before = c.raft('n1').status().commit;
+    c.propose('n1', 'learner-only');
+    c.stabilize();
+    expect(c.raft('n3').status().lastIndex).toBeGreaterThan(before);
+    expect(c.raft('n1').status().commit).toBe(before);
+  });
+
   it('refuses a second change while the first is uncommitted', () => {
     const c = elected();
     c.isolate('n2');
     c.isolate('n3');
     c.raft('n1').proposeConfChange({ type: 'addLearner', node: n('n4') });
-    expect(() => c.raft('n1').proposeConfChange({ type: 'addLearner', node: n('n5') })).toThrow(ConfChangeRejectedError);
+    expect(() => c.raft('n1').proposeConfChange({ type: 'addLearner', node: n('n5') })).toThrow(
+      ConfChangeRejectedError,
+    );
     c.heal();
     c.tick(4);
-    expect(() => c.raft('n1').proposeConfChange({ type: 'addLearner', node: n('n5') })).not.toThrow();
+    expect(() =>
+      c.raft('n1').proposeConfChange({ type: 'addLearner', node: n('n5') }),
+    ).not.toThrow();
   });
 
   it('refuses a change before the leader committed an entry of its term', () => {
@@ -92,7 +128,9 @@ describe('membership changes', () => {
     c.campaign('n1');
     c.stabilize();
     expect(c.leader()).toBe('n1');
-    expect(() => c.raft('n1').proposeConfChange({ type: 'addLearner', node: n('n4') })).toThrow(/committed an entry of its term/);
+    expect(() => c.raft('n1').proposeConfChange({ type: 'addLearner', node: n('n4') })).toThrow(
+      /committed an entry of its term/,
+    );
   });
 
   it('removes a follower: the rest commit without it', () => {

@@ -42,7 +42,8 @@ export class MemoryStorage implements RaftLogStore {
   entries(lo: LogIndex, hi: LogIndex, maxBytes: number): Entry[] {
     assert(lo <= hi, () => `entries: lo ${lo} > hi ${hi}`);
     if (lo <= this.offset) throw new CompactedError(lo, this.firstIndex());
-    if (hi > this.lastIndex() + 1) throw new UnavailableError(hi - 1 as LogIndex, this.lastIndex());
+    if (hi > this.lastIndex() + 1)
+      throw new UnavailableError((hi - 1) as LogIndex, this.lastIndex());
     if (lo === hi) return [];
     const start = lo - this.offset - 1;
     const end = hi - this.offset - 1;
@@ -98,10 +99,14 @@ export class MemoryStorage implements RaftLogStore {
     const index = snapshot.meta.index;
     // A snapshot no newer than the one held adds nothing (the host may race two of them).
     if (index <= this.snap.meta.index) return;
-    assert(index <= this.lastIndex(), () => `local snapshot at ${index} is past the last entry ${this.lastIndex()}`);
+    assert(
+      index <= this.lastIndex(),
+      () => `local snapshot at ${index} is past the last entry ${this.lastIndex()}`,
+    );
     assert(
       this.term(index) === snapshot.meta.term,
-      () => `local snapshot at ${index} has term ${snapshot.meta.term}, the log has ${this.term(index)}`,
+      () =>
+        `local snapshot at ${index} has term ${snapshot.meta.term}, the log has ${this.term(index)}`,
     );
     this.snap = snapshot;
     const compactTo = logIndex(Math.max(this.offset, index - retainEntries));
@@ -147,8 +152,14 @@ export class MemoryStorage implements RaftLogStore {
 
   private appendEntries(entries: readonly Entry[]): void {
     const first = entries[0]!.index;
-    assert(first > this.offset, () => `append at ${first} overwrites compacted entries (first index ${this.firstIndex()})`);
-    assert(first <= this.lastIndex() + 1, () => `append at ${first} leaves a gap after ${this.lastIndex()}`);
+    assert(
+      first > this.offset,
+      () => `append at ${first} overwrites compacted entries (first index ${this.firstIndex()})`,
+    );
+    assert(
+      first <= this.lastIndex() + 1,
+      () => `append at ${first} leaves a gap after ${this.lastIndex()}`,
+    );
     for (let k = 1; k < entries.length; k++) {
       assert(entries[k]!.index === first + k, 'appended entries must be contiguous');
     }

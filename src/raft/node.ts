@@ -7,7 +7,13 @@
  */
 import { assert, INDEX_ZERO, logIndex, term as toTerm, TERM_ZERO } from '../lib/index.ts';
 import type { LogIndex, NodeId, Term } from '../lib/index.ts';
-import { applyConfChange, applyConfChangeEntry, encodeConfChange, isMember, isVoter } from './conf-change.ts';
+import {
+  applyConfChange,
+  applyConfChangeEntry,
+  encodeConfChange,
+  isMember,
+  isVoter,
+} from './conf-change.ts';
 import {
   ConfChangeRejectedError,
   NotLeaderError,
@@ -135,10 +141,12 @@ export class RaftNode {
 
   // --- Public API --------------------------------------------------------------------------------
 
+  /** Advances logical time by one tick (elections, heartbeats, check-quorum). */
   tick(): void {
     this.tickRole();
   }
 
+  /** Handles a message from a peer. Messages not addressed to us or malformed are dropped. */
   step(m: Message): void {
     if (m.to !== this.id || m.from === this.id || !wellFormed(m)) return;
     if (m.term > this.term) {
@@ -166,28 +174,45 @@ export class RaftNode {
     this.stepRole(m);
   }
 
+  /**
+   * Appends a command to the leader's log. It succeeded only if the entry later committed at the
+   * returned index has the returned term. Throws NotLeaderError, ProposalDroppedError (during a
+   * leadership transfer) or UncommittedLimitError (no quorum keeping up).
+   */
   propose(data: Uint8Array): ProposalPosition {
     return this.proposeEntry('normal', data);
   }
 
+  /** Proposes one membership change; throws ConfChangeRejectedError when it may not go now. */
   proposeConfChange(change: ConfChange): ProposalPosition {
     this.requireLeader();
     // The safety rule of single-server changes (see conf-change.ts): first an entry of our own
     // term must be committed, and no earlier change may still be uncommitted.
     if (this.log.termOrZero(this.log.committed) !== this.term) {
-      throw new ConfChangeRejectedError('the leader has not yet committed an entry of its term; retry shortly');
+      throw new ConfChangeRejectedError(
+        'the leader has not yet committed an entry of its term; retry shortly',
+      );
     }
     if (this.latestConfPoint().index > this.log.committed) {
-      throw new ConfChangeRejectedError('an earlier membership change is not yet committed; retry when it is');
+      throw new ConfChangeRejectedError(
+        'an earlier membership change is not yet committed; retry when it is',
+      );
     }
     applyConfChange(this.conf(), change);
     return this.proposeEntry('config', encodeConfChange(change));
   }
 
+  /**
+   * Starts a linearizable read (leader only). Later a Ready carries {requestId, index}: serve the
+   * read once the state machine has applied `index`. A leader that loses leadership first never
+   * answers; the host times the read out.
+   */
   readIndex(requestId: string): void {
     this.requireLeader();
     if (this.readOnly.pendingCount() + this.pendingReads.length >= MAX_PENDING_READS) {
-      throw new ProposalDroppedError(`more than ${MAX_PENDING_READS} reads are pending at the leader`);
+      throw new ProposalDroppedError(
+        `more than ${MAX_PENDING_READS} reads are pending at the leader`,
+      );
     }
     if (this.log.termOrZero(this.log.committed) !== this.term) {
       this.pendingReads.push(requestId);
@@ -196,6 +221,7 @@ export class RaftNode {
     this.startRead(requestId);
   }
 
+  /** Hands leadership to voter `to` once it has caught up; proposals are refused meanwhile. */
   transferLeadership(to: NodeId): void {
     this.requireLeader();
     if (to === this.id) return;
@@ -215,16 +241,19 @@ export class RaftNode {
     }
   }
 
+  /** Starts an election now (with pre-vote when configured), as if the election timer fired. */
   campaign(): void {
     this.hup(this.config.preVote ? 'preElection' : 'election');
   }
 
+  /** The transport failed to deliver to `peer`: stop streaming to it optimistically. */
   reportUnreachable(peer: NodeId): void {
     if (this.role !== 'leader') return;
     const pr = this.progress.get(peer);
     if (pr && pr.state === 'replicate') pr.becomeProbe();
   }
 
+  /** The transport finished (or gave up) sending a snapshot message to `peer`. */
   reportSnapshot(peer: NodeId, status: 'finished' | 'failed'): void {
     if (this.role !== 'leader') return;
     const pr = this.progress.get(peer);
@@ -235,6 +264,7 @@ export class RaftNode {
     pr.probeSent = true;
   }
 
+  /** Cheap: whether ready() would return any work. */
   hasReady(): boolean {
     return (
       this.pendingBroadcast ||
@@ -251,6 +281,10 @@ export class RaftNode {
     );
   }
 
+  /**
+   * The work accumulated since the last ready(). Each item is handed out once, so a host may take
+   * a second Ready before advancing the first (pipelined persistence), advancing them in order.
+   */
   ready(): Ready {
     this.flushBroadcast();
     this.readOnly.seal();
@@ -284,6 +318,7 @@ export class RaftNode {
     return ready;
   }
 
+  /** The host persisted, sent and applied `ready` (see the Ready contract in types.ts). */
   advance(ready: Ready): void {
     if (ready.snapshot) {
       this.log.stableSnapshotTo(ready.snapshot.meta.index);
@@ -381,7 +416,14 @@ export class RaftNode {
       self.recentActive = true;
     }
     // Raft §5.4.2: earlier terms' entries commit only through an entry of ours; the no-op is it.
-    this.appendOwn([{ term: this.term, index: logIndex(this.log.lastIndex() + 1), kind: 'noop', data: EMPTY_BYTES }]);
+    this.appendOwn([
+      {
+        term: this.term,
+        index: logIndex(this.log.lastIndex() + 1),
+        kind: 'noop',
+        data: EMPTY_BYTES,
+      },
+    ]);
     this.pendingBroadcast = true;
   }
 
@@ -409,7 +451,10 @@ export class RaftNode {
   /** A fresh draw from [electionTicks, 2 * electionTicks): split votes rarely repeat. */
   private resetElectionTimeout(): void {
     this.electionElapsed = 0;
-    this.randomizedElectionTimeout = this.config.rng.int(this.config.electionTicks, 2 * this.config.electionTicks);
+    this.randomizedElectionTimeout = this.config.rng.int(
+      this.config.electionTicks,
+      2 * this.config.electionTicks,
+    );
   }
 
   // --- Ticks -------------------------------------------------------------------------------------
@@ -448,7 +493,10 @@ export class RaftNode {
 
   /** A message from an older term. */
   private stepStale(m: Message): void {
-    if ((this.config.checkQuorum || this.config.preVote) && (m.type === 'append' || m.type === 'heartbeat')) {
+    if (
+      (this.config.checkQuorum || this.config.preVote) &&
+      (m.type === 'append' || m.type === 'heartbeat')
+    ) {
       // A leader of an older term: maybe we advanced our term in a partition and now neither win
       // an election (our log is behind) nor rejoin. Our term in a response deposes the old leader.
       this.send({ type: 'appendResponse', to: m.from }, true);
@@ -460,8 +508,12 @@ export class RaftNode {
   private handleVoteRequest(m: Message): void {
     const isPreVote = m.type === 'preVote';
     const canVote =
-      this.vote === m.from || (this.vote === null && this.lead === null) || (isPreVote && m.term > this.term);
-    const logOk = this.config.testingBugs?.voteWithoutLogCheck === true || this.log.isUpToDate(m.index, m.logTerm);
+      this.vote === m.from ||
+      (this.vote === null && this.lead === null) ||
+      (isPreVote && m.term > this.term);
+    const logOk =
+      this.config.testingBugs?.voteWithoutLogCheck === true ||
+      this.log.isUpToDate(m.index, m.logTerm);
     const responseType: MessageType = isPreVote ? 'preVoteResponse' : 'voteResponse';
     // A granted vote is durable state: the response waits for persistence, unless the test
     // switch breaks exactly that on purpose.
@@ -581,7 +633,14 @@ export class RaftNode {
       const hintIndex = logIndex(Math.min(m.index, log.lastIndex()));
       const hint = log.findConflictByTerm(hintIndex, m.logTerm);
       this.send(
-        { type: 'appendResponse', to: m.from, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term },
+        {
+          type: 'appendResponse',
+          to: m.from,
+          index: m.index,
+          reject: true,
+          rejectHint: hint.index,
+          logTerm: hint.term,
+        },
         true,
       );
       return;
@@ -589,7 +648,10 @@ export class RaftNode {
     const lastNew = logIndex(m.index + m.entries.length);
     const conflict = log.findConflict(m.entries);
     if (conflict !== 0) {
-      assert(conflict > log.committed, () => `entry ${conflict} conflicts with committed entries (commit ${log.committed})`);
+      assert(
+        conflict > log.committed,
+        () => `entry ${conflict} conflicts with committed entries (commit ${log.committed})`,
+      );
       const fresh = m.entries.slice(conflict - m.index - 1);
       log.append(fresh);
       this.onAppended(fresh);
@@ -658,8 +720,7 @@ export class RaftNode {
     // The window may have room for several size-limited appends now: the pipeline refills.
     let sent = false;
     while (this.maybeSendAppend(m.from, false)) sent = true;
-    // A follower that was paused when the commit index moved still needs to hear of it.
-    if (!sent && pr.sentCommit < this.log.committed) this.maybeSendAppend(m.from, true);
+    if (!sent && this.needsCommitUpdate(pr)) this.maybeSendAppend(m.from, true);
     if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
       this.sendTimeoutNow(m.from);
     }
@@ -682,10 +743,15 @@ export class RaftNode {
   private proposeEntry(kind: EntryKind, data: Uint8Array): ProposalPosition {
     this.requireLeader();
     if (this.leadTransferee !== null) {
-      throw new ProposalDroppedError(`leadership is being transferred to ${this.leadTransferee}; retry at the new leader`);
+      throw new ProposalDroppedError(
+        `leadership is being transferred to ${this.leadTransferee}; retry at the new leader`,
+      );
     }
     const bytes = data.length;
-    if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.config.maxUncommittedBytes) {
+    if (
+      this.uncommittedBytes > 0 &&
+      this.uncommittedBytes + bytes > this.config.maxUncommittedBytes
+    ) {
       throw new UncommittedLimitError(this.config.maxUncommittedBytes);
     }
     const entry: Entry = { term: this.term, index: logIndex(this.log.lastIndex() + 1), kind, data };
@@ -717,7 +783,10 @@ export class RaftNode {
     matches.sort((a, b) => b - a);
     const quorumIndex = logIndex(matches[quorumSize(voters.length) - 1] ?? 0);
     if (quorumIndex <= this.log.committed) return false;
-    if (this.log.term(quorumIndex) !== this.term && this.config.testingBugs?.commitPreviousTermByCounting !== true) {
+    if (
+      this.log.term(quorumIndex) !== this.term &&
+      this.config.testingBugs?.commitPreviousTermByCounting !== true
+    ) {
       return false;
     }
     this.log.commitTo(quorumIndex);
@@ -727,7 +796,10 @@ export class RaftNode {
 
   private onLeaderCommit(): void {
     const committed = this.log.committed;
-    while (this.uncommittedHead < this.uncommitted.length && this.uncommitted[this.uncommittedHead]!.index <= committed) {
+    while (
+      this.uncommittedHead < this.uncommitted.length &&
+      this.uncommitted[this.uncommittedHead]!.index <= committed
+    ) {
       this.uncommittedBytes -= this.uncommitted[this.uncommittedHead]!.bytes;
       this.uncommittedHead++;
     }
@@ -752,10 +824,19 @@ export class RaftNode {
     const sendIfEmpty = this.pendingCommitBroadcast;
     this.pendingBroadcast = false;
     this.pendingCommitBroadcast = false;
-    const committed = this.log.committed;
     for (const [id, pr] of this.progress) {
-      if (id !== this.id) this.maybeSendAppend(id, sendIfEmpty && pr.sentCommit < committed);
+      if (id !== this.id) this.maybeSendAppend(id, sendIfEmpty && this.needsCommitUpdate(pr));
     }
+  }
+
+  /**
+   * Whether a follower should get an append just to learn the commit index. Only when nothing
+   * is in flight to it: an append in flight is answered, and that answer brings us back here, so
+   * under pipelined load the commit index rides on the next real append instead of costing one
+   * extra message per acknowledgement.
+   */
+  private needsCommitUpdate(pr: Progress): boolean {
+    return pr.sentCommit < this.log.committed && pr.inflights.count === 0;
   }
 
   /** Sends the next append (or a snapshot) to `to` if its progress allows. Returns whether it sent. */
@@ -764,11 +845,19 @@ export class RaftNode {
     if (!pr || pr.isPaused()) return false;
     const prevIndex = logIndex(pr.next - 1);
     const prevTerm = this.log.term(prevIndex);
-    const entries = prevTerm === null ? null : this.log.entriesFrom(pr.next, this.config.maxMessageBytes);
+    const entries =
+      prevTerm === null ? null : this.log.entriesFrom(pr.next, this.config.maxMessageBytes);
     if (prevTerm === null || entries === null) return this.sendSnapshot(to, pr);
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.send(
-      { type: 'append', to, index: prevIndex, logTerm: prevTerm, entries, commit: this.log.committed },
+      {
+        type: 'append',
+        to,
+        index: prevIndex,
+        logTerm: prevTerm,
+        entries,
+        commit: this.log.committed,
+      },
       false,
     );
     const last = entries[entries.length - 1];
@@ -930,7 +1019,10 @@ export class RaftNode {
     }
     for (const entry of entries) {
       if (entry.kind !== 'config') continue;
-      this.confHistory.push({ index: entry.index, conf: applyConfChangeEntry(this.conf(), entry.data) });
+      this.confHistory.push({
+        index: entry.index,
+        conf: applyConfChangeEntry(this.conf(), entry.data),
+      });
       changed = true;
     }
     if (changed) this.onConfChanged();
@@ -939,7 +1031,8 @@ export class RaftNode {
   private onConfChanged(): void {
     if (this.role !== 'leader') return;
     this.syncProgress();
-    if (this.leadTransferee !== null && !isVoter(this.conf(), this.leadTransferee)) this.abortLeaderTransfer();
+    if (this.leadTransferee !== null && !isVoter(this.conf(), this.leadTransferee))
+      this.abortLeaderTransfer();
     this.maybeCommit();
   }
 
@@ -962,7 +1055,11 @@ export class RaftNode {
   /** Only the newest committed point is needed below the uncommitted ones (truncation stops at commit). */
   private pruneConfHistory(): void {
     let drop = 0;
-    while (drop + 1 < this.confHistory.length && this.confHistory[drop + 1]!.index <= this.log.committed) drop++;
+    while (
+      drop + 1 < this.confHistory.length &&
+      this.confHistory[drop + 1]!.index <= this.log.committed
+    )
+      drop++;
     if (drop > 0) this.confHistory.splice(0, drop);
   }
 
@@ -974,7 +1071,10 @@ export class RaftNode {
     if (lo >= hi) return;
     for (const entry of storage.entries(lo, hi, Number.MAX_SAFE_INTEGER)) {
       if (entry.kind === 'config') {
-        this.confHistory.push({ index: entry.index, conf: applyConfChangeEntry(this.conf(), entry.data) });
+        this.confHistory.push({
+          index: entry.index,
+          conf: applyConfChangeEntry(this.conf(), entry.data),
+        });
       }
     }
   }
@@ -1045,19 +1145,26 @@ function storageSnapshotIndex(config: RaftConfig): LogIndex {
   } catch (error) {
     // Without the snapshot's index, replay from the first stored entry: config entries the
     // snapshot already covers re-apply as no-ops or reach the same membership.
-    if (error instanceof SnapshotTemporarilyUnavailableError) return logIndex(config.storage.firstIndex() - 1);
+    if (error instanceof SnapshotTemporarilyUnavailableError)
+      return logIndex(config.storage.firstIndex() - 1);
     throw error;
   }
 }
 
 function validateConfig(config: RaftConfig): void {
-  assert(Number.isInteger(config.heartbeatTicks) && config.heartbeatTicks >= 1, 'heartbeatTicks must be >= 1');
+  assert(
+    Number.isInteger(config.heartbeatTicks) && config.heartbeatTicks >= 1,
+    'heartbeatTicks must be >= 1',
+  );
   assert(
     Number.isInteger(config.electionTicks) && config.electionTicks > config.heartbeatTicks,
     'electionTicks must be greater than heartbeatTicks',
   );
   assert(config.maxMessageBytes > 0, 'maxMessageBytes must be positive');
-  assert(Number.isInteger(config.maxInflightMessages) && config.maxInflightMessages >= 1, 'maxInflightMessages must be >= 1');
+  assert(
+    Number.isInteger(config.maxInflightMessages) && config.maxInflightMessages >= 1,
+    'maxInflightMessages must be >= 1',
+  );
   assert(config.maxUncommittedBytes > 0, 'maxUncommittedBytes must be positive');
   assert(config.maxCommittedBytesPerReady > 0, 'maxCommittedBytesPerReady must be positive');
 }

@@ -44,7 +44,12 @@ export class ReadOnly {
       return null;
     }
     const id = this.nextRoundId++;
-    const round: ReadRound = { id, context: encodeRoundId(id), reads: [{ requestId, index }], acks: new Set() };
+    const round: ReadRound = {
+      id,
+      context: encodeRoundId(id),
+      reads: [{ requestId, index }],
+      acks: new Set(),
+    };
     this.rounds.push(round);
     this.openRound = round;
     return round.context;
@@ -60,7 +65,11 @@ export class ReadOnly {
    * suffice, returns that round's reads and those of every earlier round (a later proof covers
    * earlier reads); otherwise an empty list.
    */
-  ack(from: NodeId, context: Uint8Array, hasQuorum: (acks: ReadonlySet<NodeId>) => boolean): ReadState[] {
+  ack(
+    from: NodeId,
+    context: Uint8Array,
+    hasQuorum: (acks: ReadonlySet<NodeId>) => boolean,
+  ): ReadState[] {
     const id = decodeRoundId(context);
     if (id === null) return [];
     const position = this.rounds.findIndex((r) => r.id === id);

@@ -40,12 +40,36 @@ describe('Ready handoff', () => {
   it('re-hands out entries that a new leader overwrote while an older Ready was in flight', () => {
     const c = new TestCluster('n1 n2 n3');
     const n2 = c.raft('n2');
-    const entry = (index: number, t: number) => ({ index: index as never, term: t as never, kind: 'normal' as const, data: bytes(`${index}@${t}`) });
-    n2.step(message({ type: 'append', from: 'n1', to: 'n2', term: 1, entries: [entry(1, 1), entry(2, 1), entry(3, 1)] }));
+    const entry = (index: number, t: number) => ({
+      index: logIndex(index),
+      term: term(t),
+      kind: 'normal' as const,
+      data: bytes(`${index}@${t}`),
+    });
+    n2.step(
+      message({
+        type: 'append',
+        from: 'n1',
+        to: 'n2',
+        term: 1,
+        entries: [entry(1, 1), entry(2, 1), entry(3, 1)],
+      }),
+    );
     const r1 = n2.ready();
     expect(r1.entries.map((e) => e.index)).toEqual([1, 2, 3]);
     // Before r1 is durable, the leader of term 2 replaces entries from index 2 on.
-    n2.step(message({ type: 'append', from: 'n3', to: 'n2', term: 2, index: logIndex(1), logTerm: term(1), entries: [entry(2, 2)], commit: logIndex(2) }));
+    n2.step(
+      message({
+        type: 'append',
+        from: 'n3',
+        to: 'n2',
+        term: 2,
+        index: 1,
+        logTerm: 1,
+        entries: [entry(2, 2)],
+        commit: 2,
+      }),
+    );
     const r2 = n2.ready();
     expect(r2.entries.map((e) => `${e.index}@${e.term}`)).toEqual(['2@2']);
     const storage = c.get('n2').storage;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeId } from '../lib/index.ts';
+import { logIndex, nodeId, term } from '../lib/index.ts';
 import { entrySizeBytes } from './entry.ts';
 import { UncommittedLimitError } from './errors.ts';
 import { bytes, message, storageWithLog, TestCluster } from './testing/cluster.ts';
@@ -9,7 +9,7 @@ const voters5 = { voters: ['n1', 'n2', 'n3', 'n4', 'n5'].map(nodeId), learners: 
 
 function logOf(c: TestCluster, id: string): string {
   const s = c.get(id).storage;
-  const entries = s.entries(s.firstIndex(), (s.lastIndex() + 1) as never, Number.MAX_SAFE_INTEGER);
+  const entries = s.entries(s.firstIndex(), logIndex(s.lastIndex() + 1), Number.MAX_SAFE_INTEGER);
   return entries.map((e) => `${e.index}@t${e.term}`).join(' ');
 }
 
@@ -64,7 +64,9 @@ describe('log replication', () => {
     c.addNode('n3', storageWithLog(voters3, leaderLog, 6));
     c.campaign('n1');
     c.stabilize();
-    const rejections = c.trace.filter((line) => line.startsWith('n2->n1 appendResponse') && line.includes('reject'));
+    const rejections = c.trace.filter(
+      (line) => line.startsWith('n2->n1 appendResponse') && line.includes('reject'),
+    );
     expect(rejections.length).toBeLessThanOrEqual(2);
     expect(logOf(c, 'n2')).toBe(logOf(c, 'n1'));
     expect(c.raft('n2').status().commit).toBe(11);
@@ -104,9 +106,27 @@ describe('log replication', () => {
     expect(c.get('n2').state).toHaveLength(10);
   });
 
+  it('falls back from pipelining to probing when the transport reports a peer unreachable', () => {
+    const c = new TestCluster('n1 n2 n3');
+    c.campaign('n1');
+    c.stabilize();
+    expect(c.raft('n1').status().progress?.get(nodeId('n2'))?.state).toBe('replicate');
+    c.raft('n1').reportUnreachable(nodeId('n2'));
+    expect(c.raft('n1').status().progress?.get(nodeId('n2'))?.state).toBe('probe');
+    c.propose('n1', 'p');
+    c.stabilize();
+    expect(c.raft('n1').status().progress?.get(nodeId('n2'))?.state).toBe('replicate');
+    expect(c.get('n2').state).toEqual(['p']);
+  });
+
   it('keeps appends within maxMessageBytes (one oversized entry still travels alone)', () => {
     const payload = 'x'.repeat(100);
-    const oneEntry = entrySizeBytes({ index: 1 as never, term: 1 as never, kind: 'normal', data: bytes(payload) });
+    const oneEntry = entrySizeBytes({
+      index: logIndex(1),
+      term: term(1),
+      kind: 'normal',
+      data: bytes(payload),
+    });
     const c = new TestCluster('n1 n2 n3', { maxMessageBytes: oneEntry * 3 });
     c.campaign('n1');
     c.stabilize();
@@ -116,7 +136,8 @@ describe('log replication', () => {
     c.heal();
     const sizes: number[] = [];
     c.dropWhere((m) => {
-      if (m.type === 'append' && m.to === nodeId('n2') && m.entries.length > 0) sizes.push(m.entries.length);
+      if (m.type === 'append' && m.to === nodeId('n2') && m.entries.length > 0)
+        sizes.push(m.entries.length);
       return false;
     });
     c.tick(4);
@@ -179,7 +200,10 @@ describe('commit rule (Raft §5.4.2, Figure 8)', () => {
    * re-replicates 2@2 to n3 (a majority holds it) but its own no-op 3@4 reaches no one. Counting
    * replicas would commit 2@2 — yet n5 can still win term 5 and overwrite it.
    */
-  function figure8(commitPreviousTermByCounting: boolean): { c: TestCluster; committedOld: boolean } {
+  function figure8(commitPreviousTermByCounting: boolean): {
+    c: TestCluster;
+    committedOld: boolean;
+  } {
     const c = new TestCluster('n1 n2 n3 n4 n5', {
       maxMessageBytes: 1,
       testingBugs: { commitPreviousTermByCounting },
@@ -193,7 +217,10 @@ describe('commit rule (Raft §5.4.2, Figure 8)', () => {
     c.isolate('n5');
     // n1's term-4 entry (index 3) never reaches a node that would accept it.
     c.dropWhere(
-      (m) => m.type === 'append' && m.entries.some((e) => e.index === 3) && c.get(m.to).storage.lastIndex() >= 2,
+      (m) =>
+        m.type === 'append' &&
+        m.entries.some((e) => e.index === 3) &&
+        c.get(m.to).storage.lastIndex() >= 2,
     );
     c.campaign('n1');
     c.stabilize();
@@ -217,7 +244,7 @@ describe('commit rule (Raft §5.4.2, Figure 8)', () => {
     electN5(c);
     expect(c.leader()).toBe('n5');
     c.tick(2);
-    expect(c.get('n3').storage.term(2 as never)).toBe(3);
+    expect(c.get('n3').storage.term(logIndex(2))).toBe(3);
   });
 
   it('with commitPreviousTermByCounting the leader commits 2@2, which n5 then overwrites', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeId } from '../lib/index.ts';
+import { logIndex, nodeId } from '../lib/index.ts';
 import { SnapshotTemporarilyUnavailableError } from './errors.ts';
 import { storageWithLog, TestCluster } from './testing/cluster.ts';
 
@@ -51,7 +51,7 @@ describe('snapshots', () => {
     expect(c.raft('n3').status().lastIndex).toBe(7);
     c.propose('n1', 'next');
     c.stabilize();
-    expect(s3.term(8 as never)).toBe(3);
+    expect(s3.term(logIndex(8))).toBe(3);
   });
 
   it('retries later when storage says the snapshot is temporarily unavailable', () => {

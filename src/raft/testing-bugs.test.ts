@@ -33,7 +33,10 @@ describe('testing bugs change behaviour', () => {
   });
 
   it('replyBeforePersistingVote lets a crash make a node vote twice in one term', () => {
-    const c = new TestCluster('n1 n2 n3', { preVote: false, testingBugs: { replyBeforePersistingVote: true } });
+    const c = new TestCluster('n1 n2 n3', {
+      preVote: false,
+      testingBugs: { replyBeforePersistingVote: true },
+    });
     const n2 = c.raft('n2');
     n2.step(message({ type: 'vote', from: 'n1', to: 'n2', term: 1 }));
     const r = n2.ready();
@@ -43,6 +46,8 @@ describe('testing bugs change behaviour', () => {
     const again = c.raft('n2');
     again.step(message({ type: 'vote', from: 'n3', to: 'n2', term: 1 }));
     const r2 = again.ready();
-    expect(r2.messages.map((m) => `${m.type}->${m.to} ${m.reject}`)).toEqual(['voteResponse->n3 false']);
+    expect(r2.messages.map((m) => `${m.type}->${m.to} ${m.reject}`)).toEqual([
+      'voteResponse->n3 false',
+    ]);
   });
 });

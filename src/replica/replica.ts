@@ -17,7 +17,7 @@ import type { Logger } from '../observability/index.ts';
 import type { NodeMetrics } from '../observability/index.ts';
 import { ROLE_VALUES } from '../observability/index.ts';
 import type { RaftSettings, ReplicaSettings } from '../config/index.ts';
-import { assert, logIndex, SeededRng } from '../lib/index.ts';
+import { assert, BatonError, logIndex, SeededRng } from '../lib/index.ts';
 import type { KvReader, KvView, LogIndex, NodeId, Rng, StateMachine, Term } from '../lib/index.ts';
 import {
   applyConfChangeEntry,
@@ -121,6 +121,8 @@ export class Replica {
   private currentTerm = -1;
   private persistedTerm: Term;
   private persistedVote: NodeId | null;
+  /** The last index of the log as durably written (entries handed to the core's storage). */
+  private durableIndex: LogIndex;
   private readonly addresses = new Map<NodeId, string>();
   /** Nodes being added whose transport peer is added only once addNode has prepared a snapshot. */
   private readonly deferredPeers = new Set<NodeId>();
@@ -145,6 +147,7 @@ export class Replica {
   private pauseChain: Promise<void> = Promise.resolve();
   private loopDone: Promise<void> = Promise.resolve();
   private stopped = false;
+  private failed = false;
   private started = false;
   private tickTimer: NodeJS.Timeout | null = null;
   private housekeepingTimer: NodeJS.Timeout | null = null;
@@ -164,6 +167,7 @@ export class Replica {
     const initial = options.log.initialState().hardState;
     this.persistedTerm = initial.term;
     this.persistedVote = initial.vote;
+    this.durableIndex = options.log.lastIndex();
     const settings = options.raft;
     this.raftNode = new RaftNode({
       id: options.id,
@@ -218,6 +222,12 @@ export class Replica {
         try {
           this.raftNode.step(message);
         } catch (error) {
+          // A typed error is an operating condition (a message the core refuses); anything else
+          // is a broken invariant, and the node stops rather than limp on.
+          if (!(error instanceof BatonError)) {
+            this.fatal(error);
+            return;
+          }
           this.logger.debug(
             { err: error, from: message.from, type: message.type },
             'message rejected by the core',
@@ -500,12 +510,33 @@ export class Replica {
     const transport = this.options.transport;
     if (ready.softState !== null) this.onSoftState(ready.softState);
     if (ready.messages.length > 0) transport.send(ready.messages);
-    await this.persist(ready);
+    // Committed entries already durable in the local log are applied while this Ready's own
+    // write is in flight (their callers need not wait one more fsync); the rest wait for it.
+    // State batches reach LevelDB after the log writes that made their entries durable, so a
+    // crash never leaves the state ahead of the log.
+    let committed = ready.committedEntries;
+    const persisting = this.persist(ready);
+    if (
+      ready.snapshot === null &&
+      committed.length > 0 &&
+      committed[0]!.index <= this.durableIndex
+    ) {
+      const split = committed.findIndex((entry) => entry.index > this.durableIndex);
+      const early = split === -1 ? committed : committed.slice(0, split);
+      committed = split === -1 ? [] : committed.slice(split);
+      try {
+        await this.applyEntries(early);
+      } finally {
+        await persisting;
+      }
+    } else {
+      await persisting;
+    }
     if (ready.hardState !== null && ready.hardState.term !== this.currentTerm)
       this.onTerm(ready.hardState.term);
     if (ready.messagesAfterPersist.length > 0) transport.send(ready.messagesAfterPersist);
     if (ready.snapshot !== null) await this.installSnapshot(ready.snapshot);
-    if (ready.committedEntries.length > 0) await this.applyEntries(ready.committedEntries);
+    if (committed.length > 0) await this.applyEntries(committed);
     if (ready.readStates.length > 0) this.onReadStates(ready.readStates);
     this.serveReads();
   }
@@ -536,8 +567,12 @@ export class Replica {
     }
     this.persistStats.batches += 1;
     this.persistStats.entries += ready.entries.length;
+    if (ready.snapshot !== null) this.durableIndex = ready.snapshot.meta.index;
     const last = ready.entries.at(-1);
-    if (last !== undefined) this.metrics.lastIndex.set(last.index);
+    if (last !== undefined) {
+      this.durableIndex = last.index;
+      this.metrics.lastIndex.set(last.index);
+    }
   }
 
   private async applyEntries(entries: readonly Entry[]): Promise<void> {
@@ -956,6 +991,8 @@ export class Replica {
   }
 
   private fatal(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
     this.logger.fatal({ err: error }, 'replica loop failed; stopping the node');
     this.stopped = true;
     if (this.tickTimer !== null) clearInterval(this.tickTimer);

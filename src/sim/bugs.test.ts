@@ -19,3 +19,14 @@ describe('the simulator catches each deliberately broken core', () => {
     });
   }
 });
+
+describe('the simulator catches a deliberately broken host', () => {
+  it('a host that answers reads from local state without ReadIndex serves stale reads', () => {
+    const caught = firstFailure(1, MAX_SEEDS_TO_CATCH, {
+      profile: 'leaderChurn',
+      hostBugs: { staleLocalReads: true },
+    });
+    expect(caught, 'no stale read found').not.toBeNull();
+    expect(caught!.failure!.invariant).toBe('Linearizable Read');
+  });
+});

@@ -203,18 +203,28 @@ export class Checker {
   /** After every step, for each node the step touched. */
   observe(host: NodeHost, status: RaftStatus): void {
     if (status.commit < host.lastCommit) {
-      this.fail('Commit Monotonic', `${host.id} commit went from ${host.lastCommit} to ${status.commit}`);
+      this.fail(
+        'Commit Monotonic',
+        `${host.id} commit went from ${host.lastCommit} to ${status.commit}`,
+      );
     }
     if (status.commit < host.sm.applied) {
-      this.fail('Applied <= Commit', `${host.id} has applied ${host.sm.applied} but commit is ${status.commit}`);
+      this.fail(
+        'Applied <= Commit',
+        `${host.id} has applied ${host.sm.applied} but commit is ${status.commit}`,
+      );
     }
     if (status.commit > status.lastIndex) {
-      this.fail('Commit Within Log', `${host.id} has commit ${status.commit} beyond its last index ${status.lastIndex}`);
+      this.fail(
+        'Commit Within Log',
+        `${host.id} has commit ${status.commit} beyond its last index ${status.lastIndex}`,
+      );
     }
     if (status.commit > this.committedMax) this.extendCommitted(host, status);
     host.lastCommit = status.commit;
     const isLeader = status.role === 'leader';
-    if (isLeader && (host.lastRole !== 'leader' || host.lastTerm !== status.term)) this.onNewLeader(host, status);
+    if (isLeader && (host.lastRole !== 'leader' || host.lastTerm !== status.term))
+      this.onNewLeader(host, status);
     if (!isLeader) this.leaders.delete(host.id);
     host.lastRole = status.role;
     host.lastTerm = status.term;
@@ -237,14 +247,18 @@ export class Checker {
   private onNewLeader(host: NodeHost, status: RaftStatus): void {
     const earlier = this.leaderOfTerm.get(status.term);
     if (earlier !== undefined && earlier !== host.id) {
-      this.fail('Election Safety', `${host.id} and ${earlier} were both leaders of term ${status.term}`);
+      this.fail(
+        'Election Safety',
+        `${host.id} and ${earlier} were both leaders of term ${status.term}`,
+      );
     }
     if (earlier === undefined) {
       this.leaderOfTerm.set(status.term, host.id);
       this.elections++;
     }
     this.leaders.set(host.id, { host, term: status.term });
-    if (host.persisting > 0 || host.node?.hasReady() === true) host.deferredLeaderCheck = status.term;
+    if (host.persisting > 0 || host.node?.hasReady() === true)
+      host.deferredLeaderCheck = status.term;
     else this.checkLeaderLog(host, status.term);
   }
 
@@ -268,7 +282,10 @@ export class Checker {
         const known = this.committedTerm[index];
         if (known === undefined) this.committedTerm[index] = entryTerm;
         else if (known !== entryTerm) {
-          this.fail('State Machine Safety', `${host.id} committed term ${entryTerm} at ${index} where term ${known} committed`);
+          this.fail(
+            'State Machine Safety',
+            `${host.id} committed term ${entryTerm} at ${index} where term ${known} committed`,
+          );
         }
       }
       for (const leader of this.leaders.values()) {
@@ -283,7 +300,10 @@ export class Checker {
   private checkLeaderHolds(leader: NodeHost, leaderTerm: number, index: number): void {
     const expected = this.committedTerm[index];
     if (expected === undefined || index < leader.storage.firstIndex()) return;
-    if (index > leader.storage.lastIndex() && (leader.persisting > 0 || leader.node?.hasReady() === true)) {
+    if (
+      index > leader.storage.lastIndex() &&
+      (leader.persisting > 0 || leader.node?.hasReady() === true)
+    ) {
       leader.deferredLeaderCheck = leaderTerm;
       return;
     }

@@ -131,7 +131,7 @@ function printFailure(result: RunResult, seedsRun: number): void {
   console.log(`invariant: ${failure.invariant}`);
   console.log(`detail:    ${failure.message}`);
   console.log(`knobs:     ${JSON.stringify(result.knobs)}`);
-  console.log('trace tail:');
+  console.log('trace tail (messages as delivered, events as they happened):');
   for (const line of failure.traceTail) console.log(`  ${line}`);
   console.log(`replay:    ${result.replay}`);
 }
@@ -148,6 +148,7 @@ function printSummary(
       `elections ${total.elections}, commits ${total.commits}, proposals acknowledged ${total.proposalsAcknowledged} / failed ${total.proposalsFailed}`,
       `reads served ${total.readsServed} / failed ${total.readsFailed}, snapshots taken ${total.snapshotsTaken} / installed ${total.snapshotsInstalled}, messages delivered ${total.messagesDelivered}`,
       `faults: ${total.faults.describe()}`,
+      `proposal failures: ${total.proposalFailures.describe()}`,
     ].join('\n'),
   );
 }

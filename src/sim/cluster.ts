@@ -6,7 +6,7 @@ import { Checker } from './checker.ts';
 import { EventQueue } from './event-queue.ts';
 import { Network } from './network.ts';
 import { NodeHost } from './node-host.ts';
-import type { HostEnvironment, Proposal } from './node-host.ts';
+import type { HostBugs, HostEnvironment, Proposal } from './node-host.ts';
 import { ELECTION_TICKS, HEARTBEAT_TICKS, TICK_UNITS } from './schedule.ts';
 import type { CoreKnobs, FaultProfile } from './schedule.ts';
 import { emptyStats } from './stats.ts';
@@ -44,6 +44,7 @@ export interface ClusterOptions {
   readonly profile: FaultProfile;
   readonly knobs: CoreKnobs;
   readonly bugs?: RaftTestingBugs;
+  readonly hostBugs?: HostBugs;
   /** Whether the core randomizes who ticks when (true) or all nodes tick in step (false). */
   readonly tickJitter?: boolean;
 }
@@ -66,6 +67,7 @@ export class Cluster implements HostEnvironment {
   committedConf: ConfState;
   crashBeforePersistRate: number;
   faultsEnabled = true;
+  readonly hostBugs: HostBugs;
   readonly persistence: { readonly maxInFlightReadies: number; readonly delayMaxUnits: number };
   private committedConfIndex = 0;
   private readonly queue = new EventQueue<SimEvent>(MAX_QUEUED_EVENTS);
@@ -85,6 +87,7 @@ export class Cluster implements HostEnvironment {
     this.bugs = options.bugs;
     this.tickJitter = options.tickJitter ?? true;
     this.crashBeforePersistRate = options.profile.crashBeforePersistRate;
+    this.hostBugs = options.hostBugs ?? {};
     this.persistence = {
       maxInFlightReadies: options.knobs.maxInFlightReadies,
       delayMaxUnits: options.knobs.persistDelayMaxUnits,
@@ -110,8 +113,6 @@ export class Cluster implements HostEnvironment {
   get snapshotRetainEntries(): number {
     return this.knobs.snapshotRetainEntries;
   }
-
-
 
   send(message: Message): void {
     this.checker.onSend(message);
@@ -163,6 +164,7 @@ export class Cluster implements HostEnvironment {
       this.stats.proposalsAcknowledged++;
     } else {
       this.stats.proposalsFailed++;
+      this.stats.proposalFailures.count('acceptedButNotCommitted');
     }
     this.proposalListener?.(proposal, acknowledged);
   }

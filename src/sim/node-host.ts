@@ -25,6 +25,12 @@ export interface PendingRead {
   index: LogIndex | null;
 }
 
+/** Deliberate host (not core) bugs, to show the read checker works. Never set outside tests. */
+export interface HostBugs {
+  /** Serve reads from the local state machine at once, skipping ReadIndex (a stale read). */
+  readonly staleLocalReads?: boolean;
+}
+
 /** What a host needs from the cluster around it. */
 export interface HostEnvironment {
   now(): number;
@@ -42,6 +48,7 @@ export interface HostEnvironment {
   /** Async persistence: how many Readies may be in flight and how long a write takes. 0 = synchronous. */
   readonly persistence: { readonly maxInFlightReadies: number; readonly delayMaxUnits: number };
   readonly rng: Rng;
+  readonly hostBugs: HostBugs;
   at(delayUnits: number, label: string, run: () => void): void;
   touch(host: NodeHost): void;
   onProposalResolved(proposal: Proposal, acknowledged: boolean): void;
@@ -153,6 +160,18 @@ export class NodeHost {
   startRead(ackedIndexAtStart: number): boolean {
     if (this.node === null) return false;
     const requestId = `${this.id}.${this.incarnation}.${++this.readSequence}`;
+    if (this.env.hostBugs.staleLocalReads === true) {
+      // Deliberately broken host: answers from local state without ReadIndex.
+      const read = {
+        requestId,
+        issuedAt: this.env.now(),
+        ackedIndexAtStart,
+        index: this.sm.applied,
+      };
+      this.env.checker.onReadServed(this, read);
+      this.env.stats.readsServed++;
+      return true;
+    }
     try {
       this.node.readIndex(requestId);
     } catch {
@@ -208,7 +227,10 @@ export class NodeHost {
   private beginReady(ready: Ready): boolean {
     const env = this.env;
     if (ready.softState !== null) {
-      env.trace.note(env.now(), `${this.id} ${ready.softState.role} (leader ${ready.softState.leader ?? '-'})`);
+      env.trace.note(
+        env.now(),
+        `${this.id} ${ready.softState.role} (leader ${ready.softState.leader ?? '-'})`,
+      );
     }
     for (const message of ready.messages) env.send(message);
     if (env.crashBeforePersist(this, ready)) {
@@ -222,7 +244,10 @@ export class NodeHost {
   private schedulePersist(): void {
     const env = this.env;
     const incarnation = this.incarnation;
-    const done = Math.max(this.lastPersistDoneAt, env.now() + env.rng.int(1, env.persistence.delayMaxUnits + 1));
+    const done = Math.max(
+      this.lastPersistDoneAt,
+      env.now() + env.rng.int(1, env.persistence.delayMaxUnits + 1),
+    );
     this.lastPersistDoneAt = done;
     env.at(done - env.now(), `persist ${this.id}`, () => {
       if (this.incarnation !== incarnation || this.node === null) return;
@@ -238,7 +263,11 @@ export class NodeHost {
   private finishReady(node: RaftNode, ready: Ready): void {
     const env = this.env;
     env.checker.beforePersist(this, ready);
-    this.storage.saveSync({ snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState });
+    this.storage.saveSync({
+      snapshot: ready.snapshot,
+      entries: ready.entries,
+      hardState: ready.hardState,
+    });
     env.checker.afterPersist(this, ready);
     this.failTruncatedProposals(ready);
     for (const message of ready.messagesAfterPersist) env.send(message);

@@ -3,7 +3,7 @@ import type { RaftTestingBugs } from './raft.ts';
 import { Cluster } from './cluster.ts';
 import { InvariantViolationError } from './errors.ts';
 import { Nemesis } from './nemesis.ts';
-import type { NodeHost } from './node-host.ts';
+import type { HostBugs, NodeHost } from './node-host.ts';
 import {
   BUG_HUNT,
   ELECTION_TICKS,
@@ -19,8 +19,14 @@ import { Workload } from './workload.ts';
 
 /** After faults stop, a leader must exist within this many ticks ... */
 export const LIVENESS_LEADER_TICKS = 10 * ELECTION_TICKS;
-/** ... and every live member must apply a fresh entry within this many more. */
+/**
+ * ... and every live member must apply a fresh entry, making progress (some node commits or
+ * applies more) at least once in every window of this many ticks: a leader may first have to
+ * replicate a long backlog one entry per round trip (the smallest message and window limits)...
+ */
 export const LIVENESS_COMMIT_TICKS = 20 * ELECTION_TICKS;
+/** ... but all within this many ticks in total. */
+export const LIVENESS_TOTAL_TICKS = 20 * LIVENESS_COMMIT_TICKS;
 /** How often the liveness phase retries its barrier proposal while none is in flight. */
 const BARRIER_RETRY_TICKS = 5;
 export const TRACE_TAIL_LINES = 40;
@@ -35,6 +41,8 @@ export interface RunOptions {
   readonly bug?: BugName;
   /** A fault profile name; drawn from the seed (or the bug's hunt profile) when absent. */
   readonly profile?: string;
+  /** A deliberately broken host, for showing the read checker works (tests only). */
+  readonly hostBugs?: HostBugs;
 }
 
 export interface RunFailure {
@@ -112,6 +120,7 @@ export function runSeed(options: RunOptions): RunResult {
     profile,
     knobs,
     ...(bugs ? { bugs } : {}),
+    ...(options.hostBugs ? { hostBugs: options.hostBugs } : {}),
   });
   let failure: RunFailure | null = null;
   try {
@@ -165,6 +174,31 @@ function runUntil(cluster: Cluster, ticks: number, done: () => boolean): boolean
   return done();
 }
 
+/** Like runUntil, but gives up only after `stallTicks` without any commit or apply anywhere. */
+function runWhileProgressing(cluster: Cluster, stallTicks: number, totalTicks: number, done: () => boolean): boolean {
+  const deadline = cluster.now() + totalTicks * TICK_UNITS;
+  let progress = progressMeasure(cluster);
+  let lastProgressAt = cluster.now();
+  while (cluster.now() <= deadline) {
+    if (done()) return true;
+    cluster.step();
+    const now = progressMeasure(cluster);
+    if (now > progress) {
+      progress = now;
+      lastProgressAt = cluster.now();
+    } else if (cluster.now() - lastProgressAt > stallTicks * TICK_UNITS) {
+      return false;
+    }
+  }
+  return done();
+}
+
+function progressMeasure(cluster: Cluster): number {
+  let sum = cluster.checker.highestCommitted;
+  for (const host of cluster.hosts.values()) sum += host.sm.applied;
+  return sum;
+}
+
 function checkLiveness(cluster: Cluster, workload: Workload): void {
   if (!runUntil(cluster, LIVENESS_LEADER_TICKS, () => cluster.leader() !== null)) {
     cluster.checker.fail(
@@ -192,13 +226,13 @@ function checkLiveness(cluster: Cluster, workload: Workload): void {
     }
     return liveMembers(cluster).every((host) => host.sm.applied >= barrierIndex);
   };
-  if (!runUntil(cluster, LIVENESS_COMMIT_TICKS, everyoneApplied)) {
+  if (!runWhileProgressing(cluster, LIVENESS_COMMIT_TICKS, LIVENESS_TOTAL_TICKS, everyoneApplied)) {
     const lagging = liveMembers(cluster)
       .map((h) => `${h.id}:applied=${h.sm.applied}`)
       .join(' ');
     cluster.checker.fail(
       'Liveness',
-      `after healing, a fresh proposal did not commit and apply everywhere within ${LIVENESS_COMMIT_TICKS} ticks (barrier index ${barrierIndex}, attempts ${attempt}; ${lagging})`,
+      `after healing, a fresh proposal did not commit and apply everywhere (no progress for ${LIVENESS_COMMIT_TICKS} ticks, or over ${LIVENESS_TOTAL_TICKS} in all; barrier index ${barrierIndex}, attempts ${attempt}; ${lagging})`,
     );
   }
   for (const host of cluster.liveHosts()) {

@@ -63,15 +63,6 @@ export class SimStateMachine {
       data: encodeState(this.applied, this.hash, this.commands),
     };
   }
-
-  copy(): SimStateMachine {
-    const other = new SimStateMachine(this.conf);
-    other.applied = this.applied;
-    other.appliedTerm = this.appliedTerm;
-    other.hash = this.hash;
-    other.commands = this.commands;
-    return other;
-  }
 }
 
 export function applyConfChange(conf: ConfState, change: ConfChange): ConfState {

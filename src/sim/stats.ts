@@ -32,6 +32,8 @@ export interface RunStats {
   snapshotsInstalled: number;
   messagesDelivered: number;
   readonly faults: FaultCounters;
+  /** Why proposals failed: the core's refusal (by error name) or an accepted entry that lost. */
+  readonly proposalFailures: FaultCounters;
 }
 
 export function emptyStats(): RunStats {
@@ -48,6 +50,7 @@ export function emptyStats(): RunStats {
     snapshotsInstalled: 0,
     messagesDelivered: 0,
     faults: new FaultCounters(),
+    proposalFailures: new FaultCounters(),
   };
 }
 
@@ -64,4 +67,5 @@ export function addStats(total: RunStats, run: RunStats): void {
   total.snapshotsInstalled += run.snapshotsInstalled;
   total.messagesDelivered += run.messagesDelivered;
   run.faults.mergeInto(total.faults);
+  run.proposalFailures.mergeInto(total.proposalFailures);
 }

@@ -31,6 +31,7 @@ export class Workload {
     } catch (error) {
       if (!(error instanceof BatonError)) throw error;
       this.cluster.stats.proposalsFailed++;
+      this.cluster.stats.proposalFailures.count(error.name);
       return false;
     } finally {
       host.processReady();

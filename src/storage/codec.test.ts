@@ -24,16 +24,31 @@ describe('codec', () => {
     const safe = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
     fc.assert(
       fc.property(kind, safe, safe, fc.uint8Array({ maxLength: 300 }), (entryKind, t, i, data) => {
-        const decoded = decodeEntryPayload(payloadOf(encodeEntry({ kind: entryKind, term: term(t), index: logIndex(i), data })));
-        expect({ ...decoded, data: Array.from(decoded.data) }).toEqual({ kind: entryKind, term: t, index: i, data: Array.from(data) });
+        const decoded = decodeEntryPayload(
+          payloadOf(encodeEntry({ kind: entryKind, term: term(t), index: logIndex(i), data })),
+        );
+        expect({ ...decoded, data: Array.from(decoded.data) }).toEqual({
+          kind: entryKind,
+          term: t,
+          index: i,
+          data: Array.from(data),
+        });
       }),
     );
   });
 
   it('tells a short value, a wrong length and a bad checksum apart', () => {
-    const value = encodeEntry({ kind: 'normal', term: term(3), index: logIndex(9), data: new Uint8Array(40).fill(7) });
+    const value = encodeEntry({
+      kind: 'normal',
+      term: term(3),
+      index: logIndex(9),
+      data: new Uint8Array(40).fill(7),
+    });
     expect(unframe(value.subarray(0, 5))).toMatchObject({ ok: false, problem: 'short' });
-    expect(unframe(value.subarray(0, value.length - 1))).toMatchObject({ ok: false, problem: 'short' });
+    expect(unframe(value.subarray(0, value.length - 1))).toMatchObject({
+      ok: false,
+      problem: 'short',
+    });
     expect(unframe(Uint8Array.from([...value, 0]))).toMatchObject({ ok: false, problem: 'length' });
     for (let position = 0; position < value.length; position++) {
       const flipped = Uint8Array.from(value);
@@ -51,7 +66,11 @@ describe('codec', () => {
 
   it('round-trips snapshot metadata', () => {
     const stored = {
-      meta: { index: logIndex(99), term: term(4), conf: { voters: [nodeId('n1'), nodeId('n2')], learners: [nodeId('n9')] } },
+      meta: {
+        index: logIndex(99),
+        term: term(4),
+        conf: { voters: [nodeId('n1'), nodeId('n2')], learners: [nodeId('n9')] },
+      },
       dataLength: 12345,
       dataCrc: 0xdeadbeef,
     };

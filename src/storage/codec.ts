@@ -34,7 +34,11 @@ function frame(payloadBytes: number, fill: (payload: Uint8Array) => void): Uint8
 
 export function unframe(value: Uint8Array): Unframed {
   if (value.length < FRAME_HEADER_BYTES) {
-    return { ok: false, problem: 'short', detail: `value is ${value.length} bytes, shorter than its header` };
+    return {
+      ok: false,
+      problem: 'short',
+      detail: `value is ${value.length} bytes, shorter than its header`,
+    };
   }
   const storedCrc = readUint32(value, 0);
   const length = readUint32(value, 4);
@@ -88,13 +92,21 @@ export function encodeEntry(entry: Entry): Uint8Array {
 
 /** Decodes an unframed entry payload. `data` aliases `payload` (no copy). */
 export function decodeEntryPayload(payload: Uint8Array): Entry {
-  need(payload.length >= ENTRY_HEADER_BYTES, `entry payload of ${payload.length} bytes is too short`);
+  need(
+    payload.length >= ENTRY_HEADER_BYTES,
+    `entry payload of ${payload.length} bytes is too short`,
+  );
   const kind = KINDS[payload[0]!];
   need(kind !== undefined, `unknown entry kind ${payload[0]}`);
   const entryTerm = readUint64(payload, 1);
   const index = readUint64(payload, 9);
   need(!Number.isNaN(entryTerm) && !Number.isNaN(index), 'entry term or index out of range');
-  return { kind, term: term(entryTerm), index: logIndex(index), data: payload.subarray(ENTRY_HEADER_BYTES) };
+  return {
+    kind,
+    term: term(entryTerm),
+    index: logIndex(index),
+    data: payload.subarray(ENTRY_HEADER_BYTES),
+  };
 }
 
 // ---- hard state: [term u64][commit u64][vote length u16][vote utf8]
@@ -173,7 +185,11 @@ export function encodeStrings(values: readonly string[]): Uint8Array {
   });
 }
 
-function writeStringList(payload: Uint8Array, offset: number, encoded: readonly Uint8Array[]): number {
+function writeStringList(
+  payload: Uint8Array,
+  offset: number,
+  encoded: readonly Uint8Array[],
+): number {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   view.setUint16(offset, encoded.length);
   let at = offset + 2;
@@ -245,4 +261,3 @@ export function decodeSnapshotMetaPayload(payload: Uint8Array): StoredSnapshotMe
   };
   return { meta: { index: logIndex(index), term: term(snapTerm), conf }, dataLength, dataCrc };
 }
-

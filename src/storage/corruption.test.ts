@@ -3,6 +3,8 @@
  * damages one record with LevelDB opened directly (as a disk error or a torn write would), and
  * reopens it.
  */
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logIndex, nodeId, term } from '../lib/index.ts';
 import type { Entry } from '../raft/types.ts';
@@ -16,7 +18,12 @@ import { makeTempDir } from './testing/temp-dir.ts';
 const BOOTSTRAP = { voters: [nodeId('n1')], learners: [] };
 
 function entryAt(index: number, entryTerm = 1): Entry {
-  return { index: logIndex(index), term: term(entryTerm), kind: 'normal', data: new TextEncoder().encode(`payload of entry ${index}`) };
+  return {
+    index: logIndex(index),
+    term: term(entryTerm),
+    kind: 'normal',
+    data: new TextEncoder().encode(`payload of entry ${index}`),
+  };
 }
 
 describe('storage corruption on disk', () => {
@@ -29,7 +36,12 @@ describe('storage corruption on disk', () => {
   async function writtenDir(commit: number): Promise<string> {
     const dir = await makeTempDir();
     cleanups.push(dir.remove);
-    const node = await openNodeStore({ dataDir: dir.path, clusterId: 'c1', nodeId: 'n1', bootstrap: BOOTSTRAP });
+    const node = await openNodeStore({
+      dataDir: dir.path,
+      clusterId: 'c1',
+      nodeId: 'n1',
+      bootstrap: BOOTSTRAP,
+    });
     await node.log.save({
       entries: Array.from({ length: 10 }, (_, i) => entryAt(i + 1)),
       hardState: { term: term(1), vote: nodeId('n1'), commit: logIndex(commit) },
@@ -38,7 +50,11 @@ describe('storage corruption on disk', () => {
     return dir.path;
   }
 
-  async function rewrite(dataDir: string, key: Uint8Array, change: (value: Uint8Array) => Uint8Array): Promise<void> {
+  async function rewrite(
+    dataDir: string,
+    key: Uint8Array,
+    change: (value: Uint8Array) => Uint8Array,
+  ): Promise<void> {
     const db = await openDatabase(dataDir);
     try {
       const value = await db.get(key);
@@ -50,7 +66,13 @@ describe('storage corruption on disk', () => {
   }
 
   const open = (dataDir: string, logger?: StorageLogger) =>
-    openNodeStore({ dataDir, clusterId: 'c1', nodeId: 'n1', bootstrap: BOOTSTRAP, ...(logger ? { logger } : {}) });
+    openNodeStore({
+      dataDir,
+      clusterId: 'c1',
+      nodeId: 'n1',
+      bootstrap: BOOTSTRAP,
+      ...(logger ? { logger } : {}),
+    });
 
   async function expectCorrupt(dataDir: string, what: string): Promise<StorageCorruptError> {
     const error: unknown = await open(dataDir).then(
@@ -102,13 +124,18 @@ describe('storage corruption on disk', () => {
     const dataDir = await writtenDir(5);
     await rewrite(dataDir, logKey(logIndex(10)), (value) => value.subarray(0, value.length - 7));
     const warnings: string[] = [];
-    const logger: StorageLogger = { info: () => undefined, warn: (_object, message) => warnings.push(message) };
+    const logger: StorageLogger = {
+      info: () => undefined,
+      warn: (_object, message) => warnings.push(message),
+    };
     const node = await open(dataDir, logger);
     expect(node.openReport.log.truncatedTornEntry?.index).toBe(10);
     expect(node.openReport.warnings.join('\n')).toContain('torn final log entry 10');
     expect(warnings.join('\n')).toContain('torn final log entry 10');
     expect(node.log.lastIndex()).toBe(9);
-    expect(new TextDecoder().decode(node.log.entries(logIndex(9), logIndex(10), 1000)[0]!.data)).toBe('payload of entry 9');
+    expect(
+      new TextDecoder().decode(node.log.entries(logIndex(9), logIndex(10), 1000)[0]!.data),
+    ).toBe('payload of entry 9');
     // The log continues from the truncation point.
     await node.log.save({ entries: [entryAt(10, 2)] });
     await node.close();
@@ -152,5 +179,63 @@ describe('storage corruption on disk', () => {
     const dataDir = await writtenDir(3);
     await rewrite(dataDir, SNAPSHOT_DATA_KEY, () => Uint8Array.of(1, 2, 3));
     await expectCorrupt(dataDir, 'snapshot data');
+  });
+
+  it("stops when a damaged block of LevelDB's own write-ahead log made it drop entries", async () => {
+    const dir = await makeTempDir();
+    cleanups.push(dir.remove);
+    const node = await open(dir.path);
+    // ~125 bytes a record, 400 records: the write-ahead log spans several of LevelDB's 32 KiB blocks.
+    for (let i = 1; i <= 400; i++) {
+      const entry = { ...entryAt(i), data: new Uint8Array(100).fill(i & 0xff) };
+      await node.log.save({
+        entries: [entry],
+        hardState: { term: term(1), vote: null, commit: logIndex(i - 1) },
+      });
+    }
+    await node.close();
+    // The entries are still in LevelDB's write-ahead log file (*.log): damage its first block.
+    // LevelDB's recovery drops the rest of that block without an error; the gap it leaves is caught.
+    const databaseDir = join(dir.path, 'db');
+    const wal = (await readdir(databaseDir)).find((name) => name.endsWith('.log'));
+    expect(wal).toBeDefined();
+    const bytes = await readFile(join(databaseDir, wal!));
+    expect(bytes.length).toBeGreaterThan(2 * 32 * 1024);
+    bytes[10_000]! ^= 0x55;
+    await writeFile(join(databaseDir, wal!), bytes);
+    const error: unknown = await open(dir.path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageCorruptError);
+    expect((error as StorageCorruptError).what).toMatch(/^log entry \d+$/);
+    expect((error as StorageCorruptError).message).toContain('missing');
+    expect((error as StorageCorruptError).message).toContain(
+      'LevelDB reported dropping damaged records',
+    );
+    expect((error as StorageCorruptError).message).toContain(dir.path);
+    // LevelDB rewrote its files without the dropped records, but the gap stays: still refused.
+    await expect(open(dir.path)).rejects.toThrow(/log entry \d+/);
+  });
+
+  it('opens with a warning when LevelDB dropped only a damaged, uncommitted tail of its write-ahead log', async () => {
+    const dir = await makeTempDir();
+    cleanups.push(dir.remove);
+    const node = await open(dir.path);
+    for (let i = 1; i <= 50; i++) {
+      await node.log.save({
+        entries: [entryAt(i)],
+        hardState: { term: term(1), vote: null, commit: logIndex(i - 1) },
+      });
+    }
+    await node.close();
+    const databaseDir = join(dir.path, 'db');
+    const wal = (await readdir(databaseDir)).find((name) => name.endsWith('.log'));
+    const bytes = await readFile(join(databaseDir, wal!));
+    bytes[bytes.length - 20]! ^= 0x55;
+    await writeFile(join(databaseDir, wal!), bytes);
+    const reopened = await open(dir.path);
+    expect(reopened.log.lastIndex()).toBe(49);
+    expect(reopened.openReport.warnings.join('\n')).toContain(
+      'LevelDB dropped damaged write-ahead-log records',
+    );
+    await reopened.close();
   });
 });

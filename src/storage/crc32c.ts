@@ -44,13 +44,20 @@ const T7 = TABLES[7]!;
  * Extends a running CRC (start with 0) over `bytes[start, end)`; `crc32c(b) === crc32cUpdate(0, b)`.
  * The range parameters save a subarray allocation on the hot path.
  */
-export function crc32cUpdate(crc: number, bytes: Uint8Array, start = 0, end = bytes.length): number {
+export function crc32cUpdate(
+  crc: number,
+  bytes: Uint8Array,
+  start = 0,
+  end = bytes.length,
+): number {
   let c = ~crc >>> 0;
   let i = start;
   const length = end;
-  const end8 = start + ((end - start) - ((end - start) % 8));
+  const end8 = start + (end - start - ((end - start) % 8));
   while (i < end8) {
-    const lo = (c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))) >>> 0;
+    const lo =
+      (c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))) >>>
+      0;
     c =
       T7[lo & 0xff]! ^
       T6[(lo >>> 8) & 0xff]! ^

@@ -9,6 +9,7 @@ export class StorageCorruptError extends BatonError {
   /** What is broken, e.g. "log entry 1234" or "hard state". */
   readonly what: string;
   readonly dataDir: string;
+  readonly detail: string;
 
   constructor(what: string, dataDir: string, detail: string, options?: { cause?: unknown }) {
     super(
@@ -21,6 +22,7 @@ export class StorageCorruptError extends BatonError {
     );
     this.what = what;
     this.dataDir = dataDir;
+    this.detail = detail;
   }
 }
 

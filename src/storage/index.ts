@@ -16,7 +16,12 @@
  *   repaired by the next `openNodeStore` (it re-installs the log's snapshot into the state).
  */
 export { openNodeStore } from './node-store.ts';
-export type { NodeStore, NodeStoreOpenReport, OpenNodeStoreOptions, StorageLogger } from './node-store.ts';
+export type {
+  NodeStore,
+  NodeStoreOpenReport,
+  OpenNodeStoreOptions,
+  StorageLogger,
+} from './node-store.ts';
 export { LevelLogStore } from './level-log-store.ts';
 export type { LogOpenReport } from './level-log-store.ts';
 export { LevelStateStore, MAX_BATCH_WRITES } from './state-store.ts';

@@ -1,14 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { logIndex } from '../lib/index.ts';
-import { compareBytes, logIndexOfKey, logKey, readUint64, stateKey, stateKeyOf, writeUint64 } from './keys.ts';
+import {
+  compareBytes,
+  logIndexOfKey,
+  logKey,
+  readUint64,
+  stateKey,
+  stateKeyOf,
+  writeUint64,
+} from './keys.ts';
 
 describe('keys', () => {
   it('orders log keys as their indexes, across the 32-bit boundary too', () => {
-    const index = fc.oneof(fc.nat(), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 2 ** 32 - 3, max: 2 ** 32 + 3 }));
+    const index = fc.oneof(
+      fc.nat(),
+      fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+      fc.integer({ min: 2 ** 32 - 3, max: 2 ** 32 + 3 }),
+    );
     fc.assert(
       fc.property(index, index, (a, b) => {
-        expect(Math.sign(compareBytes(logKey(logIndex(a)), logKey(logIndex(b))))).toBe(Math.sign(a - b));
+        expect(Math.sign(compareBytes(logKey(logIndex(a)), logKey(logIndex(b))))).toBe(
+          Math.sign(a - b),
+        );
         expect(logIndexOfKey(logKey(logIndex(a)))).toBe(a);
       }),
     );
@@ -32,7 +46,9 @@ describe('keys', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme' }), (a, b) => {
         expect(stateKeyOf(stateKey(a))).toBe(a);
-        expect(Math.sign(compareBytes(stateKey(a), stateKey(b)))).toBe(Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b))));
+        expect(Math.sign(compareBytes(stateKey(a), stateKey(b)))).toBe(
+          Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b))),
+        );
       }),
     );
     // UTF-16 code-unit order would put U+1F600 first; UTF-8 byte order puts U+FF5E first.

@@ -26,7 +26,10 @@ export const APPLIED_INDEX_KEY = Uint8Array.of(0x50, 0x01);
 export const IDENTITY_KEY = Uint8Array.of(0x50, 0x02);
 
 /** Bounds of the log region: every log key k has LOG_RANGE.gte <= k < LOG_RANGE.lt. */
-export const LOG_RANGE = { gte: Uint8Array.of(LOG_PREFIX), lt: Uint8Array.of(LOG_PREFIX + 1) } as const;
+export const LOG_RANGE = {
+  gte: Uint8Array.of(LOG_PREFIX),
+  lt: Uint8Array.of(LOG_PREFIX + 1),
+} as const;
 /** Bounds of the state machine's region. */
 export const STATE_RANGE = {
   gte: Uint8Array.of(STATE_PREFIX),
@@ -58,7 +61,13 @@ export function writeUint32(target: Uint8Array, offset: number, value: number): 
 }
 
 export function readUint32(source: Uint8Array, offset: number): number {
-  return ((source[offset]! << 24) | (source[offset + 1]! << 16) | (source[offset + 2]! << 8) | source[offset + 3]!) >>> 0;
+  return (
+    ((source[offset]! << 24) |
+      (source[offset + 1]! << 16) |
+      (source[offset + 2]! << 8) |
+      source[offset + 3]!) >>>
+    0
+  );
 }
 
 export function logKey(index: LogIndex): Uint8Array {

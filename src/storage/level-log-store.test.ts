@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { logIndex, nodeId, term } from '../lib/index.ts';
 import { MemoryStorage } from '../raft/memory-storage.ts';
-import { describeRaftStorageContract, STORAGE_CONTRACT_BOOTSTRAP } from '../raft/testing/storage-contract.ts';
+import {
+  describeRaftStorageContract,
+  STORAGE_CONTRACT_BOOTSTRAP,
+} from '../raft/testing/storage-contract.ts';
 import type { Entry, EntryKind, RaftLogStore } from '../raft/types.ts';
 import { makeTempDir, openBareLogStore } from './testing/temp-dir.ts';
 
@@ -37,7 +40,11 @@ describe('LevelLogStore', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function fresh(): Promise<{ path: string; node: () => NodeStore; reopen: () => Promise<NodeStore> }> {
+  async function fresh(): Promise<{
+    path: string;
+    node: () => NodeStore;
+    reopen: () => Promise<NodeStore>;
+  }> {
     const dir = await makeTempDir();
     let node = await openIn(dir.path);
     cleanups.push(async () => {
@@ -62,7 +69,10 @@ describe('LevelLogStore', () => {
       index: logIndex(i + 1),
       term: term(1 + Math.floor(i / 10)),
       kind: kinds[i % 3]!,
-      data: i % 3 === 1 ? new Uint8Array(0) : Uint8Array.from({ length: i * 37 }, (_, j) => (j * 131 + i) & 0xff),
+      data:
+        i % 3 === 1
+          ? new Uint8Array(0)
+          : Uint8Array.from({ length: i * 37 }, (_, j) => (j * 131 + i) & 0xff),
     }));
     await node().log.save({ entries: written });
     const reopened = await reopen();
@@ -75,17 +85,31 @@ describe('LevelLogStore', () => {
   it('writes saves issued without waiting in call order', async () => {
     const { node, reopen } = await fresh();
     const log = node().log;
-    const at = (i: number, t: number): Entry => ({ index: logIndex(i), term: term(t), kind: 'normal', data: Uint8Array.of(i, t) });
+    const at = (i: number, t: number): Entry => ({
+      index: logIndex(i),
+      term: term(t),
+      kind: 'normal',
+      data: Uint8Array.of(i, t),
+    });
     const saves = [
       log.save({ entries: [at(1, 1), at(2, 1), at(3, 1)] }),
-      log.save({ entries: [at(3, 2), at(4, 2)], hardState: { term: term(2), vote: nodeId('n2'), commit: logIndex(2) } }),
+      log.save({
+        entries: [at(3, 2), at(4, 2)],
+        hardState: { term: term(2), vote: nodeId('n2'), commit: logIndex(2) },
+      }),
       log.save({ entries: [at(5, 2)] }),
     ];
     await Promise.all(saves);
     expect(log.lastIndex()).toBe(5);
     const reopened = await reopen();
-    expect(reopened.log.entries(logIndex(1), logIndex(6), ALL).map((e) => [e.index, e.term])).toEqual([
-      [1, 1], [2, 1], [3, 2], [4, 2], [5, 2],
+    expect(
+      reopened.log.entries(logIndex(1), logIndex(6), ALL).map((e) => [e.index, e.term]),
+    ).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 2],
+      [4, 2],
+      [5, 2],
     ]);
     expect(reopened.log.initialState().hardState).toEqual({ term: 2, vote: 'n2', commit: 2 });
   });
@@ -93,9 +117,13 @@ describe('LevelLogStore', () => {
   it('refuses (by assertion, before writing) entries whose terms go down', async () => {
     const { node, reopen } = await fresh();
     const log = node().log;
-    await log.save({ entries: [{ index: logIndex(1), term: term(3), kind: 'noop', data: new Uint8Array(0) }] });
+    await log.save({
+      entries: [{ index: logIndex(1), term: term(3), kind: 'noop', data: new Uint8Array(0) }],
+    });
     await expect(
-      log.save({ entries: [{ index: logIndex(2), term: term(2), kind: 'noop', data: new Uint8Array(0) }] }),
+      log.save({
+        entries: [{ index: logIndex(2), term: term(2), kind: 'noop', data: new Uint8Array(0) }],
+      }),
     ).rejects.toThrow(/term 2 below the previous 3/);
     const reopened = await reopen();
     expect(reopened.log.lastIndex()).toBe(1);
@@ -108,10 +136,20 @@ describe('LevelLogStore', () => {
       | { type: 'local'; back: number; retain: number }
       | { type: 'snapshot'; ahead: number; matching: boolean; follow: number };
     const opArb: fc.Arbitrary<Op> = fc.oneof(
-      fc.record({ type: fc.constant('append' as const), back: fc.nat(4), count: fc.integer({ min: 1, max: 6 }), bump: fc.nat(2) }),
+      fc.record({
+        type: fc.constant('append' as const),
+        back: fc.nat(4),
+        count: fc.integer({ min: 1, max: 6 }),
+        bump: fc.nat(2),
+      }),
       fc.record({ type: fc.constant('hard' as const), bump: fc.nat(1) }),
       fc.record({ type: fc.constant('local' as const), back: fc.nat(5), retain: fc.nat(4) }),
-      fc.record({ type: fc.constant('snapshot' as const), ahead: fc.integer({ min: -3, max: 4 }), matching: fc.boolean(), follow: fc.nat(3) }),
+      fc.record({
+        type: fc.constant('snapshot' as const),
+        ahead: fc.integer({ min: -3, max: 4 }),
+        matching: fc.boolean(),
+        follow: fc.nat(3),
+      }),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), async (ops) => {
@@ -121,9 +159,20 @@ describe('LevelLogStore', () => {
           const model = new MemoryStorage(STORAGE_CONTRACT_BOOTSTRAP);
           let currentTerm = 1;
           let counter = 0;
-          const make = (i: number, t: number): Entry => ({ index: logIndex(i), term: term(t), kind: 'normal', data: Uint8Array.of(i & 0xff, counter++ & 0xff) });
+          const make = (i: number, t: number): Entry => ({
+            index: logIndex(i),
+            term: term(t),
+            kind: 'normal',
+            data: Uint8Array.of(i & 0xff, counter++ & 0xff),
+          });
           for (const op of ops) {
-            const update = planUpdate(op, model, () => currentTerm, (t) => (currentTerm = t), make);
+            const update = planUpdate(
+              op,
+              model,
+              () => currentTerm,
+              (t) => (currentTerm = t),
+              make,
+            );
             if (update === null) continue;
             if (update.kind === 'local') {
               await model.saveLocalSnapshot(update.snapshot, update.retain);
@@ -152,7 +201,11 @@ type Planned =
   | { kind: 'local'; snapshot: ReturnType<RaftLogStore['snapshot']>; retain: number };
 
 function planUpdate(
-  op: { type: 'append'; back: number; count: number; bump: number } | { type: 'hard'; bump: number } | { type: 'local'; back: number; retain: number } | { type: 'snapshot'; ahead: number; matching: boolean; follow: number },
+  op:
+    | { type: 'append'; back: number; count: number; bump: number }
+    | { type: 'hard'; bump: number }
+    | { type: 'local'; back: number; retain: number }
+    | { type: 'snapshot'; ahead: number; matching: boolean; follow: number },
   model: MemoryStorage,
   getTerm: () => number,
   setTerm: (t: number) => void,
@@ -169,31 +222,74 @@ function planUpdate(
       setTerm(newTerm);
       const entries = Array.from({ length: op.count }, (_, k) => make(start + k, newTerm));
       const commit = Math.min(hard.commit, start - 1);
-      return { kind: 'save', update: { entries, hardState: { term: term(Math.max(hard.term, newTerm)), vote: null, commit: logIndex(commit) } } };
+      return {
+        kind: 'save',
+        update: {
+          entries,
+          hardState: {
+            term: term(Math.max(hard.term, newTerm)),
+            vote: null,
+            commit: logIndex(commit),
+          },
+        },
+      };
     }
     case 'hard': {
       if (op.bump > 0) setTerm(getTerm() + 1);
-      return { kind: 'save', update: { hardState: { term: term(Math.max(hard.term, getTerm())), vote: nodeId('n2'), commit: logIndex(Math.max(hard.commit, last)) } } };
+      return {
+        kind: 'save',
+        update: {
+          hardState: {
+            term: term(Math.max(hard.term, getTerm())),
+            vote: nodeId('n2'),
+            commit: logIndex(Math.max(hard.commit, last)),
+          },
+        },
+      };
     }
     case 'local': {
       const index = last - op.back;
       if (index <= model.snapshot().meta.index || index < first - 1) return null;
-      const meta = { index: logIndex(index), term: model.term(logIndex(index)), conf: STORAGE_CONTRACT_BOOTSTRAP };
-      return { kind: 'local', snapshot: { meta, data: Uint8Array.of(index & 0xff) }, retain: op.retain };
+      const meta = {
+        index: logIndex(index),
+        term: model.term(logIndex(index)),
+        conf: STORAGE_CONTRACT_BOOTSTRAP,
+      };
+      return {
+        kind: 'local',
+        snapshot: { meta, data: Uint8Array.of(index & 0xff) },
+        retain: op.retain,
+      };
     }
     case 'snapshot': {
       const index = last + op.ahead;
       if (index <= model.snapshot().meta.index || index < first - 1) return null;
       const matches = op.matching && index <= last;
-      const snapTerm = matches ? model.term(logIndex(index)) : Math.max(getTerm(), index <= last ? model.term(logIndex(index)) : 0) + 1;
+      const snapTerm = matches
+        ? model.term(logIndex(index))
+        : Math.max(getTerm(), index <= last ? model.term(logIndex(index)) : 0) + 1;
       setTerm(Math.max(getTerm(), snapTerm));
-      const meta = { index: logIndex(index), term: term(snapTerm), conf: { voters: [nodeId('n1')], learners: [] } };
+      const meta = {
+        index: logIndex(index),
+        term: term(snapTerm),
+        conf: { voters: [nodeId('n1')], learners: [] },
+      };
       const keepsSuffix = matches;
       const followFrom = keepsSuffix ? Math.min(last, index) + 1 : index + 1;
-      const entries = keepsSuffix ? [] : Array.from({ length: op.follow }, (_, k) => make(followFrom + k, snapTerm));
+      const entries = keepsSuffix
+        ? []
+        : Array.from({ length: op.follow }, (_, k) => make(followFrom + k, snapTerm));
       return {
         kind: 'save',
-        update: { snapshot: { meta, data: Uint8Array.of(7, index & 0xff) }, entries, hardState: { term: term(Math.max(hard.term, snapTerm)), vote: null, commit: logIndex(index) } },
+        update: {
+          snapshot: { meta, data: Uint8Array.of(7, index & 0xff) },
+          entries,
+          hardState: {
+            term: term(Math.max(hard.term, snapTerm)),
+            vote: null,
+            commit: logIndex(index),
+          },
+        },
       };
     }
   }
@@ -202,9 +298,14 @@ function planUpdate(
 function expectSame(actual: RaftLogStore, expected: RaftLogStore): void {
   expect(actual.firstIndex()).toBe(expected.firstIndex());
   expect(actual.lastIndex()).toBe(expected.lastIndex());
-  expect(actual.term(logIndex(actual.firstIndex() - 1))).toBe(expected.term(logIndex(expected.firstIndex() - 1)));
-  const simplify = (entries: Entry[]) => entries.map((e) => [e.index, e.term, e.kind, Array.from(e.data)]);
-  expect(simplify(actual.entries(actual.firstIndex(), logIndex(actual.lastIndex() + 1), ALL))).toEqual(
+  expect(actual.term(logIndex(actual.firstIndex() - 1))).toBe(
+    expected.term(logIndex(expected.firstIndex() - 1)),
+  );
+  const simplify = (entries: Entry[]) =>
+    entries.map((e) => [e.index, e.term, e.kind, Array.from(e.data)]);
+  expect(
+    simplify(actual.entries(actual.firstIndex(), logIndex(actual.lastIndex() + 1), ALL)),
+  ).toEqual(
     simplify(expected.entries(expected.firstIndex(), logIndex(expected.lastIndex() + 1), ALL)),
   );
   expect(actual.initialState()).toEqual(expected.initialState());

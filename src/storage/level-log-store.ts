@@ -70,8 +70,16 @@ export interface LogOpenReport {
 /** The records a brand-new data directory starts with: empty log, zero hard state, a snapshot at 0 carrying the bootstrap membership. */
 export function initialLogWrites(bootstrap: ConfState): BatchOperation[] {
   return [
-    { type: 'put', key: HARD_STATE_KEY, value: encodeHardState({ term: 0 as Term, vote: null, commit: logIndex(0) }) },
-    { type: 'put', key: LOG_BASE_KEY, value: encodeLogBase({ index: logIndex(0), term: 0 as Term }) },
+    {
+      type: 'put',
+      key: HARD_STATE_KEY,
+      value: encodeHardState({ term: 0 as Term, vote: null, commit: logIndex(0) }),
+    },
+    {
+      type: 'put',
+      key: LOG_BASE_KEY,
+      value: encodeLogBase({ index: logIndex(0), term: 0 as Term }),
+    },
     {
       type: 'put',
       key: SNAPSHOT_META_KEY,
@@ -111,18 +119,37 @@ export class LevelLogStore implements RaftLogStore {
    * StorageCorruptError on any checksum or invariant failure other than a torn final entry,
    * which is deleted and reported.
    */
-  static async open(db: Database, dataDir: string): Promise<{ store: LevelLogStore; report: LogOpenReport }> {
+  static async open(
+    db: Database,
+    dataDir: string,
+  ): Promise<{ store: LevelLogStore; report: LogOpenReport }> {
     const loader = new LogLoader(db, dataDir);
-    const hardState = loader.decode('hard state', await loader.getRequired(HARD_STATE_KEY, 'hard state'), decodeHardStatePayload);
-    const base = loader.decode('log base', await loader.getRequired(LOG_BASE_KEY, 'log base'), decodeLogBasePayload);
+    const hardState = loader.decode(
+      'hard state',
+      await loader.getRequired(HARD_STATE_KEY, 'hard state'),
+      decodeHardStatePayload,
+    );
+    const base = loader.decode(
+      'log base',
+      await loader.getRequired(LOG_BASE_KEY, 'log base'),
+      decodeLogBasePayload,
+    );
     const snapshot = await loader.loadSnapshot();
     const { entries, torn } = await loader.loadEntries(base);
     const lastIndex = base.index + entries.length;
     if (torn !== null && torn.index <= hardState.commit) {
-      throw new StorageCorruptError(`log entry ${torn.index}`, dataDir, `${torn.detail}, and it is committed (commit index ${hardState.commit})`);
+      throw new StorageCorruptError(
+        `log entry ${torn.index}`,
+        dataDir,
+        `${torn.detail}, and it is committed (commit index ${hardState.commit})`,
+      );
     }
     if (hardState.commit > lastIndex) {
-      throw new StorageCorruptError('hard state', dataDir, `commit index ${hardState.commit} is past the last log entry ${lastIndex}`);
+      throw new StorageCorruptError(
+        'hard state',
+        dataDir,
+        `commit index ${hardState.commit} is past the last log entry ${lastIndex}`,
+      );
     }
     if (snapshot.meta.index < base.index || snapshot.meta.index > lastIndex) {
       throw new StorageCorruptError(
@@ -229,25 +256,41 @@ export class LevelLogStore implements RaftLogStore {
       const incoming = update.snapshot;
       // Keep the log after the snapshot only if it agrees with the snapshot's last entry
       // (Raft §7); otherwise the whole log conflicts and goes (hashicorp/raft#697).
-      const keepFrom = this.agreesWith(incoming.meta.index, incoming.meta.term) ? incoming.meta.index - base.index : entries.length;
-      for (let i = 0; i < keepFrom; i++) operations.push({ type: 'del', key: logKey(logIndex(base.index + 1 + i)) });
+      const keepFrom = this.agreesWith(incoming.meta.index, incoming.meta.term)
+        ? incoming.meta.index - base.index
+        : entries.length;
+      for (let i = 0; i < keepFrom; i++)
+        operations.push({ type: 'del', key: logKey(logIndex(base.index + 1 + i)) });
       entries = entries.slice(keepFrom);
       base = { index: incoming.meta.index, term: incoming.meta.term };
       snapshot = incoming;
-      operations.push({ type: 'put', key: LOG_BASE_KEY, value: encodeLogBase(base) }, ...snapshotWrites(incoming));
+      operations.push(
+        { type: 'put', key: LOG_BASE_KEY, value: encodeLogBase(base) },
+        ...snapshotWrites(incoming),
+      );
     }
     let append: { keep: number; entries: readonly Entry[] } | null = null;
     if (update.entries && update.entries.length > 0) {
       const first = update.entries[0]!.index;
       // Entries covered by the snapshot are committed; the core never rewrites them.
-      assert(first > snapshot.meta.index, () => `entries from ${first} rewrite the snapshot at ${snapshot.meta.index}`);
+      assert(
+        first > snapshot.meta.index,
+        () => `entries from ${first} rewrite the snapshot at ${snapshot.meta.index}`,
+      );
       append = appendOperations(operations, base, entries, update.entries);
     }
-    const lastAfter = append === null ? base.index + entries.length : base.index + append.keep + append.entries.length;
+    const lastAfter =
+      append === null
+        ? base.index + entries.length
+        : base.index + append.keep + append.entries.length;
     if (update.hardState) {
       assert(update.hardState.term >= this.hardState.term, 'hard state term went backwards');
       assert(update.hardState.commit <= lastAfter, 'hard state commit past the last entry');
-      operations.push({ type: 'put', key: HARD_STATE_KEY, value: encodeHardState(update.hardState) });
+      operations.push({
+        type: 'put',
+        key: HARD_STATE_KEY,
+        value: encodeHardState(update.hardState),
+      });
     }
     if (operations.length === 0) return;
     await this.db.batch(operations, { sync: true });
@@ -264,19 +307,35 @@ export class LevelLogStore implements RaftLogStore {
   }
 
   private async saveLocalSnapshotNow(snapshot: Snapshot, retainEntries: number): Promise<void> {
-    assert(Number.isInteger(retainEntries) && retainEntries >= 0, 'retainEntries must be a non-negative integer');
+    assert(
+      Number.isInteger(retainEntries) && retainEntries >= 0,
+      'retainEntries must be a non-negative integer',
+    );
     const meta = snapshot.meta;
     // A snapshot no newer than the stored one (e.g. one from the leader landed meanwhile) adds nothing.
     if (meta.index <= this.latestSnapshot.meta.index) return;
-    assert(meta.index <= this.lastIndex(), () => `local snapshot at ${meta.index} is past the last entry ${this.lastIndex()}`);
-    assert(this.term(meta.index) === meta.term, () => `local snapshot at ${meta.index} has term ${meta.term}, the log says ${this.term(meta.index)}`);
+    assert(
+      meta.index <= this.lastIndex(),
+      () => `local snapshot at ${meta.index} is past the last entry ${this.lastIndex()}`,
+    );
+    assert(
+      this.term(meta.index) === meta.term,
+      () =>
+        `local snapshot at ${meta.index} has term ${meta.term}, the log says ${this.term(meta.index)}`,
+    );
     const newBaseIndex = Math.max(this.base.index, meta.index - retainEntries);
-    const newBase: LogBase = { index: logIndex(newBaseIndex), term: this.term(logIndex(newBaseIndex)) };
+    const newBase: LogBase = {
+      index: logIndex(newBaseIndex),
+      term: this.term(logIndex(newBaseIndex)),
+    };
     const operations: BatchOperation[] = [];
     for (let index = this.base.index + 1; index <= newBaseIndex; index++) {
       operations.push({ type: 'del', key: logKey(logIndex(index)) });
     }
-    operations.push({ type: 'put', key: LOG_BASE_KEY, value: encodeLogBase(newBase) }, ...snapshotWrites(snapshot));
+    operations.push(
+      { type: 'put', key: LOG_BASE_KEY, value: encodeLogBase(newBase) },
+      ...snapshotWrites(snapshot),
+    );
     await this.db.batch(operations, { sync: true });
     this.entriesInMemory = this.entriesInMemory.slice(newBaseIndex - this.base.index);
     this.base = newBase;
@@ -290,7 +349,11 @@ export class LevelLogStore implements RaftLogStore {
 }
 
 function snapshotWrites(snapshot: Snapshot): BatchOperation[] {
-  const meta = encodeSnapshotMeta({ meta: snapshot.meta, dataLength: snapshot.data.length, dataCrc: crc32c(snapshot.data) });
+  const meta = encodeSnapshotMeta({
+    meta: snapshot.meta,
+    dataLength: snapshot.data.length,
+    dataCrc: crc32c(snapshot.data),
+  });
   return [
     { type: 'put', key: SNAPSHOT_META_KEY, value: meta },
     { type: 'put', key: SNAPSHOT_DATA_KEY, value: snapshot.data },
@@ -309,8 +372,14 @@ function appendOperations(
 ): { keep: number; entries: readonly Entry[] } {
   const first = incoming[0]!.index;
   const lastBefore = base.index + entries.length;
-  assert(first > base.index, () => `entries from ${first} overwrite the compacted log (base ${base.index})`);
-  assert(first <= lastBefore + 1, () => `entries from ${first} leave a gap after the last entry ${lastBefore}`);
+  assert(
+    first > base.index,
+    () => `entries from ${first} overwrite the compacted log (base ${base.index})`,
+  );
+  assert(
+    first <= lastBefore + 1,
+    () => `entries from ${first} leave a gap after the last entry ${lastBefore}`,
+  );
   const previousTerm = first - 1 === base.index ? base.term : entries[first - base.index - 2]!.term;
   checkRun(incoming, previousTerm);
   const lastAfter = incoming[incoming.length - 1]!.index;
@@ -328,8 +397,14 @@ function checkRun(entries: readonly Entry[], previousTerm: Term): void {
   let expectedIndex = entries[0]!.index;
   let lastTerm = previousTerm;
   for (const entry of entries) {
-    assert(entry.index === expectedIndex, () => `entry ${entry.index} breaks the run (expected ${expectedIndex})`);
-    assert(entry.term >= lastTerm, () => `entry ${entry.index} has term ${entry.term} below the previous ${lastTerm}`);
+    assert(
+      entry.index === expectedIndex,
+      () => `entry ${entry.index} breaks the run (expected ${expectedIndex})`,
+    );
+    assert(
+      entry.term >= lastTerm,
+      () => `entry ${entry.index} has term ${entry.term} below the previous ${lastTerm}`,
+    );
     expectedIndex++;
     lastTerm = entry.term;
   }
@@ -344,7 +419,8 @@ class LogLoader {
 
   async getRequired(key: Uint8Array, what: string): Promise<Uint8Array> {
     const value = await this.db.get(key);
-    if (value === undefined) throw new StorageCorruptError(what, this.dataDir, 'the record is missing');
+    if (value === undefined)
+      throw new StorageCorruptError(what, this.dataDir, 'the record is missing');
     return value;
   }
 
@@ -362,7 +438,11 @@ class LogLoader {
   }
 
   async loadSnapshot(): Promise<Snapshot> {
-    const stored = this.decode('snapshot metadata', await this.getRequired(SNAPSHOT_META_KEY, 'snapshot metadata'), decodeSnapshotMetaPayload);
+    const stored = this.decode(
+      'snapshot metadata',
+      await this.getRequired(SNAPSHOT_META_KEY, 'snapshot metadata'),
+      decodeSnapshotMetaPayload,
+    );
     const data = await this.getRequired(SNAPSHOT_DATA_KEY, 'snapshot data');
     if (data.length !== stored.dataLength || crc32c(data) !== stored.dataCrc) {
       throw new StorageCorruptError(
@@ -378,7 +458,9 @@ class LogLoader {
    * Reads every retained entry in index order, verifying checksums and invariants. A bad
    * record that is the very last one is a torn final write: returned as `torn`, not loaded.
    */
-  async loadEntries(base: LogBase): Promise<{ entries: Entry[]; torn: { index: LogIndex; detail: string } | null }> {
+  async loadEntries(
+    base: LogBase,
+  ): Promise<{ entries: Entry[]; torn: { index: LogIndex; detail: string } | null }> {
     const entries: Entry[] = [];
     let pendingBad: { index: LogIndex; detail: string } | null = null;
     let expectedIndex = base.index + 1;
@@ -390,13 +472,33 @@ class LogLoader {
         if (records.length === 0) break;
         for (const [key, value] of records) {
           const index = logIndexOfKey(key);
-          if (index === null) throw new StorageCorruptError(`log key 0x${Buffer.from(key).toString('hex')}`, this.dataDir, 'malformed log key');
+          if (index === null)
+            throw new StorageCorruptError(
+              `log key 0x${Buffer.from(key).toString('hex')}`,
+              this.dataDir,
+              'malformed log key',
+            );
           const what = `log entry ${index}`;
           if (pendingBad !== null) {
-            throw new StorageCorruptError(`log entry ${pendingBad.index}`, this.dataDir, `${pendingBad.detail} (and entries follow it, so it is not a torn final write)`);
+            throw new StorageCorruptError(
+              `log entry ${pendingBad.index}`,
+              this.dataDir,
+              `${pendingBad.detail} (and entries follow it, so it is not a torn final write)`,
+            );
           }
-          if (index !== expectedIndex) {
-            throw new StorageCorruptError(what, this.dataDir, `expected log entry ${expectedIndex} here (the log has a gap or a stale entry)`);
+          if (index > expectedIndex) {
+            throw new StorageCorruptError(
+              `log entry ${expectedIndex}`,
+              this.dataDir,
+              `it is missing (the next stored entry is ${index})`,
+            );
+          }
+          if (index < expectedIndex) {
+            throw new StorageCorruptError(
+              what,
+              this.dataDir,
+              `a stale entry lies at or before the log base ${base.index}`,
+            );
           }
           expectedIndex++;
           const unframed = unframe(value);
@@ -405,9 +507,18 @@ class LogLoader {
             continue;
           }
           const entry = this.decode(what, value, decodeEntryPayload);
-          if (entry.index !== index) throw new StorageCorruptError(what, this.dataDir, `the value holds entry ${entry.index}`);
+          if (entry.index !== index)
+            throw new StorageCorruptError(
+              what,
+              this.dataDir,
+              `the value holds entry ${entry.index}`,
+            );
           if (entry.term < previousTerm) {
-            throw new StorageCorruptError(what, this.dataDir, `term ${entry.term} is below the previous entry's term ${previousTerm}`);
+            throw new StorageCorruptError(
+              what,
+              this.dataDir,
+              `term ${entry.term} is below the previous entry's term ${previousTerm}`,
+            );
           }
           previousTerm = entry.term;
           entries.push(entry);

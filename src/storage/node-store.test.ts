@@ -22,7 +22,10 @@ describe('openNodeStore', () => {
     return dir.path;
   }
 
-  const options = (path: string, overrides: Partial<OpenNodeStoreOptions> = {}): OpenNodeStoreOptions => ({
+  const options = (
+    path: string,
+    overrides: Partial<OpenNodeStoreOptions> = {},
+  ): OpenNodeStoreOptions => ({
     dataDir: path,
     clusterId: 'cluster-a',
     nodeId: 'n1',
@@ -37,10 +40,19 @@ describe('openNodeStore', () => {
     expect(first.log.initialState().conf).toEqual(BOOTSTRAP);
     expect(first.state.appliedIndex()).toBe(0);
     await first.close();
-    const identity = JSON.parse(await readFile(join(path, IDENTITY_FILE), 'utf8')) as Record<string, unknown>;
-    expect(identity).toMatchObject({ clusterId: 'cluster-a', nodeId: 'n1', formatVersion: DATA_DIR_FORMAT_VERSION });
+    const identity = JSON.parse(await readFile(join(path, IDENTITY_FILE), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(identity).toMatchObject({
+      clusterId: 'cluster-a',
+      nodeId: 'n1',
+      formatVersion: DATA_DIR_FORMAT_VERSION,
+    });
     // The bootstrap of a later open is ignored: the directory already has its membership.
-    const second = await openNodeStore(options(path, { bootstrap: { voters: [nodeId('n9')], learners: [] } }));
+    const second = await openNodeStore(
+      options(path, { bootstrap: { voters: [nodeId('n9')], learners: [] } }),
+    );
     expect(second.openReport.created).toBe(false);
     expect(second.log.initialState().conf).toEqual(BOOTSTRAP);
     await second.close();
@@ -48,7 +60,9 @@ describe('openNodeStore', () => {
 
   it('starts a joining node with empty membership', async () => {
     const path = await dataDir();
-    const node = await openNodeStore(options(path, { nodeId: 'n4', bootstrap: { voters: [], learners: [] } }));
+    const node = await openNodeStore(
+      options(path, { nodeId: 'n4', bootstrap: { voters: [], learners: [] } }),
+    );
     expect(node.log.initialState().conf).toEqual({ voters: [], learners: [] });
     await node.close();
   });
@@ -56,7 +70,9 @@ describe('openNodeStore', () => {
   it("refuses another cluster's directory, naming both ids and the path", async () => {
     const path = await dataDir();
     await (await openNodeStore(options(path))).close();
-    const error: unknown = await openNodeStore(options(path, { clusterId: 'cluster-b' })).catch((e: unknown) => e);
+    const error: unknown = await openNodeStore(options(path, { clusterId: 'cluster-b' })).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DataDirMismatchError);
     const message = (error as DataDirMismatchError).message;
     expect((error as DataDirMismatchError).code).toBe('FAILED_PRECONDITION');
@@ -70,7 +86,9 @@ describe('openNodeStore', () => {
   it("refuses another node's directory", async () => {
     const path = await dataDir();
     await (await openNodeStore(options(path))).close();
-    await expect(openNodeStore(options(path, { nodeId: 'n2' }))).rejects.toThrow(DataDirMismatchError);
+    await expect(openNodeStore(options(path, { nodeId: 'n2' }))).rejects.toThrow(
+      DataDirMismatchError,
+    );
   });
 
   it('refuses when the identity file was swapped for another cluster (the database keeps a copy)', async () => {
@@ -79,7 +97,9 @@ describe('openNodeStore', () => {
     const file = join(path, IDENTITY_FILE);
     const identity = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     await writeFile(file, JSON.stringify({ ...identity, clusterId: 'cluster-b' }));
-    await expect(openNodeStore(options(path, { clusterId: 'cluster-b' }))).rejects.toThrow(DataDirMismatchError);
+    await expect(openNodeStore(options(path, { clusterId: 'cluster-b' }))).rejects.toThrow(
+      DataDirMismatchError,
+    );
   });
 
   it('refuses a directory whose identity file is missing but whose database has data', async () => {
@@ -111,7 +131,12 @@ describe('openNodeStore', () => {
   it('re-installs the stored snapshot into the state when a crash left the state behind it', async () => {
     const source = await openNodeStore(options(await dataDir(), { nodeId: 'n2' }));
     await source.log.save({
-      entries: Array.from({ length: 9 }, (_, i) => ({ index: logIndex(i + 1), term: term(1), kind: 'noop' as const, data: new Uint8Array(0) })),
+      entries: Array.from({ length: 9 }, (_, i) => ({
+        index: logIndex(i + 1),
+        term: term(1),
+        kind: 'noop' as const,
+        data: new Uint8Array(0),
+      })),
     });
     const batch = source.state.beginBatch();
     batch.put('greeting', new TextEncoder().encode('hello'));
@@ -122,7 +147,9 @@ describe('openNodeStore', () => {
     const path = await dataDir();
     const node = await openNodeStore(options(path));
     // The log took the leader's snapshot, then the process died before the state did.
-    await node.log.save({ snapshot: { meta: { index: logIndex(9), term: term(1), conf: BOOTSTRAP }, data } });
+    await node.log.save({
+      snapshot: { meta: { index: logIndex(9), term: term(1), conf: BOOTSTRAP }, data },
+    });
     await node.close();
     const reopened = await openNodeStore(options(path));
     expect(reopened.openReport.restoredStateFromSnapshot).toBe(9);

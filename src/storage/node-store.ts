@@ -6,7 +6,13 @@
 import type { LogIndex, NodeId } from '../lib/index.ts';
 import type { ConfState } from '../raft/types.ts';
 import { decodeStringsPayload, encodeStrings, MalformedPayloadError, unframe } from './codec.ts';
-import { checkIdentity, openDatabase, readIdentity, writeIdentity } from './data-dir.ts';
+import {
+  checkIdentity,
+  openDatabase,
+  readIdentity,
+  readRecoveryCorruption,
+  writeIdentity,
+} from './data-dir.ts';
 import type { Database } from './data-dir.ts';
 import { DataDirFormatError, StorageCorruptError } from './errors.ts';
 import { IDENTITY_KEY } from './keys.ts';
@@ -60,24 +66,44 @@ export async function openNodeStore(options: OpenNodeStoreOptions): Promise<Node
   const { dataDir, clusterId } = options;
   const nodeId = String(options.nodeId);
   const db = await openDatabase(dataDir);
+  const recoveryCorruption = await readRecoveryCorruption(dataDir).catch(() => []);
   try {
     const created = await ensureIdentity(db, dataDir, { clusterId, nodeId }, options.bootstrap);
-    const { store: log, report: logReport } = await LevelLogStore.open(db, dataDir);
+    const { store: log, report: logReport } = await LevelLogStore.open(db, dataDir).catch(
+      (error: unknown) => {
+        throw withRecoveryCorruption(error, recoveryCorruption);
+      },
+    );
     const { store: state } = await LevelStateStore.open(db, dataDir);
     const warnings: string[] = [];
+    if (recoveryCorruption.length > 0) {
+      // The log verified whole (no gap, nothing committed missing): what LevelDB dropped was a
+      // damaged tail, i.e. a write that never completed.
+      warnings.push(
+        `LevelDB dropped damaged write-ahead-log records while opening; the log verified intact, so they were most likely an unfinished final write (if the disk is suspect, wipe the directory and rejoin): ${recoveryCorruption.join(' | ')}`,
+      );
+    }
     if (logReport.truncatedTornEntry !== null) {
       const torn = logReport.truncatedTornEntry;
-      warnings.push(`truncated a torn final log entry ${torn.index} (${torn.detail}); it had never been acknowledged`);
+      warnings.push(
+        `truncated a torn final log entry ${torn.index} (${torn.detail}); it had never been acknowledged`,
+      );
     }
     let restoredStateFromSnapshot: LogIndex | null = null;
     const snapshot = log.snapshot();
     if (state.appliedIndex() < snapshot.meta.index) {
       await state.importSnapshot(snapshot.data, snapshot.meta.index);
       restoredStateFromSnapshot = snapshot.meta.index;
-      warnings.push(`the state was behind the stored snapshot; re-installed the snapshot at index ${snapshot.meta.index}`);
+      warnings.push(
+        `the state was behind the stored snapshot; re-installed the snapshot at index ${snapshot.meta.index}`,
+      );
     }
     if (state.appliedIndex() > log.lastIndex()) {
-      throw new StorageCorruptError('applied index', dataDir, `applied index ${state.appliedIndex()} is past the last log entry ${log.lastIndex()}`);
+      throw new StorageCorruptError(
+        'applied index',
+        dataDir,
+        `applied index ${state.appliedIndex()} is past the last log entry ${log.lastIndex()}`,
+      );
     }
     const openReport: NodeStoreOpenReport = {
       dataDir,
@@ -89,7 +115,14 @@ export async function openNodeStore(options: OpenNodeStoreOptions): Promise<Node
     };
     for (const warning of warnings) options.logger?.warn({ dataDir }, warning);
     options.logger?.info(
-      { dataDir, created, firstIndex: logReport.firstIndex, lastIndex: logReport.lastIndex, appliedIndex: openReport.appliedIndex, term: logReport.hardState.term },
+      {
+        dataDir,
+        created,
+        firstIndex: logReport.firstIndex,
+        lastIndex: logReport.lastIndex,
+        appliedIndex: openReport.appliedIndex,
+        term: logReport.hardState.term,
+      },
       'opened data directory',
     );
     let closed: Promise<void> | null = null;
@@ -111,6 +144,17 @@ export async function openNodeStore(options: OpenNodeStoreOptions): Promise<Node
   }
 }
 
+/** Adds what LevelDB reported while recovering to a corruption found afterwards: it is the likely cause. */
+function withRecoveryCorruption(error: unknown, lines: readonly string[]): unknown {
+  if (!(error instanceof StorageCorruptError) || lines.length === 0) return error;
+  return new StorageCorruptError(
+    error.what,
+    error.dataDir,
+    `${error.detail}; LevelDB reported dropping damaged records while opening: ${lines.join(' | ')}`,
+    { cause: error },
+  );
+}
+
 /**
  * Checks the directory's identity (file and database copy agree with the caller), or initializes
  * a new directory. Returns true when it initialized. Order matters for crash safety: the identity
@@ -127,7 +171,10 @@ async function ensureIdentity(
   const storedValue = await db.get(IDENTITY_KEY);
   if (fileIdentity === null) {
     if (!(await isEmpty(db))) {
-      throw new DataDirFormatError(dataDir, 'its identity file (IDENTITY) is missing but its database holds data; restore the file or wipe the directory');
+      throw new DataDirFormatError(
+        dataDir,
+        'its identity file (IDENTITY) is missing but its database holds data; restore the file or wipe the directory',
+      );
     }
     await writeIdentity(dataDir, expected);
   } else {
@@ -135,15 +182,27 @@ async function ensureIdentity(
   }
   if (storedValue !== undefined) {
     const stored = decodeIdentity(dataDir, storedValue);
-    checkIdentity(dataDir, { ...stored, formatVersion: fileIdentity?.formatVersion ?? 0 }, expected);
+    checkIdentity(
+      dataDir,
+      { ...stored, formatVersion: fileIdentity?.formatVersion ?? 0 },
+      expected,
+    );
     return false;
   }
   if (!(await isEmpty(db))) {
-    throw new StorageCorruptError('node identity record', dataDir, 'the record is missing but the database holds data');
+    throw new StorageCorruptError(
+      'node identity record',
+      dataDir,
+      'the record is missing but the database holds data',
+    );
   }
   await db.batch(
     [
-      { type: 'put', key: IDENTITY_KEY, value: encodeStrings([expected.clusterId, expected.nodeId]) },
+      {
+        type: 'put',
+        key: IDENTITY_KEY,
+        value: encodeStrings([expected.clusterId, expected.nodeId]),
+      },
       ...initialLogWrites(bootstrap),
       ...initialStateWrites(),
     ],
@@ -157,7 +216,8 @@ function decodeIdentity(dataDir: string, value: Uint8Array): { clusterId: string
   if (!unframed.ok) throw new StorageCorruptError('node identity record', dataDir, unframed.detail);
   try {
     const [clusterId, nodeId, ...rest] = decodeStringsPayload(unframed.payload);
-    if (clusterId === undefined || nodeId === undefined || rest.length > 0) throw new MalformedPayloadError('expected two strings');
+    if (clusterId === undefined || nodeId === undefined || rest.length > 0)
+      throw new MalformedPayloadError('expected two strings');
     return { clusterId, nodeId };
   } catch (error) {
     if (error instanceof MalformedPayloadError || error instanceof TypeError) {
@@ -171,4 +231,3 @@ async function isEmpty(db: Database): Promise<boolean> {
   const keys = await db.keys({ limit: 1 }).all();
   return keys.length === 0;
 }
-

@@ -86,9 +86,12 @@ function checkHeader(data: Uint8Array): void {
   if (data.length < HEADER_BYTES + TRAILER_BYTES) {
     throw new SnapshotDataCorruptError(`${data.length} bytes is too short for a state snapshot`);
   }
-  if (MAGIC.some((byte, i) => data[i] !== byte)) throw new SnapshotDataCorruptError('not a Baton state snapshot (bad magic)');
-  if (data[4] !== VERSION) throw new SnapshotDataCorruptError(`unsupported state snapshot version ${data[4]}`);
-  if (Number.isNaN(readUint64(data, 5))) throw new SnapshotDataCorruptError('applied index out of range');
+  if (MAGIC.some((byte, i) => data[i] !== byte))
+    throw new SnapshotDataCorruptError('not a Baton state snapshot (bad magic)');
+  if (data[4] !== VERSION)
+    throw new SnapshotDataCorruptError(`unsupported state snapshot version ${data[4]}`);
+  if (Number.isNaN(readUint64(data, 5)))
+    throw new SnapshotDataCorruptError('applied index out of range');
 }
 
 /** Validates the whole snapshot (checksum first) and returns its records. */
@@ -110,7 +113,8 @@ export function parseStateSnapshot(data: Uint8Array): ParsedStateSnapshot {
     if (at + 4 > bodyEnd) throw new SnapshotDataCorruptError(`record at byte ${at} is truncated`);
     const keyLength = view.getUint32(at);
     const keyEnd = at + 4 + keyLength;
-    if (keyEnd + 4 > bodyEnd) throw new SnapshotDataCorruptError(`record at byte ${at} is truncated`);
+    if (keyEnd + 4 > bodyEnd)
+      throw new SnapshotDataCorruptError(`record at byte ${at} is truncated`);
     const valueLength = view.getUint32(keyEnd);
     const valueEnd = keyEnd + 4 + valueLength;
     if (valueEnd > bodyEnd) throw new SnapshotDataCorruptError(`record at byte ${at} is truncated`);

@@ -11,21 +11,33 @@ import { makeTempDir } from './testing/temp-dir.ts';
 
 const BOOTSTRAP = { voters: [nodeId('n1')], learners: [] };
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
-const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
+const text = (b: Uint8Array | undefined): string | undefined =>
+  b === undefined ? undefined : new TextDecoder().decode(b);
 // Keys whose UTF-16 order differs from their UTF-8 byte order (U+FF5E vs U+1F600), plus prefixes.
 const KEYS = ['', 'a', 'a/1', 'a/2', 'ab', 'b', 'é', '\uff5e', '\u{1f600}', 'z'];
 
 /** Log entries 1..count, so that an applied index up to `count` is consistent with the log. */
 async function fillLog(node: NodeStore, count: number): Promise<void> {
-  const entries = Array.from({ length: count }, (_, i) => ({ index: logIndex(i + 1), term: term(1), kind: 'noop' as const, data: new Uint8Array(0) }));
-  await node.log.save({ entries, hardState: { term: term(1), vote: null, commit: logIndex(count) } });
+  const entries = Array.from({ length: count }, (_, i) => ({
+    index: logIndex(i + 1),
+    term: term(1),
+    kind: 'noop' as const,
+    data: new Uint8Array(0),
+  }));
+  await node.log.save({
+    entries,
+    hardState: { term: term(1), vote: null, commit: logIndex(count) },
+  });
 }
 
-const utf8Compare = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+const utf8Compare = (a: string, b: string): number =>
+  Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 /** The model: what a scan of a plain sorted map returns. */
 function modelScan(state: ReadonlyMap<string, string>, range: KvRange): Array<[string, string]> {
-  const keys = [...state.keys()].filter((k) => utf8Compare(k, range.gte) >= 0 && utf8Compare(k, range.lt) < 0).sort(utf8Compare);
+  const keys = [...state.keys()]
+    .filter((k) => utf8Compare(k, range.gte) >= 0 && utf8Compare(k, range.lt) < 0)
+    .sort(utf8Compare);
   if (range.reverse) keys.reverse();
   return keys.slice(0, range.limit).map((k) => [k, state.get(k)!]);
 }
@@ -36,9 +48,18 @@ describe('LevelStateStore', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function fresh(): Promise<{ path: string; node: () => NodeStore; reopen: () => Promise<NodeStore> }> {
+  async function fresh(): Promise<{
+    path: string;
+    node: () => NodeStore;
+    reopen: () => Promise<NodeStore>;
+  }> {
     const dir = await makeTempDir();
-    let node = await openNodeStore({ dataDir: dir.path, clusterId: 'c1', nodeId: 'n1', bootstrap: BOOTSTRAP });
+    let node = await openNodeStore({
+      dataDir: dir.path,
+      clusterId: 'c1',
+      nodeId: 'n1',
+      bootstrap: BOOTSTRAP,
+    });
     cleanups.push(async () => {
       await node.close();
       await dir.remove();
@@ -48,7 +69,12 @@ describe('LevelStateStore', () => {
       node: () => node,
       reopen: async () => {
         await node.close();
-        node = await openNodeStore({ dataDir: dir.path, clusterId: 'c1', nodeId: 'n1', bootstrap: BOOTSTRAP });
+        node = await openNodeStore({
+          dataDir: dir.path,
+          clusterId: 'c1',
+          nodeId: 'n1',
+          bootstrap: BOOTSTRAP,
+        });
         return node;
       },
     };
@@ -69,7 +95,9 @@ describe('LevelStateStore', () => {
     expect(batch.writeCount).toBe(2);
     await state.commit(batch, logIndex(7), { sync: true });
     expect(state.appliedIndex()).toBe(7);
-    expect(() => { batch.put('k3', bytes('late')); }).toThrow(/already committed/);
+    expect(() => {
+      batch.put('k3', bytes('late'));
+    }).toThrow(/already committed/);
     const reopened = await reopen();
     expect(reopened.state.appliedIndex()).toBe(7);
     expect(text(await reopened.state.reader().get('k1'))).toBe('v1');
@@ -87,10 +115,18 @@ describe('LevelStateStore', () => {
     expect(text(await second.get('x'))).toBe('1');
     second.del('y');
     second.put('z', bytes('2'));
-    expect((await second.scan({ gte: '', lt: '\u{10ffff}', limit: 10 })).map(([k]) => k)).toEqual(['x', 'z']);
+    expect((await second.scan({ gte: '', lt: '\u{10ffff}', limit: 10 })).map(([k]) => k)).toEqual([
+      'x',
+      'z',
+    ]);
     await Promise.all([writing, state.commit(second, logIndex(2), { sync: false })]);
     expect(state.appliedIndex()).toBe(2);
-    expect((await state.reader().scan({ gte: '', lt: '\u{10ffff}', limit: 10 })).map(([k, v]) => [k, text(v)])).toEqual([
+    expect(
+      (await state.reader().scan({ gte: '', lt: '\u{10ffff}', limit: 10 })).map(([k, v]) => [
+        k,
+        text(v),
+      ]),
+    ).toEqual([
       ['x', '1'],
       ['z', '2'],
     ]);
@@ -107,10 +143,29 @@ describe('LevelStateStore', () => {
       | { type: 'get'; key: string };
     const key = fc.constantFrom(...KEYS);
     const op: fc.Arbitrary<Op> = fc.oneof(
-      { weight: 4, arbitrary: fc.record({ type: fc.constant('put' as const), key, value: fc.string({ maxLength: 3 }) }) },
+      {
+        weight: 4,
+        arbitrary: fc.record({
+          type: fc.constant('put' as const),
+          key,
+          value: fc.string({ maxLength: 3 }),
+        }),
+      },
       { weight: 2, arbitrary: fc.record({ type: fc.constant('del' as const), key }) },
-      { weight: 1, arbitrary: fc.record({ type: fc.constant('commit' as const), wait: fc.boolean() }) },
-      { weight: 3, arbitrary: fc.record({ type: fc.constant('scan' as const), gte: key, lt: fc.constantFrom(...KEYS, '\u{10ffff}'), limit: fc.nat(6), reverse: fc.boolean() }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({ type: fc.constant('commit' as const), wait: fc.boolean() }),
+      },
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          type: fc.constant('scan' as const),
+          gte: key,
+          lt: fc.constantFrom(...KEYS, '\u{10ffff}'),
+          limit: fc.nat(6),
+          reverse: fc.boolean(),
+        }),
+      },
       { weight: 2, arbitrary: fc.record({ type: fc.constant('get' as const), key }) },
     );
     let applied = 0;
@@ -170,9 +225,12 @@ describe('LevelStateStore', () => {
         await Promise.all(pending);
         const finish = state.beginBatch();
         await state.commit(finish, logIndex(++applied), { sync: false });
-        expect((await state.reader().scan({ gte: '', lt: '\u{10ffff}', limit: 100 })).map(([k, v]) => [k, text(v)])).toEqual(
-          modelScan(committed, { gte: '', lt: '\u{10ffff}', limit: 100 }),
-        );
+        expect(
+          (await state.reader().scan({ gte: '', lt: '\u{10ffff}', limit: 100 })).map(([k, v]) => [
+            k,
+            text(v),
+          ]),
+        ).toEqual(modelScan(committed, { gte: '', lt: '\u{10ffff}', limit: 100 }));
       }),
       { numRuns: 150 },
     );
@@ -182,7 +240,8 @@ describe('LevelStateStore', () => {
     const source = await fresh();
     await fillLog(source.node(), 42);
     const batch = source.node().state.beginBatch();
-    for (let i = 0; i < 600; i++) batch.put(`key/${String(i).padStart(4, '0')}`, bytes(`value ${i}`.repeat(1 + (i % 5))));
+    for (let i = 0; i < 600; i++)
+      batch.put(`key/${String(i).padStart(4, '0')}`, bytes(`value ${i}`.repeat(1 + (i % 5))));
     batch.put('\u{1f600}', new Uint8Array(0));
     await source.node().state.commit(batch, logIndex(42), { sync: true });
     const data = await source.node().state.exportSnapshot();
@@ -194,15 +253,24 @@ describe('LevelStateStore', () => {
     old.put('key/0001', bytes('overwritten'));
     await target.node().state.commit(old, logIndex(3), { sync: true });
     // As the replica does: the log takes the snapshot first, then the state.
-    await target.node().log.save({ snapshot: { meta: { index: logIndex(42), term: term(1), conf: BOOTSTRAP }, data } });
+    await target
+      .node()
+      .log.save({
+        snapshot: { meta: { index: logIndex(42), term: term(1), conf: BOOTSTRAP }, data },
+      });
     await target.node().state.importSnapshot(data, logIndex(42));
     expect(target.node().state.appliedIndex()).toBe(42);
     const reopened = await target.reopen();
     expect(reopened.state.appliedIndex()).toBe(42);
     const everything = { gte: '', lt: '\u{10ffff}', limit: 10_000 };
-    const want = (await source.node().state.reader().scan(everything)).map(([k, v]) => [k, text(v)]);
+    const want = (await source.node().state.reader().scan(everything)).map(([k, v]) => [
+      k,
+      text(v),
+    ]);
     expect(want).toHaveLength(601);
-    expect((await reopened.state.reader().scan(everything)).map(([k, v]) => [k, text(v)])).toEqual(want);
+    expect((await reopened.state.reader().scan(everything)).map(([k, v]) => [k, text(v)])).toEqual(
+      want,
+    );
     // Exporting the imported state gives the same bytes.
     expect(Buffer.from(await reopened.state.exportSnapshot()).equals(Buffer.from(data))).toBe(true);
   });
@@ -221,9 +289,13 @@ describe('LevelStateStore', () => {
     for (const position of [0, 6, 15, data.length - 14, data.length - 1]) {
       const damaged = Uint8Array.from(data);
       damaged[position]! ^= 0x10;
-      expect(() => target.node().state.importSnapshot(damaged, logIndex(5))).toThrow(SnapshotDataCorruptError);
+      expect(() => target.node().state.importSnapshot(damaged, logIndex(5))).toThrow(
+        SnapshotDataCorruptError,
+      );
     }
-    expect(() => target.node().state.importSnapshot(data.subarray(0, data.length - 3), logIndex(5))).toThrow(SnapshotDataCorruptError);
+    expect(() =>
+      target.node().state.importSnapshot(data.subarray(0, data.length - 3), logIndex(5)),
+    ).toThrow(SnapshotDataCorruptError);
     expect(target.node().state.appliedIndex()).toBe(2);
     expect(text(await target.node().state.reader().get('mine'))).toBe('kept');
     expect(await target.node().state.reader().get('a')).toBeUndefined();
@@ -244,7 +316,12 @@ describe('LevelStateStore', () => {
     const index = stateSnapshotIndex(data);
     const dir = await makeTempDir();
     cleanups.push(dir.remove);
-    const other = await openNodeStore({ dataDir: dir.path, clusterId: 'c1', nodeId: 'n2', bootstrap: BOOTSTRAP });
+    const other = await openNodeStore({
+      dataDir: dir.path,
+      clusterId: 'c1',
+      nodeId: 'n2',
+      bootstrap: BOOTSTRAP,
+    });
     await other.state.importSnapshot(data, index);
     expect(text(await other.state.reader().get('n'))).toBe(String(index));
     await other.close();

@@ -13,7 +13,14 @@ import type { KvRange, KvReader, KvView, LogIndex } from '../lib/index.ts';
 import { decodeIndexPayload, encodeIndex, MalformedPayloadError, unframe } from './codec.ts';
 import type { Database } from './data-dir.ts';
 import { StorageCorruptError } from './errors.ts';
-import { APPLIED_INDEX_KEY, compareBytes, STATE_RANGE, stateKey, stateKeyFromUtf8, stateKeyOf } from './keys.ts';
+import {
+  APPLIED_INDEX_KEY,
+  compareBytes,
+  STATE_RANGE,
+  stateKey,
+  stateKeyFromUtf8,
+  stateKeyOf,
+} from './keys.ts';
 import { parseStateSnapshot, StateSnapshotWriter } from './state-snapshot.ts';
 
 /** Records read from LevelDB per iterator step in scans, exports and imports. */
@@ -60,16 +67,21 @@ export class LevelStateStore {
     this.committedCalled = applied;
   }
 
-  static async open(db: Database, dataDir: string): Promise<{ store: LevelStateStore; report: StateOpenReport }> {
+  static async open(
+    db: Database,
+    dataDir: string,
+  ): Promise<{ store: LevelStateStore; report: StateOpenReport }> {
     const value = await db.get(APPLIED_INDEX_KEY);
-    if (value === undefined) throw new StorageCorruptError('applied index', dataDir, 'the record is missing');
+    if (value === undefined)
+      throw new StorageCorruptError('applied index', dataDir, 'the record is missing');
     const unframed = unframe(value);
     if (!unframed.ok) throw new StorageCorruptError('applied index', dataDir, unframed.detail);
     let applied: LogIndex;
     try {
       applied = decodeIndexPayload(unframed.payload);
     } catch (error) {
-      if (error instanceof MalformedPayloadError) throw new StorageCorruptError('applied index', dataDir, error.message);
+      if (error instanceof MalformedPayloadError)
+        throw new StorageCorruptError('applied index', dataDir, error.message);
       throw error;
     }
     return { store: new LevelStateStore(db, dataDir, applied), report: { appliedIndex: applied } };
@@ -98,9 +110,15 @@ export class LevelStateStore {
     this.committedCalled = appliedIndex;
     this.inflight.push(layer);
     return this.enqueue(async () => {
-      const operations: Array<{ type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }> = [];
+      const operations: Array<
+        { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
+      > = [];
       for (const write of layer.writes.values()) {
-        operations.push(write.value === null ? { type: 'del', key: write.dbKey } : { type: 'put', key: write.dbKey, value: write.value });
+        operations.push(
+          write.value === null
+            ? { type: 'del', key: write.dbKey }
+            : { type: 'put', key: write.dbKey, value: write.value },
+        );
       }
       operations.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(appliedIndex) });
       await this.db.batch(operations, { sync: options.sync });
@@ -114,7 +132,8 @@ export class LevelStateStore {
   reader(): KvReader {
     return {
       get: (key) => new OverlayBatch(this.db, new Layer(), [...this.inflight].reverse()).get(key),
-      scan: (range) => new OverlayBatch(this.db, new Layer(), [...this.inflight].reverse()).scan(range),
+      scan: (range) =>
+        new OverlayBatch(this.db, new Layer(), [...this.inflight].reverse()).scan(range),
     };
   }
 
@@ -136,7 +155,8 @@ export class LevelStateStore {
       const value = await this.db.get(APPLIED_INDEX_KEY, { snapshot });
       assert(value !== undefined, 'applied index missing');
       const unframed = unframe(value);
-      if (!unframed.ok) throw new StorageCorruptError('applied index', this.dataDir, unframed.detail);
+      if (!unframed.ok)
+        throw new StorageCorruptError('applied index', this.dataDir, unframed.detail);
       const writer = new StateSnapshotWriter(decodeIndexPayload(unframed.payload));
       const iterator = this.db.iterator({ gte: STATE_RANGE.gte, lt: STATE_RANGE.lt, snapshot });
       try {
@@ -163,11 +183,19 @@ export class LevelStateStore {
    */
   importSnapshot(data: Uint8Array, index: LogIndex): Promise<void> {
     const parsed = parseStateSnapshot(data);
-    assert(parsed.appliedIndex === index, () => `snapshot data is as of ${parsed.appliedIndex}, not ${index}`);
-    assert(index >= this.committedCalled, () => `importing a snapshot at ${index} behind applied index ${this.committedCalled}`);
+    assert(
+      parsed.appliedIndex === index,
+      () => `snapshot data is as of ${parsed.appliedIndex}, not ${index}`,
+    );
+    assert(
+      index >= this.committedCalled,
+      () => `importing a snapshot at ${index} behind applied index ${this.committedCalled}`,
+    );
     this.committedCalled = index;
     return this.enqueue(async () => {
-      const operations: Array<{ type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }> = [];
+      const operations: Array<
+        { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
+      > = [];
       const keys = this.db.keys({ gte: STATE_RANGE.gte, lt: STATE_RANGE.lt });
       try {
         for (;;) {
@@ -263,7 +291,10 @@ class OverlayBatch implements StateBatch {
   }
 
   async scan(range: KvRange): Promise<Array<readonly [string, Uint8Array]>> {
-    assert(Number.isInteger(range.limit) && range.limit >= 0, 'scan limit must be a non-negative integer');
+    assert(
+      Number.isInteger(range.limit) && range.limit >= 0,
+      'scan limit must be a non-negative integer',
+    );
     const gte = stateKey(range.gte);
     const lt = stateKey(range.lt);
     const result: Array<readonly [string, Uint8Array]> = [];
@@ -289,7 +320,11 @@ class OverlayBatch implements StateBatch {
         const fromOverlay = overlay[overlayAt];
         if (fromStore === null && fromOverlay === undefined) break;
         const order =
-          fromStore === null ? -1 : fromOverlay === undefined ? 1 : compareBytes(fromOverlay[1].dbKey, fromStore[0]) * direction;
+          fromStore === null
+            ? -1
+            : fromOverlay === undefined
+              ? 1
+              : compareBytes(fromOverlay[1].dbKey, fromStore[0]) * direction;
         if (order <= 0) {
           // The overlay comes first, or shadows the stored value at the same key.
           const [key, write] = fromOverlay!;
@@ -308,13 +343,18 @@ class OverlayBatch implements StateBatch {
   }
 
   /** The overlay's writes with gte <= key < lt, newest layer winning, in scan order. */
-  private overlayInRange(gte: Uint8Array, lt: Uint8Array, reverse: boolean): Array<readonly [string, Write]> {
+  private overlayInRange(
+    gte: Uint8Array,
+    lt: Uint8Array,
+    reverse: boolean,
+  ): Array<readonly [string, Write]> {
     const merged = new Map<string, Write>();
     const layers = [...this.lower].reverse();
     layers.push(this.own);
     for (const layer of layers) {
       for (const [key, write] of layer.writes) {
-        if (compareBytes(write.dbKey, gte) >= 0 && compareBytes(write.dbKey, lt) < 0) merged.set(key, write);
+        if (compareBytes(write.dbKey, gte) >= 0 && compareBytes(write.dbKey, lt) < 0)
+          merged.set(key, write);
       }
     }
     const sorted = [...merged];

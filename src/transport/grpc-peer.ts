@@ -85,6 +85,7 @@ export class GrpcPeer {
   private connectTimer: NodeJS.Timeout | null = null;
   private failedAttempts = 0;
   private unreachableReportPending = false;
+  private oversizedDrops = 0;
   private snapshotCall: grpc.ClientWritableStream<SnapshotChunk> | null = null;
   private closed = false;
 
@@ -105,10 +106,14 @@ export class GrpcPeer {
     }
     const sizeBytes = estimateMessageBytes(message);
     if (sizeBytes > this.options.limits.maxMessageBytes) {
-      this.logger.warn(
-        { type: message.type, sizeBytes, maxMessageBytes: this.options.limits.maxMessageBytes },
-        'dropping a Raft message larger than maxMessageBytes; lower the Raft maxMessageBytes setting',
-      );
+      this.oversizedDrops += 1;
+      // Raft resends the same message: log the 1st, 2nd, 4th, 8th … drop, not every one.
+      if ((this.oversizedDrops & (this.oversizedDrops - 1)) === 0) {
+        this.logger.warn(
+          { type: message.type, sizeBytes, maxMessageBytes: this.options.limits.maxMessageBytes, drops: this.oversizedDrops },
+          'dropping a Raft message larger than the transport maxMessageBytes; set the Raft maxMessageBytes lower',
+        );
+      }
       this.drop(1, 'oversized');
       return;
     }

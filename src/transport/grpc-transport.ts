@@ -100,7 +100,11 @@ export class GrpcTransport implements Transport, TransportStatsSource {
     this.clusterId = options.clusterId;
     this.self = options.nodeId;
     this.limits = resolveTransportLimits(options.limits);
-    this.logger = options.logger.child({ component: 'transport' });
+    // The composition root may have named the component already; pino would repeat the key.
+    this.logger =
+      options.logger.bindings()['component'] === undefined
+        ? options.logger.child({ component: 'transport' })
+        : options.logger;
     this.metrics = options.metrics ?? {};
     this.credentials = options.credentials ?? grpc.credentials.createInsecure();
     this.channelOptions = { ...PEER_CHANNEL_OPTIONS, ...options.channelOptions };
@@ -150,7 +154,9 @@ export class GrpcTransport implements Transport, TransportStatsSource {
     if (this.closed || peer === this.self) return;
     const existing = this.peers.get(peer);
     if (existing?.address === address) return;
-    let sender: GrpcPeer;
+    // Events of a replaced or removed sender are stale: only the current one speaks for `peer`.
+    let sender: GrpcPeer | null = null;
+    const isCurrent = (): boolean => !this.closed && sender !== null && this.peers.get(peer) === sender;
     try {
       sender = new GrpcPeer({
         clusterId: this.clusterId,
@@ -166,10 +172,10 @@ export class GrpcTransport implements Transport, TransportStatsSource {
         random: this.random,
         events: {
           unreachable: (from) => {
-            if (this.isCurrent(from, address)) this.handlers?.onUnreachable(from);
+            if (isCurrent()) this.handlers?.onUnreachable(from);
           },
           snapshotStatus: (from, status) => {
-            if (this.isCurrent(from, address)) this.handlers?.onSnapshotStatus(from, status);
+            if (isCurrent()) this.handlers?.onSnapshotStatus(from, status);
           },
         },
       });
@@ -209,10 +215,6 @@ export class GrpcTransport implements Transport, TransportStatsSource {
       receivedSnapshots: this.receivedSnapshots,
       rejected: { ...this.rejected },
     };
-  }
-
-  private isCurrent(peer: NodeId, address: string): boolean {
-    return !this.closed && this.peers.get(peer)?.address === address;
   }
 
   private handleSend(

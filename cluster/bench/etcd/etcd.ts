@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { MethodCodec } from '../../lib/api.ts';
-import { ChannelPool, type ChannelSettings } from '../../lib/channels.ts';
+import { ChannelPool, isServiceError, type ChannelSettings } from '../../lib/channels.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../lib/client.ts';
 import { RetryBudgetExhaustedError, WaitTimeoutError } from '../../lib/errors.ts';
 import { freePorts } from '../../lib/ports.ts';
@@ -69,7 +69,10 @@ function methods(): EtcdMethods {
     includeDirs: [ETCD_PROTO_DIR],
   });
   const root = grpc.loadPackageDefinition(definition)['etcdserverpb'] as grpc.GrpcObject;
-  const method = <Request, Response>(service: string, name: string): MethodCodec<Request, Response> => {
+  const method = <Request, Response>(
+    service: string,
+    name: string,
+  ): MethodCodec<Request, Response> => {
     const constructor = root[service] as grpc.ServiceClientConstructor;
     const m = constructor.service[name] as grpc.MethodDefinition<Request, Response>;
     return { path: m.path, serialize: m.requestSerialize, deserialize: m.responseDeserialize };
@@ -97,7 +100,8 @@ export function ensureEtcdInstalled(): string {
   const install = spawnSync('sh', ['-c', 'apt-get update && apt-get install -y etcd-server'], {
     stdio: 'inherit',
   });
-  if (install.status !== 0) throw new Error('could not install etcd-server with apt-get; install it and retry');
+  if (install.status !== 0)
+    throw new Error('could not install etcd-server with apt-get; install it and retry');
   const again = spawnSync('etcd', ['--version'], { encoding: 'utf8' });
   if (again.status !== 0) throw new Error('etcd-server installed but `etcd --version` fails');
   return again.stdout.split('\n')[0] ?? 'etcd';
@@ -159,22 +163,37 @@ export class EtcdCluster {
 
   private launch(name: string): void {
     const member = this.member(name);
-    const initialCluster = [...this.members.values()].map((m) => `${m.name}=${m.peerUrl}`).join(',');
+    const initialCluster = [...this.members.values()]
+      .map((m) => `${m.name}=${m.peerUrl}`)
+      .join(',');
     const clientUrl = `http://${member.clientAddress}`;
     const args = [
-      '--name', name,
-      '--data-dir', member.dataDir,
-      '--listen-client-urls', clientUrl,
-      '--advertise-client-urls', clientUrl,
-      '--listen-peer-urls', member.peerUrl,
-      '--initial-advertise-peer-urls', member.peerUrl,
-      '--initial-cluster', initialCluster,
-      '--initial-cluster-token', 'baton-bench',
-      '--initial-cluster-state', 'new',
-      '--heartbeat-interval', String(this.timers.heartbeatMs),
-      '--election-timeout', String(this.timers.electionMs),
-      '--logger', 'zap',
-      '--log-outputs', 'stderr',
+      '--name',
+      name,
+      '--data-dir',
+      member.dataDir,
+      '--listen-client-urls',
+      clientUrl,
+      '--advertise-client-urls',
+      clientUrl,
+      '--listen-peer-urls',
+      member.peerUrl,
+      '--initial-advertise-peer-urls',
+      member.peerUrl,
+      '--initial-cluster',
+      initialCluster,
+      '--initial-cluster-token',
+      'baton-bench',
+      '--initial-cluster-state',
+      'new',
+      '--heartbeat-interval',
+      String(this.timers.heartbeatMs),
+      '--election-timeout',
+      String(this.timers.electionMs),
+      '--logger',
+      'zap',
+      '--log-outputs',
+      'stderr',
     ];
     const logFd = openSync(member.logFile, 'a');
     let child: ChildProcess;
@@ -232,11 +251,17 @@ export interface EtcdMemberStatus {
 export class EtcdClient {
   readonly pool: ChannelPool;
   readonly retry: RetryPolicy;
+  /** Failed attempts by gRPC status name (a held request shows up as DEADLINE_EXCEEDED). */
+  readonly retriesByCode = new Map<string, number>();
   private readonly endpoints: string[];
   private preferred: string;
   private next = 0;
 
-  constructor(endpoints: readonly string[], channels?: Partial<ChannelSettings>, retry?: Partial<RetryPolicy>) {
+  constructor(
+    endpoints: readonly string[],
+    channels?: Partial<ChannelSettings>,
+    retry?: Partial<RetryPolicy>,
+  ) {
     this.endpoints = [...endpoints];
     this.preferred = this.endpoints[0]!;
     this.pool = new ChannelPool(channels);
@@ -265,12 +290,21 @@ export class EtcdClient {
     for (;;) {
       attempts++;
       try {
-        await this.pool.unary(target, methods().put, { key: Buffer.from(key), value }, this.retry.attemptDeadlineMs);
+        await this.pool.unary(
+          target,
+          methods().put,
+          { key: Buffer.from(key), value },
+          this.retry.attemptDeadlineMs,
+        );
         this.preferred = target;
         return;
       } catch (error) {
+        const code = isServiceError(error) ? grpc.status[error.code] : 'OTHER';
+        this.retriesByCode.set(code, (this.retriesByCode.get(code) ?? 0) + 1);
         if (performance.now() - startMs >= this.retry.budgetMs) {
-          throw new RetryBudgetExhaustedError('etcd Put', attempts, this.retry.budgetMs, { cause: error });
+          throw new RetryBudgetExhaustedError('etcd Put', attempts, this.retry.budgetMs, {
+            cause: error,
+          });
         }
         this.next++;
         let candidate = this.endpoints[this.next % this.endpoints.length]!;
@@ -321,7 +355,9 @@ export async function waitForEtcdLeader(
       if (name !== undefined) return name;
     }
     if (performance.now() - startMs > timeoutMs) {
-      throw new WaitTimeoutError(`etcd elected no leader within ${timeoutMs} ms; logs in ${cluster.baseDir}`);
+      throw new WaitTimeoutError(
+        `etcd elected no leader within ${timeoutMs} ms; logs in ${cluster.baseDir}`,
+      );
     }
     await sleep(50);
   }
@@ -346,7 +382,9 @@ export async function waitForEtcdApplied(
     }
     if (behind === 0) return;
     if (performance.now() - startMs > timeoutMs) {
-      throw new WaitTimeoutError(`etcd members did not apply index ${index} within ${timeoutMs} ms`);
+      throw new WaitTimeoutError(
+        `etcd members did not apply index ${index} within ${timeoutMs} ms`,
+      );
     }
     await sleep(50);
   }

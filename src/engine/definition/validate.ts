@@ -3,6 +3,7 @@ import {
   compileExpression,
   ExpressionError,
   normalizeExpressionSource,
+  setOwn,
   templateStringKind,
   walkAst,
 } from '../expression.ts';
@@ -632,7 +633,7 @@ class Validator {
   ): { [name: string]: Expression } {
     const result: { [name: string]: Expression } = {};
     for (const [key, source] of Object.entries(record)) {
-      if (typeof source === 'string') result[key] = this.expression(source, childPath(path, key), visibleUpTo);
+      if (typeof source === 'string') setOwn(result, key, this.expression(source, childPath(path, key), visibleUpTo));
     }
     return result;
   }
@@ -658,7 +659,7 @@ class Validator {
     if (isRecord(value)) {
       const result: { [key: string]: JsonValue } = {};
       for (const [key, item] of Object.entries(value)) {
-        result[key] = this.template(item, childPath(path, key), visibleUpTo, depth + 1);
+        setOwn(result, key, this.template(item, childPath(path, key), visibleUpTo, depth + 1));
       }
       return result;
     }
@@ -668,7 +669,7 @@ class Validator {
 
   private templateMap(record: Record<string, unknown>, path: string, visibleUpTo: () => number): { [key: string]: Template } {
     const result: { [key: string]: Template } = {};
-    for (const [key, item] of Object.entries(record)) result[key] = this.template(item, childPath(path, key), visibleUpTo);
+    for (const [key, item] of Object.entries(record)) setOwn(result, key, this.template(item, childPath(path, key), visibleUpTo));
     return result;
   }
 

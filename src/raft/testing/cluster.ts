@@ -74,7 +74,12 @@ export class TestCluster {
   /** Starts a node with an empty log and the cluster's bootstrap membership. */
   addNode(id: string, storage = new MemoryStorage(this.bootstrap), applied = 0): TestNode {
     const nid = nodeId(id);
-    const node = new RaftNode({ ...defaultConfig(nid, storage, this.seed++), ...this.overrides, storage, applied: logIndex(applied) });
+    const node = new RaftNode({
+      ...defaultConfig(nid, storage, this.seed++),
+      ...this.overrides,
+      storage,
+      applied: logIndex(applied),
+    });
     const entry: TestNode = {
       id: nid,
       node,
@@ -243,7 +248,9 @@ export function describeMessage(m: Message): string {
     case 'append':
       return `${base} prev ${m.index}@t${m.logTerm} [${m.entries.map((e) => `${e.index}@t${e.term}`).join(' ')}] commit ${m.commit}`;
     case 'appendResponse':
-      return m.reject ? `${base} reject ${m.index} hint ${m.rejectHint}@t${m.logTerm}` : `${base} ok ${m.index}`;
+      return m.reject
+        ? `${base} reject ${m.index} hint ${m.rejectHint}@t${m.logTerm}`
+        : `${base} ok ${m.index}`;
     case 'heartbeat':
       return `${base} commit ${m.commit}${m.context.length > 0 ? ' read' : ''}`;
     case 'heartbeatResponse':
@@ -256,7 +263,11 @@ export function describeMessage(m: Message): string {
 }
 
 /** Writes `entries` (index 1.., with the given terms) and a hard state straight into storage. */
-export function storageWithLog(bootstrap: ConfState, terms: number[], currentTerm: number): MemoryStorage {
+export function storageWithLog(
+  bootstrap: ConfState,
+  terms: number[],
+  currentTerm: number,
+): MemoryStorage {
   const storage = new MemoryStorage(bootstrap);
   const entries: Entry[] = terms.map((t, k) => ({
     index: logIndex(k + 1),
@@ -264,26 +275,41 @@ export function storageWithLog(bootstrap: ConfState, terms: number[], currentTer
     kind: 'normal',
     data: bytes(`e${k + 1}t${t}`),
   }));
-  storage.saveSync({ entries, hardState: { term: term(currentTerm), vote: null, commit: logIndex(0) } });
+  storage.saveSync({
+    entries,
+    hardState: { term: term(currentTerm), vote: null, commit: logIndex(0) },
+  });
   return storage;
 }
 
-/** A message with every unused field zero, for tests that step nodes by hand. */
+/** A message with every unused field zero, for tests that step nodes by hand (plain numbers). */
 export function message(
-  fields: Omit<Partial<Message>, 'from' | 'to' | 'term'> & { type: Message['type']; from: string; to: string; term: number },
+  fields: Omit<
+    Partial<Message>,
+    'from' | 'to' | 'term' | 'index' | 'logTerm' | 'commit' | 'rejectHint'
+  > & {
+    type: Message['type'];
+    from: string;
+    to: string;
+    term: number;
+    index?: number;
+    logTerm?: number;
+    commit?: number;
+    rejectHint?: number;
+  },
 ): Message {
   return {
-    logTerm: term(0),
-    index: logIndex(0),
     entries: [],
-    commit: logIndex(0),
     reject: false,
-    rejectHint: logIndex(0),
     snapshot: null,
     context: new Uint8Array(0),
     ...fields,
     from: nodeId(fields.from),
     to: nodeId(fields.to),
     term: term(fields.term),
+    index: logIndex(fields.index ?? 0),
+    logTerm: term(fields.logTerm ?? 0),
+    commit: logIndex(fields.commit ?? 0),
+    rejectHint: logIndex(fields.rejectHint ?? 0),
   };
 }

@@ -41,7 +41,11 @@ function run(from: number, to: number, entryTerm: number): Entry[] {
   return out;
 }
 
-function snapshotAt(index: number, snapTerm: number, conf: ConfState = STORAGE_CONTRACT_BOOTSTRAP): Snapshot {
+function snapshotAt(
+  index: number,
+  snapTerm: number,
+  conf: ConfState = STORAGE_CONTRACT_BOOTSTRAP,
+): Snapshot {
   return {
     meta: { index: logIndex(index), term: term(snapTerm), conf },
     data: new TextEncoder().encode(`state@${index}`),
@@ -54,10 +58,7 @@ function simplify(entries: readonly Entry[]): Array<[number, number, string]> {
 
 const ALL = Number.MAX_SAFE_INTEGER;
 
-export function describeRaftStorageContract(
-  name: string,
-  open: () => Promise<OpenedStore>,
-): void {
+export function describeRaftStorageContract(name: string, open: () => Promise<OpenedStore>): void {
   describe(`RaftLogStore contract: ${name}`, () => {
     let opened: OpenedStore | null = null;
     const fresh = async (): Promise<RaftLogStore> => {
@@ -87,8 +88,12 @@ export function describeRaftStorageContract(
       await store.save({ entries: run(6, 7, 2) });
       expect(store.firstIndex()).toBe(1);
       expect(store.lastIndex()).toBe(7);
-      expect(simplify(store.entries(logIndex(1), logIndex(8), ALL))).toEqual(simplify([...run(1, 5, 1), ...run(6, 7, 2)]));
-      expect(simplify(store.entries(logIndex(3), logIndex(5), ALL))).toEqual(simplify(run(3, 4, 1)));
+      expect(simplify(store.entries(logIndex(1), logIndex(8), ALL))).toEqual(
+        simplify([...run(1, 5, 1), ...run(6, 7, 2)]),
+      );
+      expect(simplify(store.entries(logIndex(3), logIndex(5), ALL))).toEqual(
+        simplify(run(3, 4, 1)),
+      );
       expect(store.term(logIndex(5))).toBe(1);
       expect(store.term(logIndex(6))).toBe(2);
       expect(store.entries(logIndex(4), logIndex(4), ALL)).toEqual([]);
@@ -118,15 +123,19 @@ export function describeRaftStorageContract(
       expect(store.term(logIndex(3))).toBe(1);
       expect(() => store.term(logIndex(2))).toThrow(CompactedError);
       expect(() => store.entries(logIndex(3), logIndex(5), ALL)).toThrow(CompactedError);
-      expect(simplify(store.entries(logIndex(4), logIndex(7), ALL))).toEqual(simplify(run(4, 6, 1)));
+      expect(simplify(store.entries(logIndex(4), logIndex(7), ALL))).toEqual(
+        simplify(run(4, 6, 1)),
+      );
     });
 
     it('returns at least one entry, then as many as fit in maxBytes', async () => {
       const store = await fresh();
       const written = run(1, 5, 1);
       await store.save({ entries: written });
-      const size = (n: number): number => written.slice(0, n).reduce((sum, e) => sum + entrySizeBytes(e), 0);
-      const count = (maxBytes: number): number => store.entries(logIndex(1), logIndex(6), maxBytes).length;
+      const size = (n: number): number =>
+        written.slice(0, n).reduce((sum, e) => sum + entrySizeBytes(e), 0);
+      const count = (maxBytes: number): number =>
+        store.entries(logIndex(1), logIndex(6), maxBytes).length;
       expect(count(0)).toBe(1);
       expect(count(size(1))).toBe(1);
       expect(count(size(2) - 1)).toBe(1);
@@ -137,7 +146,10 @@ export function describeRaftStorageContract(
 
     it('keeps the hard state it was given', async () => {
       const store = await fresh();
-      await store.save({ entries: run(1, 2, 3), hardState: { term: term(3), vote: nodeId('n2'), commit: logIndex(2) } });
+      await store.save({
+        entries: run(1, 2, 3),
+        hardState: { term: term(3), vote: nodeId('n2'), commit: logIndex(2) },
+      });
       expect(store.initialState().hardState).toEqual({ term: 3, vote: 'n2', commit: 2 });
       await store.save({ hardState: { term: term(4), vote: null, commit: logIndex(2) } });
       expect(store.initialState().hardState).toEqual({ term: 4, vote: null, commit: 2 });
@@ -177,7 +189,9 @@ export function describeRaftStorageContract(
       expect(store.firstIndex()).toBe(11);
       expect(store.lastIndex()).toBe(12);
       expect(store.term(logIndex(10))).toBe(3);
-      expect(simplify(store.entries(logIndex(11), logIndex(13), ALL))).toEqual(simplify(run(11, 12, 3)));
+      expect(simplify(store.entries(logIndex(11), logIndex(13), ALL))).toEqual(
+        simplify(run(11, 12, 3)),
+      );
     });
 
     it('keeps retainEntries entries before a local snapshot', async () => {
@@ -188,7 +202,9 @@ export function describeRaftStorageContract(
       expect(store.firstIndex()).toBe(6);
       expect(store.lastIndex()).toBe(10);
       expect(store.term(logIndex(5))).toBe(1);
-      expect(simplify(store.entries(logIndex(6), logIndex(11), ALL))).toEqual(simplify(run(6, 10, 1)));
+      expect(simplify(store.entries(logIndex(6), logIndex(11), ALL))).toEqual(
+        simplify(run(6, 10, 1)),
+      );
       // Retaining more than exists keeps everything still there.
       await store.saveLocalSnapshot(snapshotAt(9, 1), 100);
       expect(store.firstIndex()).toBe(6);
@@ -203,14 +219,22 @@ export function describeRaftStorageContract(
         expect(first.reopen).toBeUndefined();
         return;
       }
-      await first.store.save({ entries: run(1, 10, 2), hardState: { term: term(2), vote: nodeId('n1'), commit: logIndex(7) } });
-      const conf: ConfState = { voters: [nodeId('n1'), nodeId('n2'), nodeId('n3')], learners: [nodeId('n5')] };
+      await first.store.save({
+        entries: run(1, 10, 2),
+        hardState: { term: term(2), vote: nodeId('n1'), commit: logIndex(7) },
+      });
+      const conf: ConfState = {
+        voters: [nodeId('n1'), nodeId('n2'), nodeId('n3')],
+        learners: [nodeId('n5')],
+      };
       await first.store.saveLocalSnapshot(snapshotAt(6, 2, conf), 2);
       const store = await first.reopen();
       expect(store.firstIndex()).toBe(5);
       expect(store.lastIndex()).toBe(10);
       expect(store.term(logIndex(4))).toBe(2);
-      expect(simplify(store.entries(logIndex(5), logIndex(11), ALL))).toEqual(simplify(run(5, 10, 2)));
+      expect(simplify(store.entries(logIndex(5), logIndex(11), ALL))).toEqual(
+        simplify(run(5, 10, 2)),
+      );
       expect(store.initialState().hardState).toEqual({ term: 2, vote: 'n1', commit: 7 });
       expect(store.initialState().conf).toEqual(conf);
       expect(store.snapshot().meta).toEqual({ index: 6, term: 2, conf });

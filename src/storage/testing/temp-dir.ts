@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** A fresh directory under the OS temp dir; `remove` deletes it and everything in it. */
-export async function makeTempDir(prefix = 'baton-storage-'): Promise<{ path: string; remove: () => Promise<void> }> {
+export async function makeTempDir(
+  prefix = 'baton-storage-',
+): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }

@@ -276,6 +276,16 @@ export function describeTransportContract(name: string, makeCluster: MakeContrac
       expect(peerStats(a, C).queuedMessages).toBeLessThanOrEqual(maxQueuedMessagesPerPeer);
     });
 
+    it('drops a message larger than maxMessageBytes, counts it, and keeps going', async () => {
+      const limits = { maxMessageBytes: 64 * 1024, maxBatchBytes: 32 * 1024, snapshotChunkBytes: 32 * 1024 };
+      const { transports, recorders } = await startAll(limits);
+      const a = transports.get(A)!;
+      a.send([makeAppend(A, B, 0, 1, 100), makeAppend(A, B, 1, 1, 70 * 1024), makeAppend(A, B, 2, 1, 100)]);
+      await waitFor(() => recorders.get(B)!.messages.length === 2, 'the two small appends');
+      expect(recorders.get(B)!.messages.map((m) => m.index)).toEqual([0, 2]);
+      expect(peerStats(a, B).droppedMessages).toBe(1);
+    });
+
     it('stops delivering to a removed peer', async () => {
       const { transports, recorders } = await startAll();
       const a = transports.get(A)!;

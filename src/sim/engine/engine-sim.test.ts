@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { runEngineSeed } from './run.ts';
+import type { EngineRunResult } from './run.ts';
+
+// Seeds 1..30 here and 31..60 in engine-sim-2.test.ts, so vitest's forks pool uses both cores.
+const FIRST_SEED = 1;
+const SEEDS = 30;
+const CHUNK = 10;
+
+function describeFailure(result: EngineRunResult): string {
+  if (result.failure === null) return 'ok';
+  return `seed ${result.seed}: ${result.failure.property}: ${result.failure.message}\n${result.failure.traceTail.join('\n')}\nreplay: ${result.replay}`;
+}
+
+describe('engine simulation: replicas agree after every entry, no task effect twice, convergence', () => {
+  for (let first = FIRST_SEED; first < FIRST_SEED + SEEDS; first += CHUNK) {
+    it(`seeds ${first}..${first + CHUNK - 1}`, async () => {
+      for (let seed = first; seed < first + CHUNK; seed++) {
+        const result = await runEngineSeed({ seed });
+        expect(result.failure, describeFailure(result)).toBeNull();
+        // The run did real work: commands applied on every replica, task attempts closed.
+        expect(result.checks.applies).toBeGreaterThan(result.commands);
+        expect(result.checks.finalApplied).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  it('replays a seed exactly', async () => {
+    const a = await runEngineSeed({ seed: 7, commands: 120 });
+    const b = await runEngineSeed({ seed: 7, commands: 120 });
+    expect(a.failure).toBeNull();
+    expect({ ...b.checks, faults: b.faults, ticks: b.ticks }).toEqual({ ...a.checks, faults: a.faults, ticks: a.ticks });
+  });
+
+  it('exercises duplicates, stale attempts and rejections across seeds', async () => {
+    let duplicates = 0;
+    let rejections = 0;
+    let closed = 0;
+    let historiesChecked = 0;
+    for (let seed = 101; seed < 104; seed++) {
+      const result = await runEngineSeed({ seed, commands: 200 });
+      expect(result.failure, describeFailure(result)).toBeNull();
+      duplicates += result.checks.duplicateCompletions;
+      rejections += result.checks.rejections;
+      closed += result.checks.completions;
+      historiesChecked += result.checks.completedHistoriesChecked;
+    }
+    expect(duplicates).toBeGreaterThan(0);
+    expect(rejections).toBeGreaterThan(0);
+    expect(closed).toBeGreaterThan(0);
+    expect(historiesChecked).toBeGreaterThan(0);
+  });
+});
