@@ -84,6 +84,8 @@ const schemas = {
     instanceId: id,
     name: name,
     payload: json.optional(),
+    /** Optional caller-chosen id: a signal repeated with the same id is acknowledged, not applied. */
+    signalId: z.string().min(1).max(128).optional(),
     nowMs,
     seed,
   }),

@@ -45,7 +45,7 @@ export type EngineEvent =
   | ({ type: 'TimerFired' } & TimerRecord)
   | ({ type: 'TimerCancelled' } & TimerRecord)
   // signals and children (appliers/signal.ts)
-  | { type: 'SignalReceived'; name: string; payload: JsonValue; buffered: boolean }
+  | { type: 'SignalReceived'; name: string; payload: JsonValue; buffered: boolean; signalId?: string; rememberIds?: number }
   | { type: 'SignalConsumed'; ref: string; name: string; fromBuffer: boolean }
   | { type: 'ChildWorkflowStarted'; stepId: string; ref: string; childInstanceId: string; definitionName: string; version: number }
   | { type: 'ChildWorkflowClosed'; stepId: string; ref: string; childInstanceId: string; status: string };

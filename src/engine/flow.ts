@@ -11,9 +11,12 @@ import type {
   JsonValue,
   LoopTask,
   ParallelTask,
+  SignalTask,
   SubworkflowTask,
+  SwitchTask,
   Task,
   TaskScopeEntry,
+  WaitTask,
   WorkerTask,
 } from './definition/types.ts';
 import { DEFAULT_PRIORITY } from './definition/types.ts';
@@ -455,25 +458,9 @@ async function runStep(ctx: CommandContext, instance: InstanceState, frame: Fram
     case 'terminate':
       await terminateTask(ctx, instance, frame, step, task, plan);
       return;
-    case 'switch': {
-      let chosen: string | undefined;
-      for (const [i, switchCase] of task.cases.entries()) {
-        const value = await evaluate(ctx, switchCase.when, scopeOf(instance, frame), task.ref, `cases[${i}].when of ${task.ref}`);
-        if (isTruthy(value)) {
-          chosen = `case:${i}`;
-          break;
-        }
-      }
-      const branch = chosen ?? 'default';
-      emit(ctx, instance, { type: 'BranchChosen', ref: task.ref, branch });
-      if (plan.sequence(task.ref, branch).length === 0) {
-        await recordCompletion(ctx, instance, step, null);
-        return;
-      }
-      const childFrameId = startChildFrame(ctx, instance, step, frame, branch, 0, {});
-      await advanceFrame(ctx, instance, childFrameId);
+    case 'switch':
+      await runSwitch(ctx, instance, frame, step, task, plan);
       return;
-    }
     case 'loop': {
       emit(ctx, instance, { type: 'LoopIterationStarted', stepId: step.id, ref: task.ref, iteration: 0 });
       const childFrameId = startChildFrame(ctx, instance, step, frame, 'body', 0, { iteration: 0 });
@@ -489,32 +476,58 @@ async function runStep(ctx: CommandContext, instance: InstanceState, frame: Fram
     case 'subworkflow':
       await startChildWorkflow(ctx, instance, step, task);
       return;
-    case 'wait': {
-      let dueMs: number;
-      if (task.until !== undefined) {
-        const value = await evaluate(ctx, task.until, scopeOf(instance, frame), task.ref, `until of ${task.ref}`);
-        dueMs = typeof value === 'number' ? Math.floor(value) : typeof value === 'string' ? parseIsoTimeMs(value) : Number.NaN;
-        if (!Number.isSafeInteger(dueMs) || dueMs < 0) {
-          throw new StepFailure({ code: 'BAD_WAIT_TIME', message: `until of ${task.ref} gave ${JSON.stringify(value)}, not epoch milliseconds or an ISO 8601 time`, ref: task.ref });
-        }
-      } else {
-        dueMs = ctx.nowMs + task.durationMs;
-      }
-      setTimer(ctx, instance, 'wait', Math.max(dueMs, ctx.nowMs), { stepId: step.id });
+    case 'wait':
+      await runWait(ctx, instance, frame, step, task);
       return;
-    }
-    case 'signal': {
-      const buffered = instance.bufferedSignals[task.name];
-      if (buffered !== undefined && buffered.length > 0) {
-        const payload = buffered[0] ?? null;
-        emit(ctx, instance, { type: 'SignalConsumed', ref: task.ref, name: task.name, fromBuffer: true });
-        await recordCompletion(ctx, instance, step, payload);
-        return;
-      }
-      if (task.timeoutMs !== undefined) setTimer(ctx, instance, 'signalTimeout', ctx.nowMs + task.timeoutMs, { stepId: step.id });
+    case 'signal':
+      await runSignal(ctx, instance, step, task);
       return;
+  }
+}
+
+async function runSwitch(ctx: CommandContext, instance: InstanceState, frame: Frame, step: Step, task: SwitchTask, plan: Plan): Promise<void> {
+  let chosen: string | undefined;
+  for (const [i, switchCase] of task.cases.entries()) {
+    const value = await evaluate(ctx, switchCase.when, scopeOf(instance, frame), task.ref, `cases[${i}].when of ${task.ref}`);
+    if (isTruthy(value)) {
+      chosen = `case:${i}`;
+      break;
     }
   }
+  const branch = chosen ?? 'default';
+  emit(ctx, instance, { type: 'BranchChosen', ref: task.ref, branch });
+  if (plan.sequence(task.ref, branch).length === 0) {
+    await recordCompletion(ctx, instance, step, null);
+    return;
+  }
+  const childFrameId = startChildFrame(ctx, instance, step, frame, branch, 0, {});
+  await advanceFrame(ctx, instance, childFrameId);
+}
+
+async function runWait(ctx: CommandContext, instance: InstanceState, frame: Frame, step: Step, task: WaitTask): Promise<void> {
+  let dueMs: number;
+  if (task.until !== undefined) {
+    const value = await evaluate(ctx, task.until, scopeOf(instance, frame), task.ref, `until of ${task.ref}`);
+    dueMs = typeof value === 'number' ? Math.floor(value) : typeof value === 'string' ? parseIsoTimeMs(value) : Number.NaN;
+    if (!Number.isSafeInteger(dueMs) || dueMs < 0) {
+      throw new StepFailure({ code: 'BAD_WAIT_TIME', message: `until of ${task.ref} gave ${JSON.stringify(value)}, not epoch milliseconds or an ISO 8601 time`, ref: task.ref });
+    }
+  } else {
+    dueMs = ctx.nowMs + task.durationMs;
+  }
+  setTimer(ctx, instance, 'wait', Math.max(dueMs, ctx.nowMs), { stepId: step.id });
+}
+
+/** A signal that arrived earlier completes the step at once; else the step waits (maybe timed). */
+async function runSignal(ctx: CommandContext, instance: InstanceState, step: Step, task: SignalTask): Promise<void> {
+  const buffered = instance.bufferedSignals[task.name];
+  if (buffered !== undefined && buffered.length > 0) {
+    const payload = buffered[0] ?? null;
+    emit(ctx, instance, { type: 'SignalConsumed', ref: task.ref, name: task.name, fromBuffer: true });
+    await recordCompletion(ctx, instance, step, payload);
+    return;
+  }
+  if (task.timeoutMs !== undefined) setTimer(ctx, instance, 'signalTimeout', ctx.nowMs + task.timeoutMs, { stepId: step.id });
 }
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
@@ -639,7 +652,9 @@ export async function startTaskAttempt(ctx: CommandContext, instance: InstanceSt
   const definition = (await ctx.plan(instance)).task(task.ref);
   if (task.timers.scheduleToStart !== undefined) await cancelTimer(ctx, instance, task.timers.scheduleToStart.id);
   emit(ctx, instance, { type: 'TaskStarted', ref: task.ref, taskId: task.id, attempt: task.attempt, workerId });
-  const leaseMs = Math.min(definition.timeouts.startToCloseMs, ctx.limits.maxLeaseMs);
+  // An http task's request timeout is also its attempt's start-to-close.
+  const startToCloseMs = definition.type === 'http' ? definition.timeoutMs : definition.timeouts.startToCloseMs;
+  const leaseMs = Math.min(startToCloseMs, ctx.limits.maxLeaseMs);
   const leaseExpiresMs = ctx.nowMs + leaseMs;
   setTimer(ctx, instance, 'startToClose', leaseExpiresMs, { taskId: task.id, attempt: task.attempt });
   if (definition.timeouts.heartbeatMs > 0) {
@@ -1009,17 +1024,24 @@ export async function restartWorkflow(ctx: CommandContext, instance: InstanceSta
 }
 
 /** Delivers a signal to the oldest step waiting for it, or buffers it. False: buffer full. */
-export async function deliverSignal(ctx: CommandContext, instance: InstanceState, name: string, payload: JsonValue): Promise<boolean> {
+export async function deliverSignal(
+  ctx: CommandContext,
+  instance: InstanceState,
+  name: string,
+  payload: JsonValue,
+  signalId: string | undefined,
+): Promise<boolean> {
+  const remember = signalId === undefined ? {} : { signalId, rememberIds: ctx.limits.maxBufferedSignals };
   const waiting = Object.values(instance.steps)
     .filter((step) => step.kind === 'signal' && step.signalName === name)
     .sort((a, b) => Number(a.id) - Number(b.id))[0];
   if (waiting === undefined) {
     const buffered = Object.values(instance.bufferedSignals).reduce((sum, queue) => sum + queue.length, 0);
     if (buffered >= ctx.limits.maxBufferedSignals) return false;
-    emit(ctx, instance, { type: 'SignalReceived', name, payload, buffered: true });
+    emit(ctx, instance, { type: 'SignalReceived', name, payload, buffered: true, ...remember });
     return true;
   }
-  emit(ctx, instance, { type: 'SignalReceived', name, payload, buffered: false });
+  emit(ctx, instance, { type: 'SignalReceived', name, payload, buffered: false, ...remember });
   if (waiting.timer !== undefined) await cancelTimer(ctx, instance, waiting.timer.id);
   emit(ctx, instance, { type: 'SignalConsumed', ref: waiting.ref, name, fromBuffer: false });
   await completeStep(ctx, instance, waiting.id, payload);

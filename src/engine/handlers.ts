@@ -36,7 +36,7 @@ export type EngineResponse =
   | { type: 'CompleteTask' | 'FailTask'; taskId: string; duplicate: boolean }
   | { type: 'HeartbeatTask'; taskId: string }
   | { type: 'FireTimer'; timerId: string }
-  | { type: 'Signal'; instanceId: string; delivered: boolean }
+  | { type: 'Signal'; instanceId: string; delivered: boolean; duplicate: boolean }
   | {
       type: 'CancelWorkflow' | 'TerminateWorkflow' | 'PauseWorkflow' | 'ResumeWorkflow' | 'RetryWorkflow' | 'RestartWorkflow';
       instanceId: string;
@@ -288,13 +288,16 @@ export async function fireTimer(ctx: CommandContext, command: CommandOf<'FireTim
 export async function signal(ctx: CommandContext, command: CommandOf<'Signal'>): Promise<EngineResponse> {
   const instance = await ctx.requireInstance(command.instanceId);
   if (isClosed(instance.status)) reject('INSTANCE_CLOSED', `instance ${instance.id} is ${instance.status}; it takes no more signals`);
+  if (command.signalId !== undefined && (instance.recentSignalIds ?? []).includes(command.signalId)) {
+    return { type: 'Signal', instanceId: instance.id, delivered: false, duplicate: true };
+  }
   const payload = checkPayload(ctx, command.payload, `payload of signal ${command.name}`);
   const waitingBefore = Object.values(instance.steps).some((step) => step.kind === 'signal' && step.signalName === command.name);
-  const accepted = await flow.deliverSignal(ctx, instance, command.name, payload);
+  const accepted = await flow.deliverSignal(ctx, instance, command.name, payload, command.signalId);
   if (!accepted) {
     reject('LIMIT_EXCEEDED', `instance ${instance.id} already buffers ${ctx.limits.maxBufferedSignals} signals that no step waits for`);
   }
-  return { type: 'Signal', instanceId: instance.id, delivered: waitingBefore };
+  return { type: 'Signal', instanceId: instance.id, delivered: waitingBefore, duplicate: false };
 }
 
 type Operation = 'CancelWorkflow' | 'TerminateWorkflow' | 'PauseWorkflow' | 'ResumeWorkflow' | 'RetryWorkflow' | 'RestartWorkflow';

@@ -146,6 +146,8 @@ export interface InstanceState {
   compensating?: CompensationState;
   /** Signals that arrived before a wait for them, by name, oldest first. */
   bufferedSignals: Record<string, JsonValue[]>;
+  /** Ids of the latest signals that carried one (at most maxBufferedSignals), oldest first. */
+  recentSignalIds?: string[];
   workflowTimer?: TimerRef;
   /** For RetryWorkflow: the top-level position that failed. */
   failedAtPc?: number;

@@ -70,6 +70,7 @@ tasks:
       expectedStatus: [200],
       timeoutMs: 5000,
     });
+    expect(task?.leaseExpiresMs).toBe(h.nowMs + 5000);
     const response = { status: 200, headers: {}, body: { price: 12 } };
     await h.ok({ type: 'CompleteTask', taskId: task!.taskId, attempt: 1, output: response });
     expect((await h.instance('q1')).output).toEqual(response);
@@ -551,5 +552,18 @@ tasks:
     const view = await h.instance('c3');
     expect(view.status).toBe('FAILED');
     expect(view.error?.code).toBe('EXPRESSION_FAILED');
+  });
+});
+
+describe('signal ids', () => {
+  it('acknowledges a repeated signal id without applying it again', async () => {
+    const h = await harnessWith('name: twice\ntasks: [{ ref: w, type: worker, taskType: never }]\n');
+    await h.start('sid', 'twice');
+    const signal = { type: 'Signal' as const, instanceId: 'sid', name: 'poke', payload: 1, signalId: 'client-1' };
+    expect(await h.ok(signal)).toMatchObject({ duplicate: false });
+    const before = h.kv.dump();
+    expect(await h.ok(signal)).toMatchObject({ duplicate: true });
+    expect(h.kv.dump()).toEqual(before);
+    expect(await h.ok({ ...signal, signalId: 'client-2' })).toMatchObject({ duplicate: false });
   });
 });

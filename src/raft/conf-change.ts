@@ -28,7 +28,7 @@ const TYPE_BY_CODE: ReadonlyMap<number, ConfChange['type']> = new Map(
 );
 
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Layout: [version=1][type code][node id as UTF-8]. */
 export function encodeConfChange(change: ConfChange): Uint8Array {

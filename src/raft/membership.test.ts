@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nodeId } from '../lib/index.ts';
 import { applyConfChange, decodeConfChange, encodeConfChange } from './conf-change.ts';
@@ -41,6 +42,19 @@ describe('conf-change encoding', () => {
     ]) {
       expect(() => decodeConfChange(bad)).toThrow(ConfChangeRejectedError);
     }
+  });
+
+  it('never crashes on arbitrary bytes: a valid change or ConfChangeRejectedError', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (data) => {
+        try {
+          const decoded = decodeConfChange(data);
+          expect(encodeConfChange(decoded)).toEqual(data);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfChangeRejectedError);
+        }
+      }),
+    );
   });
 
   it('validates changes against the membership', () => {

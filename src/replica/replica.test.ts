@@ -160,8 +160,12 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
   });
 
   it('adds a node as a learner, promotes it once caught up, and removes it', async () => {
-    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    // Compacting often: the new node must still get a snapshot that names it.
+    cluster = await TestCluster.start(['n1', 'n2', 'n3'], {
+      replica: { snapshotEveryEntries: 5, snapshotRetainEntries: 2 },
+    });
     for (let i = 0; i < 10; i++) await put(cluster, `m${i}`, String(i));
+    expect((await cluster.leader()).store.log.firstIndex()).toBeGreaterThan(1);
     const n4 = nodeId('n4');
     const joiner = await cluster.startNode(n4, { join: true });
     const leader = await cluster.leader();
@@ -181,6 +185,23 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     expect(remover.replica.status().conf.voters).not.toContain(n4);
     expect(remover.replica.members().map((m) => m.id)).not.toContain(n4);
     await put(cluster, 'after-remove', 'ok');
+  });
+
+  it('queues membership changes made back to back instead of failing them', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    await put(cluster, 'warm', 'up');
+    const added = [nodeId('n4'), nodeId('n5')];
+    for (const id of added) await cluster.startNode(id, { join: true });
+    const leader = await cluster.leader();
+    // The second change is proposed while the first (and the promotions) may be uncommitted.
+    await Promise.all(added.map((id) => leader.replica.addNode(id, TestCluster.address(id))));
+    await waitFor(
+      () => added.every((id) => leader.replica.status().conf.voters.includes(id)),
+      'both new nodes to be promoted',
+    );
+    const index = await put(cluster, 'five', 'voters');
+    await waitApplied(cluster, index);
+    for (const id of added) expect(await valueOn(cluster.node(id).replica, 'warm')).toBe('up');
   });
 
   it('transfers leadership to a named node and to the most caught-up voter', async () => {

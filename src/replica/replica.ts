@@ -59,6 +59,8 @@ import type { MemberInfo, ProposalResult, ReplicaStateStore } from './types.ts';
 
 /** How often timeouts, learner promotion and gauges are checked. */
 const HOUSEKEEPING_INTERVAL_MS = 50;
+/** Pause between attempts of a membership change the core deferred. */
+const CONF_CHANGE_RETRY_MS = 20;
 /** Entries read per chunk when replaying config entries at startup. */
 const REPLAY_CHUNK_BYTES = 4 * 1024 * 1024;
 /** State batches handed to LevelDB and not yet written, before the loop waits for them. */
@@ -316,13 +318,12 @@ export class Replica {
     let result: ProposalResult;
     try {
       result = await this.proposeConfChange({ type: 'addLearner', node: id });
-      if (this.options.log.firstIndex() <= 1) {
-        // A joining node starts with no membership and would rebuild a wrong one by replaying the
-        // log from index 1 (the founders' membership is not in the log). A snapshot carries the
-        // membership, so compact the log now — after the change, so the snapshot names the new
-        // node — and the leader sends it a snapshot first.
-        await this.withLoopPaused(() => this.takeSnapshot(Math.max(0, this.applied - 1)));
-      }
+      // A joining node starts with no membership and would rebuild a wrong one by replaying the
+      // log from index 1 (the founders' membership is not in the log), and it refuses a snapshot
+      // that does not name it. So take a snapshot now — after the change, so it names the new
+      // node — that compacts at least index 1: the leader's first message to it is that snapshot.
+      const retain = Math.min(this.options.replica.snapshotRetainEntries, this.applied - 1);
+      await this.withLoopPaused(() => this.takeSnapshot(Math.max(0, retain)));
     } finally {
       this.deferredPeers.delete(id);
     }
@@ -439,8 +440,23 @@ export class Replica {
 
   // ---------------------------------------------------------------- proposals
 
-  private proposeConfChange(change: ConfChange): Promise<ProposalResult> {
-    return this.track(() => this.raftNode.proposeConfChange(change));
+  /**
+   * Proposes a membership change, retrying (bounded by replica.requestTimeoutMs) while the core
+   * refuses it for a passing reason — a new leader's first entry or an earlier change (such as a
+   * learner's promotion) not yet committed — so concurrent admin calls queue instead of failing.
+   */
+  private async proposeConfChange(change: ConfChange): Promise<ProposalResult> {
+    const deadlineMs = performance.now() + this.options.replica.requestTimeoutMs;
+    for (;;) {
+      try {
+        return await this.track(() => this.raftNode.proposeConfChange(change));
+      } catch (error) {
+        const passing = error instanceof ConfChangeRejectedError && /retry/.test(error.message);
+        if (!passing || performance.now() > deadlineMs || this.stopped) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, CONF_CHANGE_RETRY_MS));
+      this.requireLeader();
+    }
   }
 
   private track(submit: () => { index: LogIndex; term: Term }): Promise<ProposalResult> {

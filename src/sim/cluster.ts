@@ -45,8 +45,10 @@ export interface ClusterOptions {
   readonly knobs: CoreKnobs;
   readonly bugs?: RaftTestingBugs;
   readonly hostBugs?: HostBugs;
-  /** Whether the core randomizes who ticks when (true) or all nodes tick in step (false). */
+  /** Whether each tick lands a unit early or late at random (true) or exactly on its period. */
   readonly tickJitter?: boolean;
+  /** Most a node's clock runs fast or slow, in units per tick (each node draws its own rate). */
+  readonly clockSkewUnits?: number;
 }
 
 /**
@@ -77,6 +79,9 @@ export class Cluster implements HostEnvironment {
   private readonly pendingShutdown: NodeHost[] = [];
   private readonly bugs: RaftTestingBugs | undefined;
   private readonly tickJitter: boolean;
+  private readonly clockSkewUnits: number;
+  /** Each node's own tick period in units: clocks drift apart, not just jitter. */
+  private readonly tickPeriod = new Map<NodeHost, number>();
   private nextNodeNumber: number;
   proposalListener: ((proposal: Proposal, acknowledged: boolean) => void) | null = null;
 
@@ -86,6 +91,7 @@ export class Cluster implements HostEnvironment {
     this.knobs = options.knobs;
     this.bugs = options.bugs;
     this.tickJitter = options.tickJitter ?? true;
+    this.clockSkewUnits = options.clockSkewUnits ?? 1;
     this.crashBeforePersistRate = options.profile.crashBeforePersistRate;
     this.hostBugs = options.hostBugs ?? {};
     this.persistence = {
@@ -116,9 +122,43 @@ export class Cluster implements HostEnvironment {
 
   send(message: Message): void {
     this.checker.onSend(message);
-    for (const delay of this.network.route(message)) {
+    const delays = this.network.route(message);
+    for (const delay of delays) {
       this.push({ time: this.time + delay, sequence: 0, kind: 'deliver', message });
     }
+    if (delays.length > 0) return;
+    // A real transport notices some failed sends (a refused connection) and tells the core.
+    if (message.type === 'snapshot') this.reportSnapshot(message, 'failed');
+    else if (this.network.isBlocked(message.from, message.to) && this.rng.next() < 0.5)
+      this.reportUnreachable(message);
+  }
+
+  /** The transport's verdict on a snapshot send reaches the leader a little later. */
+  private reportSnapshot(message: Message, outcome: 'finished' | 'failed'): void {
+    const sender = this.hosts.get(message.from);
+    if (sender === undefined) return;
+    const incarnation = sender.incarnation;
+    this.at(TICK_UNITS, `snapshot ${outcome}`, () => {
+      if (sender.node === null || sender.incarnation !== incarnation) return;
+      this.stats.faults.count(`snapshotReport:${outcome}`);
+      sender.node.reportSnapshot(message.to, outcome);
+      sender.processReady();
+      this.touch(sender);
+    });
+  }
+
+  /** Deferred to its own event: the sender is in the middle of handling a Ready right now. */
+  private reportUnreachable(message: Message): void {
+    const sender = this.hosts.get(message.from);
+    if (sender === undefined) return;
+    const incarnation = sender.incarnation;
+    this.at(0, 'unreachable', () => {
+      if (sender.node === null || sender.incarnation !== incarnation) return;
+      this.stats.faults.count('reportUnreachable');
+      sender.node.reportUnreachable(message.to);
+      sender.processReady();
+      this.touch(sender);
+    });
   }
 
   crashBeforePersist(host: NodeHost, ready: Ready): boolean {
@@ -292,6 +332,8 @@ export class Cluster implements HostEnvironment {
   private addHost(id: NodeId): NodeHost {
     const host = new NodeHost(id, this.initialConf, this);
     this.hosts.set(id, host);
+    const skew = this.clockSkewUnits;
+    this.tickPeriod.set(host, TICK_UNITS + (skew > 0 ? this.rng.int(-skew, skew + 1) : 0));
     this.push({
       time: this.time + this.rng.int(1, TICK_UNITS + 1),
       sequence: 0,
@@ -325,7 +367,8 @@ export class Cluster implements HostEnvironment {
       this.push({ time: host.pausedUntil, sequence: 0, kind: 'tick', host });
       return;
     }
-    const next = this.tickJitter ? this.rng.int(TICK_UNITS - 2, TICK_UNITS + 3) : TICK_UNITS;
+    const period = this.tickPeriod.get(host) ?? TICK_UNITS;
+    const next = this.tickJitter ? period + this.rng.int(-1, 2) : period;
     this.push({ time: this.time + next, sequence: 0, kind: 'tick', host });
     if (host.node === null) return;
     host.tick();
@@ -335,9 +378,9 @@ export class Cluster implements HostEnvironment {
 
   private runDelivery(message: Message): void {
     const host = this.hosts.get(message.to);
-    if (host?.node == null || host.removed) return;
-    if (this.network.isBlocked(message.from, message.to)) {
-      this.stats.faults.count('partitionDrop');
+    if (host?.node == null || host.removed || this.network.isBlocked(message.from, message.to)) {
+      if (host?.node != null && !host.removed) this.stats.faults.count('partitionDrop');
+      if (message.type === 'snapshot') this.reportSnapshot(message, 'failed');
       return;
     }
     if (host.pausedUntil > this.time) {
@@ -353,5 +396,6 @@ export class Cluster implements HostEnvironment {
     this.trace.deliver(this.time, message);
     host.deliver(message);
     this.touch(host);
+    if (message.type === 'snapshot') this.reportSnapshot(message, 'finished');
   }
 }

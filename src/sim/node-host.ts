@@ -80,6 +80,7 @@ export class NodeHost {
   private readSequence = 0;
   private readonly inFlight: Ready[] = [];
   private lastPersistDoneAt = 0;
+  private handlingReady = false;
   /** A leader term whose Leader Completeness check waits until this node's log is durable. */
   deferredLeaderCheck: number | null = null;
 
@@ -204,6 +205,21 @@ export class NodeHost {
   }
 
   processReady(): void {
+    // Re-entry (a callback from inside a Ready) would hand out the next Ready before this one
+    // is applied and advanced: a host bug, not something the core must tolerate.
+    assert(!this.handlingReady, () => `${this.id}: processReady re-entered while handling a Ready`);
+    this.handlingReady = true;
+    try {
+      this.drainReady();
+    } finally {
+      this.handlingReady = false;
+    }
+    if (this.node !== null && this.inFlight.length === 0 && !this.node.hasReady()) {
+      this.env.checker.onQuiescent(this);
+    }
+  }
+
+  private drainReady(): void {
     const async = this.env.persistence.maxInFlightReadies > 0;
     for (let round = 0; this.node?.hasReady() === true; round++) {
       assert(round < MAX_READY_ROUNDS_PER_STEP, () => `${this.id}: the core keeps producing Ready`);
@@ -217,9 +233,6 @@ export class NodeHost {
       } else {
         this.finishReady(node, ready);
       }
-    }
-    if (this.node !== null && this.inFlight.length === 0 && !this.node.hasReady()) {
-      this.env.checker.onQuiescent(this);
     }
   }
 

@@ -174,29 +174,59 @@ function runUntil(cluster: Cluster, ticks: number, done: () => boolean): boolean
   return done();
 }
 
-/** Like runUntil, but gives up only after `stallTicks` without any commit or apply anywhere. */
-function runWhileProgressing(cluster: Cluster, stallTicks: number, totalTicks: number, done: () => boolean): boolean {
+/** Like runUntil, but gives up only after `stallTicks` without any progress (see Progress). */
+function runWhileProgressing(
+  cluster: Cluster,
+  stallTicks: number,
+  totalTicks: number,
+  done: () => boolean,
+): boolean {
   const deadline = cluster.now() + totalTicks * TICK_UNITS;
-  let progress = progressMeasure(cluster);
+  const progress = new Progress();
+  progress.moved(cluster);
   let lastProgressAt = cluster.now();
   while (cluster.now() <= deadline) {
     if (done()) return true;
     cluster.step();
-    const now = progressMeasure(cluster);
-    if (now > progress) {
-      progress = now;
-      lastProgressAt = cluster.now();
-    } else if (cluster.now() - lastProgressAt > stallTicks * TICK_UNITS) {
-      return false;
-    }
+    if (progress.moved(cluster)) lastProgressAt = cluster.now();
+    else if (cluster.now() - lastProgressAt > stallTicks * TICK_UNITS) return false;
   }
   return done();
 }
 
-function progressMeasure(cluster: Cluster): number {
-  let sum = cluster.checker.highestCommitted;
-  for (const host of cluster.hosts.values()) sum += host.sm.applied;
-  return sum;
+/**
+ * Progress after healing: something commits or applies, or the current leader's followers
+ * match more of its log. The last matters when a new leader must first replicate a long tail of
+ * older-term entries (one per round trip with the smallest limits) before its no-op can commit
+ * them. A change of leader alone is not progress.
+ */
+class Progress {
+  private best = -1;
+  private leaderKey = '';
+  private leaderMatch = -1;
+
+  moved(cluster: Cluster): boolean {
+    let moved = false;
+    let applied = cluster.checker.highestCommitted;
+    for (const host of cluster.hosts.values()) applied += host.sm.applied;
+    if (applied > this.best) {
+      this.best = applied;
+      moved = true;
+    }
+    const leader = cluster.leader()?.node?.status();
+    if (leader?.progress == null) return moved;
+    let match = 0;
+    for (const peer of leader.progress.values()) match += peer.match;
+    const key = `${leader.id}@${leader.term}`;
+    if (key !== this.leaderKey) {
+      this.leaderKey = key;
+      this.leaderMatch = match;
+    } else if (match > this.leaderMatch) {
+      this.leaderMatch = match;
+      moved = true;
+    }
+    return moved;
+  }
 }
 
 function checkLiveness(cluster: Cluster, workload: Workload): void {
@@ -232,7 +262,7 @@ function checkLiveness(cluster: Cluster, workload: Workload): void {
       .join(' ');
     cluster.checker.fail(
       'Liveness',
-      `after healing, a fresh proposal did not commit and apply everywhere (no progress for ${LIVENESS_COMMIT_TICKS} ticks, or over ${LIVENESS_TOTAL_TICKS} in all; barrier index ${barrierIndex}, attempts ${attempt}; ${lagging})`,
+      `after healing, a fresh proposal did not commit and apply everywhere (no commit, apply or replication progress for ${LIVENESS_COMMIT_TICKS} ticks, or over ${LIVENESS_TOTAL_TICKS} in all; barrier index ${barrierIndex}, attempts ${attempt}; ${lagging})`,
     );
   }
   for (const host of cluster.liveHosts()) {

@@ -5,6 +5,11 @@ import type { InstanceState } from '../state.ts';
 /** Appliers of signal and child-workflow events. */
 
 export function applySignalReceived(_ctx: CommandContext, instance: InstanceState, event: EventOf<'SignalReceived'>): void {
+  if (event.signalId !== undefined) {
+    const recent = instance.recentSignalIds ?? [];
+    recent.push(event.signalId);
+    instance.recentSignalIds = recent.slice(-(event.rememberIds ?? 1));
+  }
   if (!event.buffered) return;
   const queue = instance.bufferedSignals[event.name] ?? [];
   queue.push(event.payload);

@@ -5,6 +5,7 @@ import { checkEngineInvariants } from '../../engine/testing/index.ts';
 import type { Entry } from '../raft.ts';
 import type { EngineHost } from './engine-host.ts';
 import { EngineSimViolationError } from './errors.ts';
+import { LEASED_AT_FIELD } from './workload.ts';
 
 /** History events read per instance in the final exactly-once check. */
 const MAX_HISTORY_SCAN = 100_000;
@@ -27,6 +28,8 @@ const decoder = new TextDecoder();
  * - Exactly Once: along the log, no task attempt is completed (or failed) as a new effect twice,
  *   and an acknowledged duplicate refers to an attempt that did close; at the end, every attempt a
  *   worker closed that is still on record has exactly one TaskCompleted/TaskFailed event in history;
+ * - Stale Attempt Rejected: a worker's result for a lease from an earlier run of a reused workflow
+ *   id is not applied to the new run (task ids restart with each run);
  * - Rejection Is Pure: a rejected command writes nothing (checked by the host);
  * - Engine Invariants (src/engine/testing/invariants.ts) on committed state, every few commits.
  */
@@ -36,6 +39,8 @@ export class EngineChecker {
   /** `<generation>|<taskId>#<attempt>` → the index whose command completed (or failed) it. */
   private readonly completed = new Map<string, number>();
   private readonly failed = new Map<string, number>();
+  /** `<activation index>|<taskId>#<attempt>` → the run (generation) the lease was granted in. */
+  private readonly leases = new Map<string, number>();
   private commits = 0;
   readonly counts = { applies: 0, rejections: 0, completions: 0, duplicateCompletions: 0, invariantChecks: 0 };
 
@@ -140,30 +145,79 @@ export class EngineChecker {
   /** Follows task effects along the log (each index is seen here once, from its first applier). */
   private followEffects(entry: Entry, result: EngineResult): void {
     if (!result.ok) return;
-    const command = JSON.parse(decoder.decode(entry.data)) as { type: string; instanceId?: string; taskId?: string; attempt?: number };
+    const command = JSON.parse(decoder.decode(entry.data)) as WorkerResultCommand;
     const response = result.response;
+    if (response.type === 'ActivateTasks') {
+      for (const task of response.tasks) {
+        this.leases.set(`${entry.index}|${task.taskId}#${task.attempt}`, this.generationOf(task.taskId));
+      }
+      return;
+    }
+    // A new run under a used id (ALLOW_IF_CLOSED, or after pruning) starts task ids over; a restart does not.
     if (response.type === 'StartWorkflow' && !response.existing) this.nextGeneration(response.instanceId);
-    if (response.type === 'RestartWorkflow') this.nextGeneration(response.instanceId);
     if (response.type !== 'CompleteTask' && response.type !== 'FailTask') return;
     const attemptKey = `${response.taskId}#${command.attempt ?? '?'}`;
     const token = `${this.instanceGeneration.get(rootInstanceOf(response.taskId)) ?? 0}|${attemptKey}`;
     const closedAt = this.completed.get(token) ?? this.failed.get(token);
     if (response.duplicate) {
       this.counts.duplicateCompletions++;
-      if (closedAt === undefined) this.fail('Exactly Once', `index ${entry.index}: ${response.type} of ${attemptKey} acknowledged as a duplicate, but that attempt never closed`);
-      return;
+      if (closedAt !== undefined) return;
+      const earlier = this.closedInEarlierRun(response.taskId, attemptKey);
+      if (earlier !== undefined) {
+        this.fail(
+          'Stale Attempt Rejected',
+          `index ${entry.index}: ${response.type} of ${attemptKey} acknowledged as a duplicate of the close at index ${earlier}, ` +
+            `which belongs to an earlier run of the reused workflow id ${rootInstanceOf(response.taskId)}: the old run's task outlived the reuse`,
+        );
+      }
+      this.fail('Exactly Once', `index ${entry.index}: ${response.type} of ${attemptKey} acknowledged as a duplicate, but that attempt never closed`);
     }
     if (closedAt !== undefined) {
       this.fail('Exactly Once', `index ${entry.index}: ${response.type} of ${attemptKey} applied again (first closed at index ${closedAt})`);
     }
+    this.checkLeaseIsCurrent(entry, command, attemptKey);
     this.counts.completions++;
     (response.type === 'CompleteTask' ? this.completed : this.failed).set(token, entry.index);
+  }
+
+  /** A result that answers a lease from an earlier run of a reused workflow id is stale. */
+  private checkLeaseIsCurrent(entry: Entry, command: WorkerResultCommand, attemptKey: string): void {
+    const leasedAt = command.output?.[LEASED_AT_FIELD] ?? command.error?.details?.[LEASED_AT_FIELD];
+    if (typeof leasedAt !== 'number') return;
+    const leaseGeneration = this.leases.get(`${leasedAt}|${attemptKey}`);
+    const current = this.generationOf(attemptKey);
+    if (leaseGeneration !== undefined && leaseGeneration !== current) {
+      this.fail(
+        'Stale Attempt Rejected',
+        `index ${entry.index}: ${command.type} of ${attemptKey} answers the lease granted at index ${leasedAt} to run ${leaseGeneration} of ${rootInstanceOf(attemptKey)}, ` +
+          `but run ${current} holds that id now, and the engine applied it to the new run`,
+      );
+    }
+  }
+
+  private closedInEarlierRun(taskId: string, attemptKey: string): number | undefined {
+    for (let generation = this.generationOf(taskId) - 1; generation >= 0; generation--) {
+      const index = this.completed.get(`${generation}|${attemptKey}`) ?? this.failed.get(`${generation}|${attemptKey}`);
+      if (index !== undefined) return index;
+    }
+    return undefined;
+  }
+
+  private generationOf(id: string): number {
+    return this.instanceGeneration.get(rootInstanceOf(id)) ?? 0;
   }
 
   private nextGeneration(instanceId: string): void {
     const root = rootInstanceOf(instanceId);
     this.instanceGeneration.set(root, (this.instanceGeneration.get(root) ?? 0) + 1);
   }
+}
+
+interface WorkerResultCommand {
+  type: string;
+  attempt?: number;
+  output?: Record<string, unknown>;
+  error?: { details?: Record<string, unknown> };
 }
 
 /** Task ids are `<instanceId>/<n>`, child instances `<parentId>:<n>`: the top-level instance. */

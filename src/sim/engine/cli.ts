@@ -10,6 +10,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_COMMANDS, runEngineSeed } from './run.ts';
 import type { EngineRunOptions, EngineRunResult } from './run.ts';
 import { ENGINE_FAULT_PROFILES } from './world.ts';
+import { ENGINE_BUG_NAMES } from './engine-bugs.ts';
+import type { EngineBugName } from './engine-bugs.ts';
 
 const PROGRESS_INTERVAL_MS = 1_000;
 
@@ -21,6 +23,7 @@ interface CliOptions {
   nodes?: number;
   profile?: string;
   keepGoing?: boolean;
+  engineBug?: EngineBugName;
 }
 
 function count(value: string): number {
@@ -41,6 +44,11 @@ function profileName(value: string): string {
   return value;
 }
 
+function engineBug(value: string): string {
+  if (!(ENGINE_BUG_NAMES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${ENGINE_BUG_NAMES.join(', ')}`);
+  return value;
+}
+
 const program = new Command()
   .name('engine-sim')
   .description('Deterministic simulation of the workflow engine replicated by the Raft core, under faults')
@@ -50,6 +58,7 @@ const program = new Command()
   .option('--commands <n>', 'distinct commands per seed in the fault phase', count, DEFAULT_COMMANDS)
   .option('--nodes <n>', 'cluster size, 3 or 5 (default: drawn per seed)', nodeCount)
   .option('--profile <name>', 'fault profile (default: drawn per seed)', profileName)
+  .option('--engine-bug <name>', `run a deliberately broken engine to see the checker catch it: ${ENGINE_BUG_NAMES.join(', ')}`, engineBug)
   .option('--keep-going', 'do not stop at the first failing seed');
 
 function describeRun(result: EngineRunResult): string {
@@ -59,7 +68,9 @@ function describeRun(result: EngineRunResult): string {
     `seed ${result.seed}: ${result.nodes} nodes, ${result.profile}, ${result.ticks} ticks; ` +
     `commands ${[...w.byType.values()].reduce((a, b) => a + b, 0)} (sent ${w.proposed}, retried ${w.retries}, duplicates ${w.duplicatesSent}); ` +
     `applies ${c.applies} (rejected ${c.rejections}), task attempts closed ${c.completions}, duplicate closes acknowledged ${c.duplicateCompletions}; ` +
-    `final state ${c.finalKeys} keys at index ${c.finalApplied}; faults ${result.faults}`
+    `final state ${c.finalKeys} keys at index ${c.finalApplied}, instances ${JSON.stringify(c.finalStatuses)}; ` +
+    `apply runs ${result.hosts.runsCommitted} committed, ${result.hosts.runsLostInCrash} lost in a crash; snapshots ${result.hosts.snapshotsTaken} taken, ` +
+    `${result.hosts.snapshotsInstalled} installed, ${result.hosts.restoredOnRestart} restored on restart; faults ${result.faults}`
   );
 }
 
@@ -73,17 +84,26 @@ async function main(): Promise<void> {
   let commands = 0;
   let applies = 0;
   let attemptsClosed = 0;
+  let seedsRun = 0;
+  let runsLost = 0;
+  let snapshotsInstalled = 0;
+  const statuses: Record<string, number> = {};
   for (const [done, seed] of seeds.entries()) {
     const runOptions: EngineRunOptions = {
       seed,
       ...(options.commands === DEFAULT_COMMANDS ? {} : { commands: options.commands }),
       ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
       ...(options.profile === undefined ? {} : { profile: options.profile }),
+      ...(options.engineBug === undefined ? {} : { engineBug: options.engineBug }),
     };
     const result = await runEngineSeed(runOptions);
+    seedsRun++;
+    runsLost += result.hosts.runsLostInCrash;
+    snapshotsInstalled += result.hosts.snapshotsInstalled + result.hosts.restoredOnRestart;
     commands += [...result.workload.byType.values()].reduce((a, b) => a + b, 0);
     applies += result.checks.applies;
     attemptsClosed += result.checks.completions;
+    for (const [status, n] of Object.entries(result.checks.finalStatuses)) statuses[status] = (statuses[status] ?? 0) + n;
     if (seeds.length === 1) process.stdout.write(`${describeRun(result)}\n`);
     if (result.failure !== null) {
       failures++;
@@ -101,8 +121,9 @@ async function main(): Promise<void> {
   }
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(
-    `engine simulation: ${seeds.length} seed(s), ${commands} commands, ${applies} applies on all replicas, ` +
-      `${attemptsClosed} task attempts closed exactly once, ${failures} failure(s) in ${seconds.toFixed(1)} s\n`,
+    `engine simulation: ${seedsRun} seed(s), ${commands} commands, ${applies} applies on all replicas, ` +
+      `${attemptsClosed} task attempts closed exactly once, ${runsLost} apply runs lost in crashes and re-applied, ` +
+      `${snapshotsInstalled} snapshot restores; instances at the end ${JSON.stringify(statuses)}; ${failures} failure(s) in ${seconds.toFixed(1)} s\n`,
   );
   process.exitCode = failures > 0 ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 import { assert } from '../../lib/index.ts';
 import type { LogIndex, NodeId, Rng, Term } from '../../lib/index.ts';
-import { WorkflowEngine } from '../../engine/index.ts';
+import type { StateMachine } from '../../lib/index.ts';
 import type { EngineLimits, EngineResult } from '../../engine/index.ts';
 import { MemoryStorage, RaftNode } from '../raft.ts';
 import type { ConfState, Entry, Message, RaftConfig, Ready, Snapshot } from '../raft.ts';
@@ -34,6 +34,25 @@ export interface EngineHostEnvironment {
   readonly knobs: ApplyKnobs;
   readonly engineLimits: Partial<EngineLimits>;
   readonly observer: ApplyObserver;
+  /** A fault: crash after applying a run into the overlay, before committing it. */
+  crashBeforeCommit(host: EngineHost): boolean;
+  /** A fresh engine per incarnation (its caches die with the process). */
+  makeEngine(host: EngineHost): StateMachine<EngineResult>;
+  readonly counters: HostCounters;
+}
+
+/** What the hosts did, for the summary: proof that the crash and snapshot paths ran. */
+export interface HostCounters {
+  runsCommitted: number;
+  /** Apply runs whose overlay a crash dropped before it was committed (re-applied after restart). */
+  runsLostInCrash: number;
+  snapshotsTaken: number;
+  snapshotsInstalled: number;
+  restoredOnRestart: number;
+}
+
+export function emptyHostCounters(): HostCounters {
+  return { runsCommitted: 0, runsLostInCrash: 0, snapshotsTaken: 0, snapshotsInstalled: 0, restoredOnRestart: 0 };
 }
 
 /** The checker and the client side see every apply, commit, restore and resolved proposal. */
@@ -47,7 +66,9 @@ export interface ApplyObserver {
   note(text: string): void;
 }
 
-export type ProposalOutcome = { readonly ok: true; readonly result: EngineResult } | { readonly ok: false; readonly why: string };
+export type ProposalOutcome =
+  | { readonly ok: true; readonly result: EngineResult; readonly index: LogIndex }
+  | { readonly ok: false; readonly why: string };
 
 interface PendingProposal {
   readonly token: number;
@@ -68,9 +89,10 @@ export class EngineHost {
   readonly storage: MemoryStorage;
   readonly durable = new DurableState();
   node: RaftNode | null = null;
-  engine: WorkflowEngine;
+  engine: StateMachine<EngineResult>;
   incarnation = 0;
-  pausedUntil = 0;
+  /** This node's clock runs this far off the true time (leaders stamp commands with it). */
+  clockOffsetMs = 0;
   leaderTerm = 0;
   private readonly conf: ConfState;
   private readonly env: EngineHostEnvironment;
@@ -83,7 +105,7 @@ export class EngineHost {
     this.conf = bootstrap;
     this.env = env;
     this.storage = new MemoryStorage(bootstrap);
-    this.engine = new WorkflowEngine(env.engineLimits);
+    this.engine = env.makeEngine(this);
   }
 
   get alive(): boolean {
@@ -102,11 +124,12 @@ export class EngineHost {
   start(): void {
     assert(this.node === null, () => `${this.id} is already running`);
     this.incarnation++;
-    this.engine = new WorkflowEngine(this.env.engineLimits);
+    this.engine = this.env.makeEngine(this);
     // A leader's snapshot persisted but not installed before the crash (src/raft/index.ts).
     const stored = this.storage.snapshot();
     if (stored.meta.index > this.durable.applied) {
       this.durable.restore(stored.data, stored.meta.index, stored.meta.term);
+      this.env.counters.restoredOnRestart++;
       this.env.observer.onRestored(this, 'restart');
     }
     this.node = new RaftNode(this.env.raftConfig(this.id, this.storage, this.durable.applied, this.env.nodeRng()));
@@ -116,6 +139,7 @@ export class EngineHost {
   crash(why: string): void {
     if (this.node === null) return;
     this.node = null;
+    if (this.running) this.env.counters.runsLostInCrash++;
     this.queue.length = 0;
     this.running = false;
     this.leaderTerm = 0;
@@ -182,6 +206,7 @@ export class EngineHost {
     assert(first !== undefined, 'an apply run with nothing queued');
     if (first.kind === 'snapshot') {
       this.queue.shift();
+      if (this.env.crashBeforeCommit(this)) return;
       this.afterDiskWrite(() => {
         this.installSnapshot(first.snapshot);
         return [];
@@ -198,6 +223,7 @@ export class EngineHost {
       applied.push({ entry, result: await this.applyEntry(entry, overlay) });
     }
     const last = applied[applied.length - 1]!.entry;
+    if (this.env.crashBeforeCommit(this)) return;
     this.afterDiskWrite(() => {
       this.durable.commit(overlay.writes, last.index, last.term);
       return applied;
@@ -230,6 +256,7 @@ export class EngineHost {
       if (incarnation !== this.incarnation || this.node === null) return;
       const applied = commit();
       this.running = false;
+      this.env.counters.runsCommitted++;
       for (const { entry, result } of applied) this.resolveProposal(entry, result);
       await this.env.observer.onCommitted(this);
       await this.maybeSnapshot();
@@ -243,6 +270,7 @@ export class EngineHost {
       () => `${this.id} was handed snapshot ${snapshot.meta.index} but has applied ${this.durable.applied}`,
     );
     this.durable.restore(snapshot.data, snapshot.meta.index, snapshot.meta.term);
+    this.env.counters.snapshotsInstalled++;
     for (const [index, proposal] of this.proposals) {
       if (index > snapshot.meta.index) continue;
       this.proposals.delete(index);
@@ -257,7 +285,7 @@ export class EngineHost {
     this.proposals.delete(entry.index);
     const outcome: ProposalOutcome =
       proposal.term === entry.term && result !== null
-        ? { ok: true, result }
+        ? { ok: true, result, index: entry.index }
         : { ok: false, why: `index ${entry.index} holds another entry (term ${entry.term})` };
     this.env.observer.onProposalResolved(proposal.token, outcome);
   }
@@ -282,6 +310,7 @@ export class EngineHost {
       data: await this.durable.encode(),
     };
     this.storage.saveLocalSnapshotSync(snapshot, this.env.knobs.snapshotRetainEntries);
+    this.env.counters.snapshotsTaken++;
     this.env.observer.note(`${this.id} snapshot at ${snapshot.meta.index}`);
   }
 }

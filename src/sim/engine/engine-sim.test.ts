@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { ENGINE_BUG_NAMES } from './engine-bugs.ts';
 import { runEngineSeed } from './run.ts';
 import type { EngineRunResult } from './run.ts';
 
-// Seeds 1..30 here and 31..60 in engine-sim-2.test.ts, so vitest's forks pool uses both cores.
+// Seeds 1..40 here and 41..80 in engine-sim-2.test.ts, so vitest's forks pool uses both cores.
 const FIRST_SEED = 1;
-const SEEDS = 30;
+const SEEDS = 40;
 const CHUNK = 10;
 
 function describeFailure(result: EngineRunResult): string {
@@ -50,4 +51,18 @@ describe('engine simulation: replicas agree after every entry, no task effect tw
     expect(closed).toBeGreaterThan(0);
     expect(historiesChecked).toBeGreaterThan(0);
   });
+
+  // Each deliberately broken engine must be caught, by the property that names its fault.
+  const expectedProperty = { nondeterministicWrite: 'Same State', writeOnRejection: 'Rejection Is Pure', completeTwice: 'Exactly Once' } as const;
+  for (const bug of ENGINE_BUG_NAMES) {
+    it(`catches the ${bug} engine bug`, async () => {
+      let caught: string | null = null;
+      for (let seed = 1; seed <= 5 && caught === null; seed++) {
+        const result = await runEngineSeed({ seed, engineBug: bug });
+        caught = result.failure?.property ?? null;
+        if (caught !== null) expect(result.replay).toContain(`--engine-bug ${bug}`);
+      }
+      expect(caught).toBe(expectedProperty[bug]);
+    });
+  }
 });

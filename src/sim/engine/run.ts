@@ -1,10 +1,13 @@
 import { SeededRng } from '../../lib/index.ts';
 import type { Rng } from '../../lib/index.ts';
-import type { EngineResult } from '../../engine/index.ts';
+import { keys } from '../../engine/index.ts';
+import type { EngineLimits, EngineResult } from '../../engine/index.ts';
 import type { Entry } from '../raft.ts';
 import { ELECTION_TICKS, TICK_UNITS } from '../schedule.ts';
 import { EngineChecker } from './checker.ts';
-import type { ApplyKnobs, ApplyObserver, EngineHost, ProposalOutcome } from './engine-host.ts';
+import { engineFactory } from './engine-bugs.ts';
+import type { EngineBugName } from './engine-bugs.ts';
+import type { ApplyKnobs, ApplyObserver, EngineHost, HostCounters, ProposalOutcome } from './engine-host.ts';
 import { EngineSimUsageError, EngineSimViolationError } from './errors.ts';
 import { Workload } from './workload.ts';
 import type { WorkloadStats } from './workload.ts';
@@ -30,6 +33,8 @@ export interface EngineRunOptions {
   readonly nodes?: number;
   /** A fault profile name (mixed, lossy, crashy, calm); drawn from the seed when absent. */
   readonly profile?: string;
+  /** A deliberately broken engine, to show the checker catches it (tests and the CLI only). */
+  readonly engineBug?: EngineBugName;
 }
 
 export interface EngineRunFailure {
@@ -43,10 +48,12 @@ export interface EngineRunResult {
   readonly nodes: number;
   readonly profile: string;
   readonly knobs: ApplyKnobs;
+  readonly engineLimits: Partial<EngineLimits>;
   readonly commands: number;
   readonly workload: WorkloadStats;
-  readonly checks: EngineChecker['counts'] & { completedHistoriesChecked: number; finalKeys: number; finalApplied: number };
+  readonly checks: EngineChecker['counts'] & FinalFigures;
   readonly faults: string;
+  readonly hosts: HostCounters;
   readonly ticks: number;
   readonly failure: EngineRunFailure | null;
   readonly replay: string;
@@ -57,6 +64,7 @@ export function replayCommand(options: EngineRunOptions): string {
   if (options.commands !== undefined) parts.push(`--commands ${options.commands}`);
   if (options.nodes !== undefined) parts.push(`--nodes ${options.nodes}`);
   if (options.profile !== undefined) parts.push(`--profile ${options.profile}`);
+  if (options.engineBug !== undefined) parts.push(`--engine-bug ${options.engineBug}`);
   return parts.join(' ');
 }
 
@@ -80,12 +88,29 @@ function knobsFor(rng: Rng): ApplyKnobs {
   };
 }
 
+/** Mostly the defaults; sometimes tight limits, so the engine's limit paths run under faults too. */
+function engineLimitsFor(rng: Rng): Partial<EngineLimits> {
+  if (rng.next() < 0.6) return {};
+  const pick = <T>(values: readonly T[]): T => values[rng.int(0, values.length)]!;
+  return {
+    maxHistoryEvents: pick([2_000, 40, 12]),
+    maxBufferedSignals: pick([100, 2]),
+    maxStepsPerInstance: pick([10_000, 30]),
+    maxTasksPerActivation: pick([100, 1]),
+    maxPrunePerCommand: pick([100, 1]),
+    maxPayloadBytes: pick([256 * 1024, 200]),
+    maxInstanceStateBytes: pick([2 * 1024 * 1024, 3_000]),
+    definitionCacheSize: pick([256, 1]),
+  };
+}
+
 /** Runs one seed: faults and workload, then heal and converge, then the final comparisons. */
 export async function runEngineSeed(options: EngineRunOptions): Promise<EngineRunResult> {
   const setupRng = new SeededRng(options.seed ^ 0x5eed);
   const nodes = options.nodes ?? (setupRng.next() < 0.75 ? 3 : 5);
   const profile = profileFor(options.profile, setupRng);
   const knobs = knobsFor(setupRng);
+  const engineLimits = engineLimitsFor(setupRng);
   const commands = options.commands ?? DEFAULT_COMMANDS;
   const checker = new EngineChecker(INVARIANT_EVERY_COMMITS);
 
@@ -103,9 +128,10 @@ export async function runEngineSeed(options: EngineRunOptions): Promise<EngineRu
     onProposalResolved: (token: number, outcome: ProposalOutcome) => workload?.onProposalResolved(token, outcome),
     note: (text) => world?.note(text),
   };
-  world = new EngineWorld({ seed: options.seed, nodes, profile, knobs, engineLimits: {}, observer });
+  const makeEngine = engineFactory(engineLimits, options.engineBug);
+  world = new EngineWorld({ seed: options.seed, nodes, profile, knobs, engineLimits, observer, makeEngine });
   workload = new Workload(world, new SeededRng(world.rng.int(0, 0x7fffffff)));
-  const extra = { completedHistoriesChecked: 0, finalKeys: 0, finalApplied: 0 };
+  const extra: FinalFigures = { completedHistoriesChecked: 0, finalKeys: 0, finalApplied: 0, finalStatuses: {} };
 
   let failure: EngineRunFailure | null = null;
   try {
@@ -136,10 +162,12 @@ export async function runEngineSeed(options: EngineRunOptions): Promise<EngineRu
     nodes,
     profile: profile.name,
     knobs,
+    engineLimits,
     commands,
     workload: workload.stats,
     checks: { ...checker.counts, ...extra },
     faults: world.faults.describe(),
+    hosts: world.counters,
     ticks: world.ticks,
     failure,
     replay: replayCommand(options),
@@ -169,7 +197,16 @@ function describeHosts(world: EngineWorld): string {
 }
 
 /** Byte-for-byte the same keyspace everywhere, the engine invariants, and exactly-once histories. */
-async function finalChecks(world: EngineWorld, checker: EngineChecker): Promise<{ completedHistoriesChecked: number; finalKeys: number; finalApplied: number }> {
+/** What the end state looked like: evidence of how far the workflows got. */
+export interface FinalFigures {
+  completedHistoriesChecked: number;
+  finalKeys: number;
+  finalApplied: number;
+  /** Instances by status at the end (top-level and children). */
+  finalStatuses: Record<string, number>;
+}
+
+async function finalChecks(world: EngineWorld, checker: EngineChecker): Promise<FinalFigures> {
   const [first, ...rest] = world.hosts;
   const reference = await first!.durable.entries();
   const decoder = new TextDecoder();
@@ -189,7 +226,13 @@ async function finalChecks(world: EngineWorld, checker: EngineChecker): Promise<
   }
   await checker.checkInvariants(first!.durable.kv, `${first!.id} at the end`);
   const completedHistoriesChecked = await checker.checkCompletedHistories(first!.durable.kv);
-  return { completedHistoriesChecked, finalKeys: reference.length, finalApplied: first!.durable.applied };
+  const finalStatuses: Record<string, number> = {};
+  for (const [key, value] of reference) {
+    if (!key.startsWith(keys.instancesAll())) continue;
+    const { status } = JSON.parse(decoder.decode(value)) as { status: string };
+    finalStatuses[status] = (finalStatuses[status] ?? 0) + 1;
+  }
+  return { completedHistoriesChecked, finalKeys: reference.length, finalApplied: first!.durable.applied, finalStatuses };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -28,6 +28,11 @@ const READY_SCAN_LIMIT = 20;
 const MAX_PENDING_PROPOSALS = 64;
 
 const decoder = new TextDecoder();
+/**
+ * Workers put the log index of the lease they hold into every result, so the checker can tell
+ * which lease a result answers, even when a reused workflow id made task ids repeat.
+ */
+export const LEASED_AT_FIELD = 'simLeasedAt';
 
 interface Pending {
   readonly token: number;
@@ -35,11 +40,13 @@ interface Pending {
   readonly bytes: Uint8Array;
   attempts: number;
   issuedAt: number;
-  readonly onResult?: (result: EngineResult) => void;
+  readonly onResult?: (result: EngineResult, index: number) => void;
 }
 
 interface HeldTask {
   readonly task: ActivatedTask;
+  /** The log index of the ActivateTasks that leased it: the worker reports it with its result. */
+  readonly leasedAt: number;
   /** The worker already sent a completion or failure: sending it again is a duplicate. */
   closedWith?: Command;
 }
@@ -86,7 +93,6 @@ export class Workload {
   private readonly pending = new Map<number, Pending>();
   private readonly held: HeldTask[] = [];
   private nextToken = 1;
-  private lastNowMs = 0;
   private variant = 0;
   private registered = false;
   active = true;
@@ -134,7 +140,7 @@ export class Workload {
     this.pending.delete(token);
     if (outcome.result.ok) this.stats.acknowledged++;
     else this.stats.rejected++;
-    pending.onResult?.(outcome.result);
+    pending.onResult?.(outcome.result, outcome.index);
   }
 
   /** One client action, or registration of every definition first. */
@@ -151,32 +157,42 @@ export class Workload {
   private async act(action: Action): Promise<void> {
     switch (action) {
       case 'activate':
-        return this.activate();
-      case 'complete':
-        { this.complete(); return; }
-      case 'fail':
-        { this.fail(); return; }
-      case 'heartbeat':
-        { this.heartbeat(); return; }
+        await this.activate();
+        break;
       case 'timers':
-        return this.fireTimers();
+        await this.fireTimers();
+        break;
+      case 'complete':
+        this.complete();
+        break;
+      case 'fail':
+        this.fail();
+        break;
+      case 'heartbeat':
+        this.heartbeat();
+        break;
       case 'start':
-        { this.startWorkflow(); return; }
+        this.startWorkflow();
+        break;
       case 'signal':
-        { this.signal(); return; }
+        this.signal();
+        break;
       case 'operate':
-        { this.operate(); return; }
+        this.operate();
+        break;
       case 'register':
-        { this.registerSomething(); return; }
+        this.registerSomething();
+        break;
       case 'prune':
         this.propose({ type: 'PruneClosed', cutoffMs: Math.max(0, this.nowMs() - 20_000), maxInstances: this.rng.int(1, 5), nowMs: this.nowMs() });
-        return;
+        break;
     }
   }
 
+  /** The leader's clock: each node's is off by its own skew, so time can step back on failover. */
   private nowMs(): number {
-    this.lastNowMs = Math.max(this.lastNowMs, EPOCH_MS + this.world.now() * ENGINE_MS_PER_UNIT);
-    return this.lastNowMs;
+    const offsetMs = this.world.leader()?.clockOffsetMs ?? 0;
+    return EPOCH_MS + this.world.now() * ENGINE_MS_PER_UNIT + offsetMs;
   }
 
   private seed(): number {
@@ -246,9 +262,9 @@ export class Workload {
     const readyTask = ready.length > 0 ? await getTask(leader!.durable.kv, JSON.parse(decoder.decode(this.pick(ready)[1])) as string) : undefined;
     const taskType = readyTask?.taskType ?? this.pick(this.taskTypes);
     const workerId = `worker-${this.rng.int(1, 6)}`;
-    this.propose({ type: 'ActivateTasks', taskType, workerId, maxTasks: this.rng.int(1, 4), nowMs: this.nowMs() }, (result) => {
+    this.propose({ type: 'ActivateTasks', taskType, workerId, maxTasks: this.rng.int(1, 4), nowMs: this.nowMs() }, (result, index) => {
       if (!result.ok || result.response.type !== 'ActivateTasks') return;
-      for (const task of result.response.tasks) this.held.push({ task });
+      for (const task of result.response.tasks) this.held.push({ task, leasedAt: index });
       if (this.held.length > MAX_HELD_TASKS) this.held.splice(0, this.held.length - MAX_HELD_TASKS);
     });
   }
@@ -272,7 +288,7 @@ export class Workload {
     const attemptRoll = this.rng.next();
     // Mostly the leased attempt; sometimes an older one (stale) or one that does not exist yet.
     const attempt = attemptRoll < 0.08 && task.attempt > 1 ? task.attempt - 1 : attemptRoll < 0.12 ? task.attempt + 1 : task.attempt;
-    const command: Command = { type: 'CompleteTask', taskId: task.taskId, attempt, output: this.outputFor(task), nowMs: this.nowMs(), seed: this.seed() };
+    const command: Command = { type: 'CompleteTask', taskId: task.taskId, attempt, output: { ...this.outputFor(task), [LEASED_AT_FIELD]: held.leasedAt }, nowMs: this.nowMs(), seed: this.seed() };
     this.propose(command);
     if (this.rng.next() < 0.3) held.closedWith = command;
     else this.forget(held);
@@ -287,7 +303,7 @@ export class Workload {
       type: 'FailTask',
       taskId: held.task.taskId,
       attempt: held.task.attempt,
-      error: { code, message: `the worker says ${code}`, ...retryable },
+      error: { code, message: `the worker says ${code}`, details: { [LEASED_AT_FIELD]: held.leasedAt }, ...retryable },
       nowMs: this.nowMs(),
       seed: this.seed(),
     };
@@ -339,7 +355,7 @@ export class Workload {
     else this.propose({ type: 'RestartWorkflow', instanceId, nowMs, seed: this.seed() });
   }
 
-  private outputFor(task: ActivatedTask): JsonValue {
+  private outputFor(task: ActivatedTask): Record<string, JsonValue> {
     switch (task.taskType) {
       case 'inventory.reserve':
         return { reservationId: `r-${task.taskId}` };
@@ -357,7 +373,7 @@ export class Workload {
   }
 
   /** Encodes and sends a command to the leader; retried by `retryStale` while unanswered. */
-  private propose(command: Command, onResult?: (result: EngineResult) => void): void {
+  private propose(command: Command, onResult?: (result: EngineResult, index: number) => void): void {
     if (!this.active) return;
     const bytes = encodeCommand(command);
     const token = this.nextToken++;

@@ -1,14 +1,15 @@
 import { assert, nodeId, SeededRng } from '../../lib/index.ts';
 import type { LogIndex, NodeId, Rng } from '../../lib/index.ts';
-import type { EngineLimits } from '../../engine/index.ts';
+import type { StateMachine } from '../../lib/index.ts';
+import type { EngineLimits, EngineResult } from '../../engine/index.ts';
 import { EventQueue } from '../event-queue.ts';
 import { Network } from '../network.ts';
 import type { NetworkProfile } from '../network.ts';
 import type { MemoryStorage, Message, RaftConfig } from '../raft.ts';
 import { ELECTION_TICKS, HEARTBEAT_TICKS, TICK_UNITS } from '../schedule.ts';
 import { FaultCounters } from '../stats.ts';
-import { EngineHost } from './engine-host.ts';
-import type { ApplyKnobs, ApplyObserver, EngineHostEnvironment } from './engine-host.ts';
+import { EngineHost, emptyHostCounters } from './engine-host.ts';
+import type { ApplyKnobs, ApplyObserver, EngineHostEnvironment, HostCounters } from './engine-host.ts';
 
 /** Events in flight at once; far above what a run produces, it only catches a runaway. */
 const MAX_QUEUED_EVENTS = 1_000_000;
@@ -27,6 +28,10 @@ export interface EngineFaultProfile {
   readonly faultGapTicks: readonly [number, number];
   readonly downTicks: readonly [number, number];
   readonly partitionTicks: readonly [number, number];
+  /** Chance that a node crashes between applying a run into its overlay and committing it. */
+  readonly crashBeforeCommitRate: number;
+  /** Most a node's clock is off, either way. */
+  readonly clockSkewMaxMs: number;
   /** Relative weights of crash-a-node, crash-the-leader and partition. */
   readonly weights: { readonly crash: number; readonly crashLeader: number; readonly partition: number };
 }
@@ -34,17 +39,46 @@ export interface EngineFaultProfile {
 const LAN: NetworkProfile = { dropRate: 0.02, duplicateRate: 0.02, delayRate: 0.03, delayMaxUnits: 200, latencyMinUnits: 1, latencyMaxUnits: 12 };
 
 export const ENGINE_FAULT_PROFILES: readonly EngineFaultProfile[] = [
-  { name: 'mixed', network: LAN, faultGapTicks: [20, 80], downTicks: [5, 100], partitionTicks: [10, 120], weights: { crash: 3, crashLeader: 2, partition: 3 } },
+  {
+    name: 'mixed',
+    network: LAN,
+    faultGapTicks: [20, 80],
+    downTicks: [5, 100],
+    partitionTicks: [10, 120],
+    crashBeforeCommitRate: 0.01,
+    clockSkewMaxMs: 2_000,
+    weights: { crash: 3, crashLeader: 2, partition: 3 },
+  },
   {
     name: 'lossy',
     network: { ...LAN, dropRate: 0.12, duplicateRate: 0.1, delayRate: 0.1, delayMaxUnits: 300 },
     faultGapTicks: [30, 100],
     downTicks: [5, 80],
     partitionTicks: [10, 80],
+    crashBeforeCommitRate: 0.005,
+    clockSkewMaxMs: 500,
     weights: { crash: 1, crashLeader: 1, partition: 2 },
   },
-  { name: 'crashy', network: LAN, faultGapTicks: [8, 40], downTicks: [2, 60], partitionTicks: [10, 60], weights: { crash: 5, crashLeader: 4, partition: 1 } },
-  { name: 'calm', network: { ...LAN, dropRate: 0, duplicateRate: 0, delayRate: 0 }, faultGapTicks: [1_000_000, 1_000_001], downTicks: [1, 2], partitionTicks: [1, 2], weights: { crash: 1, crashLeader: 0, partition: 0 } },
+  {
+    name: 'crashy',
+    network: LAN,
+    faultGapTicks: [8, 40],
+    downTicks: [2, 60],
+    partitionTicks: [10, 60],
+    crashBeforeCommitRate: 0.03,
+    clockSkewMaxMs: 5_000,
+    weights: { crash: 5, crashLeader: 4, partition: 1 },
+  },
+  {
+    name: 'calm',
+    network: { ...LAN, dropRate: 0, duplicateRate: 0, delayRate: 0 },
+    faultGapTicks: [1_000_000, 1_000_001],
+    downTicks: [1, 2],
+    partitionTicks: [1, 2],
+    crashBeforeCommitRate: 0,
+    clockSkewMaxMs: 0,
+    weights: { crash: 1, crashLeader: 0, partition: 0 },
+  },
 ];
 
 export interface WorldOptions {
@@ -54,6 +88,7 @@ export interface WorldOptions {
   readonly knobs: ApplyKnobs;
   readonly engineLimits: Partial<EngineLimits>;
   readonly observer: ApplyObserver;
+  readonly makeEngine: (host: EngineHost) => StateMachine<EngineResult>;
 }
 
 /**
@@ -72,6 +107,8 @@ export class EngineWorld implements EngineHostEnvironment {
   readonly observer: ApplyObserver;
   readonly profile: EngineFaultProfile;
   readonly trace: string[] = [];
+  readonly counters: HostCounters = emptyHostCounters();
+  readonly makeEngine: (host: EngineHost) => StateMachine<EngineResult>;
   faultsEnabled = true;
   messagesDelivered = 0;
   private readonly queue = new EventQueue<WorldEvent>(MAX_QUEUED_EVENTS);
@@ -85,10 +122,12 @@ export class EngineWorld implements EngineHostEnvironment {
     this.knobs = options.knobs;
     this.engineLimits = options.engineLimits;
     this.observer = options.observer;
+    this.makeEngine = options.makeEngine;
     this.network = new Network(this.rng, options.profile.network, this.faults);
     const voters = Array.from({ length: options.nodes }, (_, k) => nodeId(`n${k + 1}`));
     for (const id of voters) {
       const host = new EngineHost(id, { voters, learners: [] }, this);
+      host.clockOffsetMs = this.rng.int(-options.profile.clockSkewMaxMs, options.profile.clockSkewMaxMs + 1);
       this.hosts.push(host);
       host.start();
       this.push({ time: this.rng.int(1, TICK_UNITS + 1), sequence: 0, kind: 'tick', host });
@@ -126,6 +165,19 @@ export class EngineWorld implements EngineHostEnvironment {
       maxUncommittedBytes: 1 << 20,
       maxCommittedBytesPerReady: 16 * 1024,
     };
+  }
+
+  crashBeforeCommit(host: EngineHost): boolean {
+    const rate = this.profile.crashBeforeCommitRate;
+    if (!this.faultsEnabled || rate === 0 || this.rng.next() >= rate) return false;
+    if (this.hosts.filter((other) => other.node === null).length >= this.maxDown) return false;
+    this.faults.count('crashBeforeCommit');
+    this.crashFor(host, 'after applying a run, before committing it');
+    return true;
+  }
+
+  private get maxDown(): number {
+    return Math.floor((this.hosts.length - 1) / 2);
   }
 
   nodeRng(): Rng {
@@ -187,7 +239,7 @@ export class EngineWorld implements EngineHostEnvironment {
     const { crash, crashLeader, partition } = this.profile.weights;
     let roll = this.rng.next() * (crash + crashLeader + partition);
     const down = this.hosts.filter((host) => host.node === null).length;
-    const maxDown = Math.floor((this.hosts.length - 1) / 2);
+    const maxDown = this.maxDown;
     if ((roll -= crash) < 0) {
       const live = this.hosts.filter((host) => host.node !== null);
       if (down < maxDown && live.length > 0) this.crashFor(live[this.rng.int(0, live.length)]!, 'nemesis');

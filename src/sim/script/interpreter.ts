@@ -65,6 +65,9 @@ export class ScriptInterpreter {
       case 'deliver':
         this.deliverAll();
         return;
+      case 'process-ready':
+        this.processReady(this.running(args[0]));
+        return;
       case 'propose':
         this.propose(args[0], args.slice(1).join(' '));
         return;
