@@ -4,13 +4,15 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { DestinationStream } from 'pino';
-import { ApiServices } from './api/index.ts';
+import { ApiServices, WorkflowApi } from './api/index.ts';
+import { Dispatcher, EffectBus, ObservedEngine } from './dispatch/index.ts';
+import { WorkflowEngine } from './engine/index.ts';
 import type { BatonConfig } from './config/index.ts';
 import { nodeId } from './lib/index.ts';
 import type { NodeId } from './lib/index.ts';
 import { createLogger, NodeMetrics, startOpsServer } from './observability/index.ts';
 import type { Logger, OpsServer } from './observability/index.ts';
-import { CommandFamily, CommandRouter, KvStateMachine, Replica } from './replica/index.ts';
+import { createNodeStateMachine, Replica } from './replica/index.ts';
 import { openNodeStore } from './storage/index.ts';
 import { GrpcTransport } from './transport/index.ts';
 import type { TransportMetrics } from './transport/index.ts';
@@ -28,6 +30,8 @@ export interface StartNodeOptions {
 export interface RunningNode {
   readonly config: BatonConfig;
   readonly replica: Replica;
+  /** Leader-only dispatch (timers, worker long-polls); idle on followers. */
+  readonly dispatcher: Dispatcher;
   readonly logger: Logger;
   readonly metrics: NodeMetrics;
   /** The address peers and clients use (the bound port when `listen` asked for port 0). */
@@ -71,6 +75,8 @@ export async function startNode(
   });
   let replica: Replica | null = null;
   let api: ApiServices | null = null;
+  let workflowApi: WorkflowApi | null = null;
+  let dispatcher: Dispatcher | null = null;
   let ops: OpsServer | null = null;
   try {
     const port = await bind(server, config.listen);
@@ -83,7 +89,8 @@ export async function startNode(
       metrics: transportMetrics(metrics),
     });
     transport.registerServer(server);
-    const stateMachine = new CommandRouter().register(CommandFamily.KV, new KvStateMachine());
+    const effects = new EffectBus();
+    const stateMachine = createNodeStateMachine(new ObservedEngine(new WorkflowEngine(), effects));
     const openedReplica = await Replica.open({
       id,
       clusterId: config.clusterId,
@@ -109,6 +116,15 @@ export async function startNode(
       metrics,
     });
     api.register(server);
+    dispatcher = new Dispatcher(openedReplica, effects, logger.child({ component: 'dispatch' }));
+    workflowApi = new WorkflowApi({
+      replica: openedReplica,
+      dispatcher,
+      settings: config.api,
+      logger: logger.child({ component: 'workflow-api' }),
+      metrics,
+    });
+    workflowApi.register(server);
     await openedReplica.start();
     if (config.metricsListen !== '') {
       const split = config.metricsListen.lastIndexOf(':');
@@ -126,19 +142,27 @@ export async function startNode(
     let closing: Promise<void> | null = null;
     const opsServer = ops;
     const apiServices = api;
+    const workflowServices = workflowApi;
+    const runningDispatcher = dispatcher;
     return {
       config,
       replica: openedReplica,
+      dispatcher: runningDispatcher,
       logger,
       metrics,
       address,
       metricsPort: ops?.port ?? null,
       shutdown: () => {
+        // Long-polls end first, so draining the gRPC server does not wait for them.
+        runningDispatcher.close();
         closing ??= closeAll(
           logger,
           openedReplica,
           server,
-          apiServices,
+          () => {
+            workflowServices.close();
+            apiServices.close();
+          },
           opsServer,
           store.close.bind(store),
         );
@@ -147,6 +171,8 @@ export async function startNode(
     };
   } catch (error) {
     await replica?.stop().catch(() => undefined);
+    dispatcher?.close();
+    workflowApi?.close();
     api?.close();
     server.forceShutdown();
     await ops?.close();
@@ -159,14 +185,14 @@ async function closeAll(
   logger: Logger,
   replica: Replica,
   server: grpc.Server,
-  api: ApiServices,
+  closeServices: () => void,
   ops: OpsServer | null,
   closeStore: () => Promise<void>,
 ): Promise<void> {
   logger.info('shutting down');
   await replica.stop({ transfer: true });
   await drain(server);
-  api.close();
+  closeServices();
   await ops?.close();
   await closeStore();
   logger.info('shut down');

@@ -9,3 +9,7 @@ export {
 } from './status.ts';
 export { apiProto } from './proto.ts';
 export { ValidationError } from './errors.ts';
+export { WorkflowApi } from './workflow-service.ts';
+export type { WorkflowApiOptions } from './workflow-service.ts';
+export { workflowProto } from './workflow-proto.ts';
+export { WorkflowNotFoundError } from './workflow-errors.ts';

@@ -5,6 +5,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { AdminClient } from '../gen/baton/v1/Admin.ts';
 import type { KvClient } from '../gen/baton/v1/Kv.ts';
+import type { WorkflowClient } from '../gen/baton/v1/Workflow.ts';
+import { workflowProto } from '../api/workflow-proto.ts';
 import { FAST_RECONNECT_CHANNEL_OPTIONS } from '../api/forwarder.ts';
 import { apiProto } from '../api/proto.ts';
 import { LEADER_ADDRESS_METADATA_KEY } from '../api/status.ts';
@@ -26,6 +28,7 @@ export class CliClient {
   private readonly timeoutMs: number;
   private readonly kvClients = new Map<string, KvClient>();
   private readonly adminClients = new Map<string, AdminClient>();
+  private readonly workflowClients = new Map<string, WorkflowClient>();
 
   constructor(endpoints: readonly string[], timeoutMs: number) {
     if (endpoints.length === 0)
@@ -42,7 +45,13 @@ export class CliClient {
     return this.call((address) => this.adminClient(address), start, followLeader);
   }
 
+  /** A Workflow call; `timeoutMs` overrides the per-attempt deadline (long-polls). */
+  workflow<Res>(start: ClientCall<WorkflowClient, Res>, timeoutMs?: number): Promise<Res> {
+    return this.call((address) => this.workflowClient(address), start, true, timeoutMs);
+  }
+
   close(): void {
+    for (const client of this.workflowClients.values()) client.close();
     for (const client of this.kvClients.values()) client.close();
     for (const client of this.adminClients.values()) client.close();
   }
@@ -51,6 +60,7 @@ export class CliClient {
     clientFor: (address: string) => C,
     start: ClientCall<C, Res>,
     followLeader: boolean,
+    timeoutMs = this.timeoutMs,
   ): Promise<Res> {
     const queue = [...this.endpoints];
     let lastError: grpc.ServiceError | null = null;
@@ -58,7 +68,7 @@ export class CliClient {
       const address = queue[attempt % queue.length]!;
       const client = clientFor(address);
       try {
-        return await invoke(client, start, this.timeoutMs);
+        return await invoke(client, start, timeoutMs);
       } catch (error) {
         const serviceError = error as grpc.ServiceError;
         lastError = serviceError;
@@ -85,6 +95,19 @@ export class CliClient {
         FAST_RECONNECT_CHANNEL_OPTIONS,
       );
       this.kvClients.set(address, client);
+    }
+    return client;
+  }
+
+  private workflowClient(address: string): WorkflowClient {
+    let client = this.workflowClients.get(address);
+    if (client === undefined) {
+      client = new (workflowProto().Workflow)(
+        address,
+        grpc.credentials.createInsecure(),
+        FAST_RECONNECT_CHANNEL_OPTIONS,
+      );
+      this.workflowClients.set(address, client);
     }
     return client;
   }

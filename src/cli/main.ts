@@ -9,6 +9,7 @@ import type { PutResponse__Output } from '../gen/baton/v1/PutResponse.ts';
 import type { GetResponse__Output } from '../gen/baton/v1/GetResponse.ts';
 import { CliClient, parseEndpoints } from './client.ts';
 import { runServer } from './server.ts';
+import { addWorkflowCommands } from './workflow.ts';
 import type { ServerFlags } from './server.ts';
 
 const DEFAULT_ENDPOINTS = '127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003';
@@ -207,6 +208,7 @@ Example (three nodes on one machine):
         console.log(response.value.toString('utf8'));
       });
     });
+  addWorkflowCommands(program, { addClientOptions, withClient });
   return program;
 }
 

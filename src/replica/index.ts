@@ -5,7 +5,7 @@
  */
 export { Replica } from './replica.ts';
 export type { ReplicaOptions } from './replica.ts';
-export { CommandRouter } from './router.ts';
+export { CommandRouter, createNodeStateMachine, engineProposal } from './router.ts';
 export { CommandFamily, wrapCommand } from './command.ts';
 export {
   KvStateMachine,

@@ -141,6 +141,8 @@ export class Replica {
   private pendingReadCount = 0;
   private transferWaiters: TransferWaiter[] = [];
   private promotionInFlightUntil: LogIndex = logIndex(0);
+  /** Set when this node lost leadership (not by its own transfer); see failProposalsOnStepDown. */
+  private steppedDown = false;
 
   private stateCommitsInFlight = 0;
   private stateCommitTail: Promise<void> = Promise.resolve();
@@ -555,6 +557,10 @@ export class Replica {
     if (committed.length > 0) await this.applyEntries(committed);
     if (ready.readStates.length > 0) this.onReadStates(ready.readStates);
     this.serveReads();
+    if (this.steppedDown) {
+      this.steppedDown = false;
+      if (this.softState.role !== 'leader') this.failProposalsOnStepDown(this.softState.leader);
+    }
   }
 
   private async persist(ready: Ready): Promise<void> {
@@ -784,6 +790,9 @@ export class Replica {
     this.softState = next;
     this.metrics.role.set(ROLE_VALUES[next.role]);
     this.metrics.isLeader.set(next.role === 'leader' ? 1 : 0);
+    // A transfer this node asked for moved its whole log to the successor (the target caught up
+    // first), so its proposals still commit there: they keep waiting instead of failing.
+    const transferred = this.transferWaiters.some((w) => w.target === next.leader);
     if (previous.leader !== next.leader) {
       this.metrics.leaderChanges.inc();
       this.metrics.setLeader(next.leader);
@@ -792,8 +801,30 @@ export class Replica {
     }
     if (previous.role === 'leader' && next.role !== 'leader') {
       this.failReads(new NotLeaderError(next.leader));
+      // Failed once this Ready's committed entries are applied: those answer their callers.
+      if (!transferred) this.steppedDown = true;
       this.metrics.peerLag.reset();
     }
+  }
+
+  /**
+   * A deposed leader cannot tell whether its uncommitted proposals will commit under the new
+   * leader; rather than hold callers until requestTimeoutMs, it fails them at once with
+   * UNAVAILABLE (outcome unknown) and the leader hint, so they retry on the new leader now.
+   */
+  private failProposalsOnStepDown(leader: NodeId | null): void {
+    if (this.pending.size === 0) return;
+    const hint = leader === null ? 'no leader is known yet' : `the leader is now ${leader}`;
+    for (const waiting of this.pending.values()) {
+      this.metrics.proposalsFailed.inc({ reason: 'dropped' });
+      waiting.reject(
+        new ProposalDroppedError(
+          `this node stopped being the leader (${hint}); the command may or may not have been applied`,
+        ),
+      );
+    }
+    this.pending.clear();
+    this.metrics.pendingProposals.set(0);
   }
 
   private onTerm(term: Term): void {

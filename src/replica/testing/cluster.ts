@@ -14,10 +14,8 @@ import { NodeMetrics, silentLogger } from '../../observability/index.ts';
 import { openNodeStore } from '../../storage/index.ts';
 import type { NodeStore } from '../../storage/index.ts';
 import { MemoryTransport, MemoryTransportNetwork } from '../../transport/index.ts';
-import { CommandFamily } from '../command.ts';
-import { KvStateMachine } from '../kv-state-machine.ts';
 import { Replica } from '../replica.ts';
-import { CommandRouter } from '../router.ts';
+import { createNodeStateMachine } from '../router.ts';
 
 const WAIT_CEILING_MS = 30_000;
 const POLL_INTERVAL_MS = 10;
@@ -109,7 +107,7 @@ export class TestCluster {
       log: store.log,
       state: store.state,
       transport,
-      stateMachine: new CommandRouter().register(CommandFamily.KV, new KvStateMachine()),
+      stateMachine: createNodeStateMachine(),
       raft: settings.raft,
       replica: settings.replica,
       logger: silentLogger(),

@@ -1,5 +1,6 @@
 /**
- * `npx tsx src/sim/engine/cli.ts --seeds N [--first-seed F] | --seed S [--commands C] [--nodes 3|5] [--profile P]`
+ * `npx tsx src/sim/engine/cli.ts --seeds N [--first-seed F] | --seed S [--commands C] [--nodes 3|5]
+ *    [--profile P] [--engine-bug B] [--avoid-id-reuse] [--keep-going]`
  *
  * Runs the workflow engine on top of the simulated Raft cluster under faults, one seed after
  * another, with a progress line on stderr about once a second and a summary at the end. On the
@@ -24,6 +25,7 @@ interface CliOptions {
   profile?: string;
   keepGoing?: boolean;
   engineBug?: EngineBugName;
+  avoidIdReuse?: boolean;
 }
 
 function count(value: string): number {
@@ -59,6 +61,7 @@ const program = new Command()
   .option('--nodes <n>', 'cluster size, 3 or 5 (default: drawn per seed)', nodeCount)
   .option('--profile <name>', 'fault profile (default: drawn per seed)', profileName)
   .option('--engine-bug <name>', `run a deliberately broken engine to see the checker catch it: ${ENGINE_BUG_NAMES.join(', ')}`, engineBug)
+  .option('--avoid-id-reuse', 'never start a second run under a used workflow id (hunts past FINDINGS.md 1)')
   .option('--keep-going', 'do not stop at the first failing seed');
 
 function describeRun(result: EngineRunResult): string {
@@ -95,6 +98,7 @@ async function main(): Promise<void> {
       ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
       ...(options.profile === undefined ? {} : { profile: options.profile }),
       ...(options.engineBug === undefined ? {} : { engineBug: options.engineBug }),
+      ...(options.avoidIdReuse === true ? { avoidIdReuse: true } : {}),
     };
     const result = await runEngineSeed(runOptions);
     seedsRun++;

@@ -1,7 +1,7 @@
 import { assert } from '../../lib/index.ts';
 import type { LogIndex, NodeId, Rng, Term } from '../../lib/index.ts';
 import type { StateMachine } from '../../lib/index.ts';
-import type { EngineLimits, EngineResult } from '../../engine/index.ts';
+import type { EngineResult } from '../../engine/index.ts';
 import { MemoryStorage, RaftNode } from '../raft.ts';
 import type { ConfState, Entry, Message, RaftConfig, Ready, Snapshot } from '../raft.ts';
 import { DurableState, Overlay } from './state-store.ts';
@@ -32,7 +32,6 @@ export interface EngineHostEnvironment {
   nodeRng(): Rng;
   readonly rng: Rng;
   readonly knobs: ApplyKnobs;
-  readonly engineLimits: Partial<EngineLimits>;
   readonly observer: ApplyObserver;
   /** A fault: crash after applying a run into the overlay, before committing it. */
   crashBeforeCommit(host: EngineHost): boolean;

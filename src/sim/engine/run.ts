@@ -1,3 +1,14 @@
+/**
+ * One engine-simulation run: N engine replicas (engine-host.ts) on the simulator's faulty network
+ * (world.ts), a workload playing dispatcher, clients and workers (workload.ts), and a checker
+ * that compares replicas after every applied entry (checker.ts).
+ *
+ * Phases: (1) faults and workload until the workload issued `commands` distinct commands;
+ * (2) heal every fault, restart every node, and run until every replica has durably applied the
+ * leader's whole log; (3) compare the replicas' keyspaces byte for byte, run the engine invariants,
+ * and check that every attempt a worker closed has exactly one closing event in its history.
+ * Everything derives from the seed, so `replay` reruns the exact same run.
+ */
 import { SeededRng } from '../../lib/index.ts';
 import type { Rng } from '../../lib/index.ts';
 import { keys } from '../../engine/index.ts';
@@ -35,6 +46,8 @@ export interface EngineRunOptions {
   readonly profile?: string;
   /** A deliberately broken engine, to show the checker catches it (tests and the CLI only). */
   readonly engineBug?: EngineBugName;
+  /** Never start a second run under a used workflow id: hunts past FINDINGS.md 1 while it is open. */
+  readonly avoidIdReuse?: boolean;
 }
 
 export interface EngineRunFailure {
@@ -65,6 +78,7 @@ export function replayCommand(options: EngineRunOptions): string {
   if (options.nodes !== undefined) parts.push(`--nodes ${options.nodes}`);
   if (options.profile !== undefined) parts.push(`--profile ${options.profile}`);
   if (options.engineBug !== undefined) parts.push(`--engine-bug ${options.engineBug}`);
+  if (options.avoidIdReuse === true) parts.push('--avoid-id-reuse');
   return parts.join(' ');
 }
 
@@ -129,8 +143,8 @@ export async function runEngineSeed(options: EngineRunOptions): Promise<EngineRu
     note: (text) => world?.note(text),
   };
   const makeEngine = engineFactory(engineLimits, options.engineBug);
-  world = new EngineWorld({ seed: options.seed, nodes, profile, knobs, engineLimits, observer, makeEngine });
-  workload = new Workload(world, new SeededRng(world.rng.int(0, 0x7fffffff)));
+  world = new EngineWorld({ seed: options.seed, nodes, profile, knobs, observer, makeEngine });
+  workload = new Workload(world, new SeededRng(world.rng.int(0, 0x7fffffff)), options.avoidIdReuse === true);
   const extra: FinalFigures = { completedHistoriesChecked: 0, finalKeys: 0, finalApplied: 0, finalStatuses: {} };
 
   let failure: EngineRunFailure | null = null;

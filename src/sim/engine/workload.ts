@@ -97,9 +97,14 @@ export class Workload {
   private registered = false;
   active = true;
 
+  /**
+   * `avoidIdReuse`: never start a new run under a used workflow id (no ALLOW_IF_CLOSED, no
+   * pruning), to hunt past FINDINGS.md 1 while it is open.
+   */
   constructor(
     private readonly world: EngineWorld,
     rng: Rng,
+    private readonly avoidIdReuse = false,
   ) {
     this.rng = rng;
     this.definitions = simDefinitions(rng, 3);
@@ -184,6 +189,7 @@ export class Workload {
         this.registerSomething();
         break;
       case 'prune':
+        if (this.avoidIdReuse) break;
         this.propose({ type: 'PruneClosed', cutoffMs: Math.max(0, this.nowMs() - 20_000), maxInstances: this.rng.int(1, 5), nowMs: this.nowMs() });
         break;
     }
@@ -240,7 +246,9 @@ export class Workload {
     const definition = this.pick(this.definitions);
     const instanceId = this.instanceId();
     const nowMs = this.nowMs();
-    const policies: ReadonlyArray<ReusePolicy | undefined> = [undefined, 'REJECT_DUPLICATE', 'RETURN_EXISTING', 'ALLOW_IF_CLOSED'];
+    const policies: ReadonlyArray<ReusePolicy | undefined> = this.avoidIdReuse
+      ? [undefined, 'REJECT_DUPLICATE', 'RETURN_EXISTING']
+      : [undefined, 'REJECT_DUPLICATE', 'RETURN_EXISTING', 'ALLOW_IF_CLOSED'];
     const policy = this.pick(policies);
     this.propose({
       type: 'StartWorkflow',

@@ -1,7 +1,7 @@
 import { assert, nodeId, SeededRng } from '../../lib/index.ts';
 import type { LogIndex, NodeId, Rng } from '../../lib/index.ts';
 import type { StateMachine } from '../../lib/index.ts';
-import type { EngineLimits, EngineResult } from '../../engine/index.ts';
+import type { EngineResult } from '../../engine/index.ts';
 import { EventQueue } from '../event-queue.ts';
 import { Network } from '../network.ts';
 import type { NetworkProfile } from '../network.ts';
@@ -86,7 +86,6 @@ export interface WorldOptions {
   readonly nodes: number;
   readonly profile: EngineFaultProfile;
   readonly knobs: ApplyKnobs;
-  readonly engineLimits: Partial<EngineLimits>;
   readonly observer: ApplyObserver;
   readonly makeEngine: (host: EngineHost) => StateMachine<EngineResult>;
 }
@@ -103,7 +102,6 @@ export class EngineWorld implements EngineHostEnvironment {
   readonly faults = new FaultCounters();
   readonly hosts: EngineHost[] = [];
   readonly knobs: ApplyKnobs;
-  readonly engineLimits: Partial<EngineLimits>;
   readonly observer: ApplyObserver;
   readonly profile: EngineFaultProfile;
   readonly trace: string[] = [];
@@ -120,7 +118,6 @@ export class EngineWorld implements EngineHostEnvironment {
     this.rng = new SeededRng(options.seed);
     this.profile = options.profile;
     this.knobs = options.knobs;
-    this.engineLimits = options.engineLimits;
     this.observer = options.observer;
     this.makeEngine = options.makeEngine;
     this.network = new Network(this.rng, options.profile.network, this.faults);

@@ -1,0 +1,129 @@
+/**
+ * The leader's HTTP-task executor on a real single-node cluster (LevelDB, gRPC port) against a
+ * real HTTP server on loopback: the response becomes the task's output; an unexpected status
+ * fails the task through the engine's expectedStatus check.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateConfig } from '../config/index.ts';
+import { getInstance } from '../engine/index.ts';
+import type { EngineResult } from '../engine/index.ts';
+import { startNode } from '../main.ts';
+import type { RunningNode } from '../main.ts';
+import { engineProposal } from '../replica/index.ts';
+import { newSeed, stampNowMs } from './stamp.ts';
+
+const WAIT_CEILING_MS = 30_000;
+
+async function waitFor(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_CEILING_MS;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('HttpExecutor', () => {
+  let root: string;
+  let node: RunningNode;
+  let server: Server;
+  let port = 0;
+  const received: Array<{ method: string; url: string; body: string }> = [];
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        received.push({ method: request.method ?? '', url: request.url ?? '', body });
+        if (request.url?.startsWith('/missing') === true) {
+          response.writeHead(404).end('no');
+          return;
+        }
+        response.writeHead(201, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ accepted: true, echo: JSON.parse(body) as unknown }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    port = typeof address === 'object' && address !== null ? address.port : 0;
+    root = await mkdtemp(join(tmpdir(), 'baton-http-'));
+    node = await startNode(
+      validateConfig({
+        nodeId: 'n1',
+        listen: '127.0.0.1:0',
+        dataDir: join(root, 'n1'),
+        logLevel: 'silent',
+      }),
+    );
+    await waitFor(() => node.dispatcher.isActive(), 'the node to lead');
+  });
+
+  afterAll(async () => {
+    await node.shutdown();
+    await new Promise((resolve) => server.close(resolve));
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const propose = async (command: object): Promise<EngineResult> => {
+    const { result } = await node.replica.propose(engineProposal(command as never));
+    return result as EngineResult;
+  };
+
+  it('calls the service and completes the task with its response', async () => {
+    const definition = `
+name: call-service
+tasks:
+  - ref: call
+    type: http
+    method: POST
+    url: ="http://127.0.0.1:${port}/orders/" & input.id
+    body: { n: =input.n }
+    expectedStatus: [201]
+    timeoutMs: 5000
+  - ref: missing
+    type: http
+    method: GET
+    url: "http://127.0.0.1:${port}/missing"
+    expectedStatus: [200]
+    timeoutMs: 5000
+    retry: { maxAttempts: 1 }
+`;
+    expect(
+      (
+        await propose({
+          type: 'RegisterDefinition',
+          source: definition,
+          format: 'yaml',
+          nowMs: stampNowMs(),
+        })
+      ).ok,
+    ).toBe(true);
+    const started = await propose({
+      type: 'StartWorkflow',
+      instanceId: 'h1',
+      definitionName: 'call-service',
+      input: { id: '7', n: 3 },
+      nowMs: stampNowMs(),
+      seed: newSeed(),
+    });
+    expect(started.ok).toBe(true);
+    await waitFor(async () => {
+      const view = await getInstance(node.replica.reader(), 'h1');
+      return view?.status === 'FAILED';
+    }, 'the workflow to fail at the missing endpoint');
+    const view = await getInstance(node.replica.reader(), 'h1', { includeHistory: true });
+    expect(received[0]).toEqual({ method: 'POST', url: '/orders/7', body: '{"n":3}' });
+    expect(view?.error?.code).toBe('HTTP_404');
+    const completed = view?.history?.events.find((e) => e.type === 'TaskCompleted');
+    expect(completed).toMatchObject({
+      ref: 'call',
+      output: { status: 201, body: { accepted: true, echo: { n: 3 } } },
+    });
+    expect(node.dispatcher.httpTasksReported()).toBe(2);
+  });
+});
