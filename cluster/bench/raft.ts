@@ -17,7 +17,13 @@ import {
   type BenchResult,
 } from './bench.ts';
 import { ensureEtcdInstalled, ETCD_DEFAULT_TIMERS, type EtcdTimers } from './etcd/etcd.ts';
-import { BatonTarget, EtcdTarget, type BenchTarget, type ClientSettings } from './targets.ts';
+import {
+  BatonTarget,
+  EtcdTarget,
+  type BenchTarget,
+  type ClientSettings,
+  type LeaderCounters,
+} from './targets.ts';
 
 export const VALUE_BYTES = 100;
 
@@ -104,17 +110,27 @@ async function throughput(target: BenchTarget, options: BenchOptions): Promise<T
  * per append batch, mean apply time. Explains a throughput figure; null when not measurable.
  */
 function leaderDiagnostics(
-  before: Record<string, number> | undefined,
-  after: Record<string, number> | undefined,
-): Record<string, number | null> {
+  before: LeaderCounters | undefined,
+  after: LeaderCounters | undefined,
+): Record<string, number | string | boolean | null> {
   if (before === undefined || after === undefined) return {};
+  if (before.leader !== after.leader) {
+    // Another node's counters: the deltas would mean nothing. The change itself is the finding.
+    return {
+      leaderChanged: true,
+      leaderAppendMeanMs: null,
+      leaderAppendBatchMean: null,
+      leaderApplyMeanMs: null,
+    };
+  }
   const delta = (name: string): number =>
-    (after[name] ?? Number.NaN) - (before[name] ?? Number.NaN);
+    (after.values[name] ?? Number.NaN) - (before.values[name] ?? Number.NaN);
   const mean = (sum: string, count: string, scale: number): number | null => {
     const value = (delta(sum) / delta(count)) * scale;
     return Number.isFinite(value) ? round(value, 3) : null;
   };
   return {
+    leaderChanged: false,
     leaderAppendMeanMs: mean(
       'baton_raft_append_seconds_sum',
       'baton_raft_append_seconds_count',

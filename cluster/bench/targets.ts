@@ -31,7 +31,12 @@ export interface BenchTarget {
   /** Failed attempts so far, by gRPC status name. */
   failedAttempts(): Record<string, number>;
   /** Cumulative internal counters of the leader (Baton: from /metrics), for per-level deltas. */
-  counters?(): Promise<Record<string, number>>;
+  counters?(): Promise<LeaderCounters>;
+}
+
+export interface LeaderCounters {
+  leader: string;
+  values: Record<string, number>;
 }
 
 /** The leader's histogram sums and counts that explain a throughput figure. */
@@ -99,13 +104,14 @@ export class BatonTarget implements BenchTarget {
     return Object.fromEntries(this.cluster.client.stats.retriesByCode);
   }
 
-  async counters(): Promise<Record<string, number>> {
+  async counters(): Promise<LeaderCounters> {
     const leader = await this.cluster.waitForLeader();
     const metricsAddress = this.cluster.node(leader.id).spec.metricsAddress;
     const values: Record<string, number> = {};
-    for (const name of LEADER_COUNTERS)
+    for (const name of LEADER_COUNTERS) {
       values[name] = (await scrapeMetric(metricsAddress, name)) ?? Number.NaN;
-    return values;
+    }
+    return { leader: leader.id, values };
   }
 }
 

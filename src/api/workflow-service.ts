@@ -259,7 +259,7 @@ export class WorkflowApi {
       ActivateTasks: this.unary(
         'ActivateTasks',
         { kind: 'write', holdMs: (request) => Math.min(request.timeoutMs, MAX_LONG_POLL_MS) },
-        async (request): Promise<ActivateTasksResponse> => {
+        async (request, signal): Promise<ActivateTasksResponse> => {
           if (request.timeoutMs > MAX_LONG_POLL_MS)
             throw new ValidationError(
               'timeout_ms',
@@ -270,6 +270,7 @@ export class WorkflowApi {
             workerId: validateName('worker_id', request.workerId),
             maxTasks: validateMaxTasks(request.maxTasks),
             timeoutMs: request.timeoutMs,
+            signal,
           });
           return { tasks: tasks.map(activatedTask) };
         },
@@ -326,19 +327,31 @@ export class WorkflowApi {
   private unary<Req, Res>(
     method: Method,
     route: Route<Req>,
-    serve: (request: Req) => Promise<Res>,
+    serve: (request: Req, signal: AbortSignal) => Promise<Res>,
   ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
+      const gone = new AbortController();
+      call.once('cancelled', () => {
+        gone.abort();
+      });
       const run = async (): Promise<Res> => {
         const request = call.request;
-        if (route.kind === 'read' && route.stale?.(request) === true) return serve(request);
+        if (route.kind === 'read' && route.stale?.(request) === true)
+          return serve(request, gone.signal);
         const leader = this.leaderOrForward(call);
         if (leader === null) {
           if (route.kind === 'read') await this.replica.readBarrier();
-          return serve(request);
+          return serve(request, gone.signal);
         }
         this.metrics.forwarded.inc({ method });
-        return this.forward<Res>(leader, method, request, call, route.holdMs?.(request) ?? 0);
+        return this.forward<Res>(
+          leader,
+          method,
+          request,
+          call,
+          route.holdMs?.(request) ?? 0,
+          gone.signal,
+        );
       };
       run().then(
         (response) => {
@@ -370,6 +383,7 @@ export class WorkflowApi {
     request: unknown,
     call: grpc.ServerUnaryCall<unknown, unknown>,
     holdMs: number,
+    signal: AbortSignal,
   ): Promise<Res> {
     const client = this.clientFor(address);
     const metadata = new grpc.Metadata();
@@ -386,10 +400,18 @@ export class WorkflowApi {
     if (start === undefined) return Promise.reject(new Error(`no client method ${method}`));
     const invoke = start.bind(client);
     return new Promise<Res>((resolve, reject) => {
-      invoke(request, metadata, { deadline }, (error, response) => {
+      const pending = invoke(request, metadata, { deadline }, (error, response) => {
         if (error !== null) reject(new ForwardedCallError(error));
         else resolve(response as Res);
       });
+      // The caller went away: so does the call to the leader (a long-poll frees its slot there).
+      signal.addEventListener(
+        'abort',
+        () => {
+          pending.cancel();
+        },
+        { once: true },
+      );
     });
   }
 

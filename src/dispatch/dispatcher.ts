@@ -5,7 +5,7 @@
  * dropped when it stops leading. It changes no state itself: it proposes commands and hands out
  * only leases that committed (DESIGN.md rule 5).
  */
-import { listReadyTasks } from '../engine/index.ts';
+import { getTaskTypeSettings, listReadyTasks } from '../engine/index.ts';
 import type { ActivatedTask, EngineEffect, EngineResult } from '../engine/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { NotLeaderError } from '../raft/index.ts';
@@ -13,10 +13,12 @@ import { engineProposal } from '../replica/index.ts';
 import type { Replica } from '../replica/index.ts';
 import type { EffectBus } from './effects.ts';
 import { EngineRejectionError } from './errors.ts';
+import { TaskTypeRateLimiter } from './rate-limiter.ts';
 import { ReadySignals } from './ready-signals.ts';
 import { stampNowMs } from './stamp.ts';
 import { TimerDriver } from './timer-driver.ts';
 import { HttpExecutor } from './http-executor.ts';
+import { ClosedPruner, DEFAULT_CLOSED_RETENTION_MS } from './pruner.ts';
 
 /** How often leadership is checked (the replica has no leadership callback). */
 const LEADERSHIP_POLL_MS = 20;
@@ -35,12 +37,16 @@ export interface ActivateRequest {
   readonly workerId: string;
   readonly maxTasks: number;
   readonly timeoutMs: number;
+  /** Aborted when the caller went away: the long-poll ends and frees its slot. */
+  readonly signal?: AbortSignal;
 }
 
 export class Dispatcher {
   private readonly signals = new ReadySignals(MAX_LONG_POLLERS);
+  private readonly rates = new TaskTypeRateLimiter();
   private readonly timers: TimerDriver;
   private readonly http: HttpExecutor;
+  private readonly pruner: ClosedPruner;
   private readonly unsubscribe: () => void;
   private readonly poll: NodeJS.Timeout;
   /** The term this node leads in with dispatch built, or null. */
@@ -51,9 +57,15 @@ export class Dispatcher {
     private readonly replica: DispatchReplica,
     bus: EffectBus,
     private readonly logger: Logger,
+    options: { closedRetentionMs?: number } = {},
   ) {
     this.timers = new TimerDriver(replica, logger);
     this.http = new HttpExecutor(this, replica, logger);
+    this.pruner = new ClosedPruner(
+      replica,
+      options.closedRetentionMs ?? DEFAULT_CLOSED_RETENTION_MS,
+      logger,
+    );
     this.unsubscribe = bus.subscribe((effects) => {
       this.onEffects(effects);
     });
@@ -71,6 +83,11 @@ export class Dispatcher {
     return this.timers.fired;
   }
 
+  /** Runs one pruning pass now (tests, operators); resolves with how many were pruned. */
+  pruneClosed(): Promise<number> {
+    return this.pruner.round();
+  }
+
   /** HTTP tasks this node's executor reported since it started leading. */
   httpTasksReported(): number {
     return this.http.reported;
@@ -81,6 +98,7 @@ export class Dispatcher {
     this.unsubscribe();
     this.timers.stop();
     this.http.stop();
+    this.pruner.stop();
     this.leadingTerm = null;
     this.signals.wakeAll();
   }
@@ -96,20 +114,37 @@ export class Dispatcher {
     for (;;) {
       if (!this.replica.isLeader()) throw new NotLeaderError(this.replica.status().leader);
       // Registered before looking, so news arriving meanwhile wakes it.
-      const wait = this.signals.register(request.taskType);
+      if (request.signal?.aborted === true) return [];
+      const wait = this.signals.register(request.taskType, request.signal);
       try {
         const look =
           mustPropose ||
           (await listReadyTasks(this.replica.reader(), request.taskType, 1)).length > 0;
+        let retryInMs = Number.POSITIVE_INFINITY;
         if (look) {
-          const tasks = await this.proposeActivation(request);
-          if (tasks.length > 0) return tasks;
-          // None leased: another worker won, or the type is at its concurrency limit.
+          const rate = (await getTaskTypeSettings(this.replica.reader(), request.taskType))
+            ?.rateLimitPerSecond;
+          const quota = this.rates.available(
+            request.taskType,
+            rate,
+            request.maxTasks,
+            stampNowMs(),
+          );
+          if (quota.allowed > 0) {
+            const tasks = await this.proposeActivation({ ...request, maxTasks: quota.allowed });
+            this.rates.take(request.taskType, rate, tasks.length, stampNowMs());
+            if (tasks.length > 0) return tasks;
+            // None leased: another worker won, or the type is at its concurrency limit.
+          } else {
+            retryInMs = quota.retryInMs;
+          }
         }
         const remainingMs = deadlineMs - stampNowMs();
         if (remainingMs <= 0) return [];
-        if (!(await wait.until(remainingMs))) return [];
-        mustPropose = true;
+        // Over the type's rate: wait for the next token (or news), then look again.
+        const woken = await wait.until(Math.min(remainingMs, retryInMs));
+        if (!woken && retryInMs >= remainingMs) return [];
+        mustPropose = woken;
       } finally {
         wait.cancel();
       }
@@ -167,6 +202,7 @@ export class Dispatcher {
         this.leadingTerm = term;
         this.timers.start();
         this.http.start();
+        this.pruner.start();
         this.logger.info({ term }, 'dispatch started: this node leads');
       },
       (error: unknown) => {
@@ -181,6 +217,7 @@ export class Dispatcher {
     this.leadingTerm = null;
     this.timers.stop();
     this.http.stop();
+    this.pruner.stop();
     this.signals.wakeAll();
   }
 }

@@ -15,6 +15,8 @@ import type { EngineResult } from '../engine/index.ts';
 import { startNode } from '../main.ts';
 import type { RunningNode } from '../main.ts';
 import { engineProposal } from '../replica/index.ts';
+import { silentLogger } from '../observability/index.ts';
+import { ClosedPruner } from './pruner.ts';
 import { newSeed, stampNowMs } from './stamp.ts';
 
 const WAIT_CEILING_MS = 30_000;
@@ -125,5 +127,47 @@ tasks:
       output: { status: 201, body: { accepted: true, echo: { n: 3 } } },
     });
     expect(node.dispatcher.httpTasksReported()).toBe(2);
+  });
+
+  it('prunes closed workflows past their retention, and only those', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const keepAll = new ClosedPruner(node.replica, 60 * 60 * 1000, silentLogger());
+    expect(await keepAll.round()).toBe(0);
+    expect(await getInstance(node.replica.reader(), 'h1')).toBeDefined();
+    const pruner = new ClosedPruner(node.replica, 0, silentLogger());
+    expect(await pruner.round()).toBe(1);
+    expect(await getInstance(node.replica.reader(), 'h1')).toBeUndefined();
+  });
+
+  it('holds activations of a rate-limited task type to its rate', async () => {
+    const definition = `
+name: slow
+tasks:
+  - { ref: s, type: worker, taskType: slow.work, rateLimitPerSecond: 0.001 }
+`;
+    await propose({
+      type: 'RegisterDefinition',
+      source: definition,
+      format: 'yaml',
+      nowMs: stampNowMs(),
+    });
+    for (const id of ['s1', 's2']) {
+      await propose({
+        type: 'StartWorkflow',
+        instanceId: id,
+        definitionName: 'slow',
+        nowMs: stampNowMs(),
+        seed: newSeed(),
+      });
+    }
+    const activate = () =>
+      node.dispatcher.activate({
+        taskType: 'slow.work',
+        workerId: 'w',
+        maxTasks: 10,
+        timeoutMs: 0,
+      });
+    expect(await activate()).toHaveLength(1);
+    expect(await activate()).toHaveLength(0);
   });
 });

@@ -15,3 +15,4 @@ export {
   MAX_HTTP_CALLS_IN_FLIGHT,
   MAX_HTTP_RESPONSE_BYTES,
 } from './http-executor.ts';
+export { ClosedPruner, DEFAULT_CLOSED_RETENTION_MS, PRUNE_INTERVAL_MS } from './pruner.ts';

@@ -41,4 +41,15 @@ describe('ReadySignals', () => {
     signals.wakeAll();
     expect(await Promise.all(woken)).toEqual([true, true, true]);
   });
+
+  it('wakes a waiter whose caller went away', async () => {
+    const signals = new ReadySignals(10);
+    const gone = new AbortController();
+    const wait = signals.register('a', gone.signal);
+    const woken = wait.until(60_000);
+    gone.abort();
+    expect(await woken).toBe(true);
+    wait.cancel();
+    expect(signals.waiting()).toBe(0);
+  });
 });

@@ -21,8 +21,11 @@ export class ReadySignals {
 
   constructor(private readonly maxWaiters: number) {}
 
-  /** Registers a waiter for `taskType`; throws TooManyPollersError past the limit. */
-  register(taskType: string): ReadyWait {
+  /**
+   * Registers a waiter for `taskType`; throws TooManyPollersError past the limit. An aborted
+   * `signal` (the caller went away) wakes it too.
+   */
+  register(taskType: string, signal?: AbortSignal): ReadyWait {
     if (this.count >= this.maxWaiters) throw new TooManyPollersError(this.maxWaiters);
     let woken = false;
     let resolveWoken: (() => void) | null = null;
@@ -39,10 +42,16 @@ export class ReadySignals {
     }
     set.add(waiter);
     this.count += 1;
+    const onAbort = (): void => {
+      waiter.wake();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true) waiter.wake();
     let cancelled = false;
     const cancel = (): void => {
       if (cancelled) return;
       cancelled = true;
+      signal?.removeEventListener('abort', onAbort);
       this.count -= 1;
       const current = this.byType.get(taskType);
       current?.delete(waiter);

@@ -32,7 +32,7 @@ import {
   isTruthy,
   type ExpressionLimits,
 } from './expression.ts';
-import { childId } from './keys.ts';
+import { childId, childInstanceId as childInstanceIdOf } from './keys.ts';
 import { ROOT_SEQUENCE, type Plan } from './plan.ts';
 import {
   HTTP_TASK_TYPE,
@@ -168,6 +168,8 @@ export async function startInstance(ctx: CommandContext, params: StartParams): P
   const definition = params.plan.definition;
   const problem = inputProblem(params.plan, params.input);
   if (problem !== undefined) throw new CommandRejectedError('BAD_COMMAND', problem);
+  // Callers purge a reused id first, and child ids carry their parent's run: never a collision.
+  assert((await ctx.instance(params.instanceId)) === undefined, `instance ${params.instanceId} would be created over an existing one`);
   const instance: InstanceState = {
     id: params.instanceId,
     definitionName: definition.name,
@@ -177,6 +179,7 @@ export async function startInstance(ctx: CommandContext, params: StartParams): P
     vars: {},
     createdMs: ctx.nowMs,
     updatedMs: ctx.nowMs,
+    run: ctx.logIndex,
     nextSeq: 0,
     stepCount: 0,
     historySeq: 0,
@@ -226,7 +229,7 @@ export function setTimer(
   dueMs: number,
   owner: { stepId?: string; taskId?: string; attempt?: number },
 ): void {
-  const id = childId(instance.id, allocate(instance));
+  const id = childId(instance.id, instance.run, allocate(instance));
   emit(ctx, instance, { type: 'TimerSet', id, instanceId: instance.id, purpose, dueMs, ...owner });
 }
 
@@ -576,7 +579,7 @@ function startChildFrame(
 // Worker and http tasks
 
 function scheduleWorkerTask(ctx: CommandContext, instance: InstanceState, step: Step, task: WorkerTask): void {
-  const taskId = childId(instance.id, allocate(instance));
+  const taskId = childId(instance.id, instance.run, allocate(instance));
   emit(ctx, instance, {
     type: 'TaskScheduled',
     ref: task.ref,
@@ -599,7 +602,7 @@ async function scheduleHttpTask(ctx: CommandContext, instance: InstanceState, fr
     headers[name] = await evaluateTemplateIn(ctx, template, scope, task.ref, `headers.${name} of ${task.ref}`);
   }
   const body = task.body === undefined ? undefined : await evaluateTemplateIn(ctx, task.body, scope, task.ref, `body of ${task.ref}`);
-  const taskId = childId(instance.id, allocate(instance));
+  const taskId = childId(instance.id, instance.run, allocate(instance));
   emit(ctx, instance, {
     type: 'TaskScheduled',
     ref: task.ref,
@@ -850,7 +853,7 @@ async function startChildWorkflow(ctx: CommandContext, instance: InstanceState, 
   }
   const problem = inputProblem(plan, step.input);
   if (problem !== undefined) throw new StepFailure({ code: 'CHILD_INPUT_INVALID', message: problem, ref: task.ref });
-  const childInstanceId = `${instance.id}:${allocate(instance)}`;
+  const childInstanceId = childInstanceIdOf(instance.id, instance.run, allocate(instance));
   if (childInstanceId.length > 256) {
     throw new StepFailure({ code: 'SUBWORKFLOW_ID_TOO_LONG', message: `child id ${childInstanceId.slice(0, 40)}… is longer than 256 characters`, ref: task.ref });
   }

@@ -8,7 +8,7 @@ import { DefinitionInvalidError } from './definition/errors.ts';
 import type { Definition, JsonValue } from './definition/types.ts';
 import { CommandRejectedError } from './errors.ts';
 import * as flow from './flow.ts';
-import { keys, prefixRange } from './keys.ts';
+import { CHILD_ID_SEPARATOR, instanceOfChildId, keys, lastComponent, prefixRange, runOfChildId } from './keys.ts';
 import { Plan } from './plan.ts';
 import { isClosed, type InstanceState, type InstanceStatus, type StoredDefinition, type TaskRecord, type TaskTypeSettings, type TimerRecord } from './state.ts';
 
@@ -106,6 +106,9 @@ async function planFor(ctx: CommandContext, name: string, version: number | unde
 }
 
 export async function startWorkflow(ctx: CommandContext, command: CommandOf<'StartWorkflow'>): Promise<EngineResponse> {
+  if (command.instanceId.includes(CHILD_ID_SEPARATOR)) {
+    reject('BAD_COMMAND', `workflow id ${command.instanceId} contains '${CHILD_ID_SEPARATOR}', which only child instances' ids may hold: choose an id without it`);
+  }
   const plan = await planFor(ctx, command.definitionName, command.version);
   const input = checkPayload(ctx, command.input, 'workflow input');
   const policy = command.reusePolicy ?? 'REJECT_DUPLICATE';
@@ -113,7 +116,10 @@ export async function startWorkflow(ctx: CommandContext, command: CommandOf<'Sta
   if (existing !== undefined) {
     const answer = reuse(existing, policy, `workflow id ${command.instanceId}`);
     if (answer !== undefined) return answer;
-    await purgeInstance(ctx, existing);
+    const purged = await purgeTree(ctx, existing);
+    if (purged === undefined) {
+      reject('LIMIT_EXCEEDED', `the earlier run of workflow id ${command.instanceId} owns more than ${ctx.limits.maxKeysPerPrunedInstance} keys, more than one command may delete: start under another id`);
+    }
   }
   if (command.businessKey !== undefined) {
     const holder = await ctx.tx.getJson<string>(keys.businessKey(plan.definition.name, command.businessKey));
@@ -146,23 +152,65 @@ function reuse(existing: InstanceState, policy: CommandOf<'StartWorkflow'>['reus
   }
 }
 
-/** Deletes an instance with everything it owns: history, tasks, timers, index entries. */
-async function purgeInstance(ctx: CommandContext, instance: InstanceState): Promise<void> {
-  const limit = ctx.limits.maxKeysPerPrunedInstance;
-  for (const prefix of [keys.historyOf(instance.id), keys.tasksOf(instance.id), keys.timersOf(instance.id)]) {
-    const entries = await ctx.tx.scan({ ...prefixRange(prefix), limit });
-    assert(entries.length < limit, `instance ${instance.id} owns more than ${limit} keys under ${prefix}`);
-    for (const [key, value] of entries) {
-      if (prefix === keys.timersOf(instance.id)) {
-        const timer = JSON.parse(new TextDecoder().decode(value)) as TimerRecord;
-        ctx.tx.del(keys.due(timer.dueMs, timer.id));
-      }
-      if (prefix === keys.tasksOf(instance.id)) {
-        const task = JSON.parse(new TextDecoder().decode(value)) as TaskRecord;
-        if (task.readyKey !== undefined) ctx.tx.del(task.readyKey);
-      }
-      ctx.tx.del(key);
+/** PruneClosed looks at up to this many times its quota of index entries, so skips cannot stall it. */
+const PRUNE_SCAN_FACTOR = 2;
+
+/**
+ * Deletes a closed instance with everything it owns (history, tasks, timers, index entries,
+ * business key) and its closed descendants, in one go. A descendant still running (a child that
+ * compensates after its parent closed, or one an operator restarted) is left to finish on its own:
+ * its ids carry its parent's earlier run, so nothing of a later run can be taken for it, and it is
+ * pruned once it closes; so are closed descendants past the command's budget.
+ * Returns the ids deleted, or undefined — deleting nothing — when the instance alone owns more
+ * keys than one command may delete (maxKeysPerPrunedInstance).
+ */
+async function purgeTree(ctx: CommandContext, instance: InstanceState): Promise<string[] | undefined> {
+  assert(isClosed(instance.status), `purge of ${instance.id}, which is ${instance.status}`);
+  let budget = ctx.limits.maxKeysPerPrunedInstance;
+  const owned = await ownedKeys(ctx, instance.id, budget);
+  if (owned === undefined) return undefined;
+  budget -= owned.length;
+  await purgeInstance(ctx, instance, owned);
+  const purged = [instance.id];
+  // Key order puts every parent before its own descendants (its id is their prefix).
+  const descendants = await ctx.tx.scan({ ...prefixRange(keys.descendantsOf(instance.id)), limit: ctx.limits.maxPrunePerCommand });
+  for (const [key] of descendants) {
+    const descendant = await ctx.instance(key.slice(keys.instancesAll().length));
+    const parentId = descendant?.parent?.instanceId;
+    if (descendant === undefined || parentId === undefined || !purged.includes(parentId) || !isClosed(descendant.status)) continue;
+    const keysOfDescendant = await ownedKeys(ctx, descendant.id, budget);
+    if (keysOfDescendant === undefined) break;
+    budget -= keysOfDescendant.length;
+    await purgeInstance(ctx, descendant, keysOfDescendant);
+    purged.push(descendant.id);
+  }
+  return purged;
+}
+
+type OwnedKeys = Array<readonly [string, Uint8Array]>;
+
+/** An instance's history, task and timer keys, or undefined when there are more than `budget`. */
+async function ownedKeys(ctx: CommandContext, instanceId: string, budget: number): Promise<OwnedKeys | undefined> {
+  const owned: OwnedKeys = [];
+  for (const prefix of [keys.historyOf(instanceId), keys.tasksOf(instanceId), keys.timersOf(instanceId)]) {
+    const entries = await ctx.tx.scan({ ...prefixRange(prefix), limit: budget - owned.length + 1 });
+    owned.push(...entries);
+    if (owned.length > budget) return undefined;
+  }
+  return owned;
+}
+
+async function purgeInstance(ctx: CommandContext, instance: InstanceState, owned: OwnedKeys): Promise<void> {
+  const decoder = new TextDecoder();
+  for (const [key, value] of owned) {
+    if (key.startsWith(keys.timersOf(instance.id))) {
+      const timer = JSON.parse(decoder.decode(value)) as TimerRecord;
+      ctx.tx.del(keys.due(timer.dueMs, timer.id));
+    } else if (key.startsWith(keys.tasksOf(instance.id))) {
+      const task = JSON.parse(decoder.decode(value)) as TaskRecord;
+      if (task.readyKey !== undefined) ctx.tx.del(task.readyKey);
     }
+    ctx.tx.del(key);
   }
   deleteIndexes(ctx.tx, instance);
   if (instance.businessKey !== undefined) {
@@ -175,14 +223,18 @@ async function purgeInstance(ctx: CommandContext, instance: InstanceState): Prom
 
 export async function pruneClosed(ctx: CommandContext, command: CommandOf<'PruneClosed'>): Promise<EngineResponse> {
   const limit = Math.min(command.maxInstances, ctx.limits.maxPrunePerCommand);
-  const closed = await ctx.tx.scan({ gte: keys.byClosedPrefix(), lt: keys.byClosed(command.cutoffMs, ''), limit });
+  const closed = await ctx.tx.scan({ gte: keys.byClosedPrefix(), lt: keys.byClosed(command.cutoffMs, ''), limit: limit * PRUNE_SCAN_FACTOR });
   const pruned: string[] = [];
+  let trees = 0;
   for (const [key] of closed) {
-    const instanceId = key.slice(key.lastIndexOf('/') + 1);
-    const instance = await ctx.instance(instanceId);
-    assert(instance !== undefined && isClosed(instance.status), `closed index points at ${instanceId}, which is not closed`);
-    await purgeInstance(ctx, instance);
-    pruned.push(instanceId);
+    if (trees >= limit) break;
+    // Gone already (a descendant of a tree pruned above), or too big to delete in one command.
+    const instance = await ctx.instance(lastComponent(key));
+    if (instance === undefined || !isClosed(instance.status)) continue;
+    const purged = await purgeTree(ctx, instance);
+    if (purged === undefined) continue;
+    pruned.push(...purged);
+    trees++;
   }
   return { type: 'PruneClosed', pruned };
 }
@@ -221,7 +273,7 @@ export async function activateTasks(ctx: CommandContext, command: CommandOf<'Act
 /** The attempt-token check shared by complete, fail and heartbeat. */
 async function runningTask(ctx: CommandContext, taskId: string, attempt: number): Promise<{ task: TaskRecord; duplicate: boolean }> {
   const task = await ctx.task(taskId);
-  if (task === undefined) reject('TASK_NOT_FOUND', `task ${taskId} does not exist`);
+  if (task === undefined) return rejectMissingTask(ctx, taskId);
   if (attempt !== task.attempt) {
     reject('STALE_ATTEMPT', `attempt ${attempt} of task ${taskId} is not current (the current attempt is ${task.attempt}); drop this result`);
   }
@@ -230,6 +282,16 @@ async function runningTask(ctx: CommandContext, taskId: string, attempt: number)
     reject('TASK_NOT_RUNNING', `task ${taskId} attempt ${attempt} is ${task.status}${task.attemptClosedBy === undefined ? '' : ` (${task.attemptClosedBy})`}, not running`);
   }
   return { task, duplicate: false };
+}
+
+/** A task that is not there: of an earlier run of its workflow id (stale), or unknown. */
+async function rejectMissingTask(ctx: CommandContext, taskId: string): Promise<never> {
+  const run = runOfChildId(taskId);
+  const owner = run === undefined ? undefined : await ctx.instance(instanceOfChildId(taskId));
+  if (owner !== undefined && run !== undefined && run < owner.run) {
+    reject('STALE_ATTEMPT', `task ${taskId} belongs to run ${run} of workflow ${owner.id}, which run ${owner.run} has replaced; drop this result`);
+  }
+  return reject('TASK_NOT_FOUND', `task ${taskId} does not exist`);
 }
 
 async function instanceOfTask(ctx: CommandContext, task: TaskRecord): Promise<InstanceState> {

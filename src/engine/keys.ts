@@ -9,9 +9,10 @@ import { padNumber } from './codec.ts';
  *   d/<name>/<version>                  a registered definition version
  *   dl/<name>                           the latest version of a definition
  *   i/<instanceId>                      an instance's mutable state (status, variables, steps …)
+ *   i/<instanceId>:…                    its descendants (child ids extend the parent's)
  *   h/<instanceId>/<seq>                the instance's event history, one key per event
- *   t/<instanceId>/<n>                  a worker/http task (its id is "<instanceId>/<n>")
- *   tm/<instanceId>/<n>                 a timer (its id is "<instanceId>/<n>")
+ *   t/<instanceId>/r<run>.<n>           a worker/http task (its id is "<instanceId>/r<run>.<n>")
+ *   tm/<instanceId>/r<run>.<n>          a timer (its id is "<instanceId>/r<run>.<n>")
  *   bk/<name>/<businessKey>             the latest instance started with that business key
  *   tt/<taskType>                       per task-type dispatch settings and running count
  *   x/st/<status>/<createdMs>/<id>      index: instances by status
@@ -25,9 +26,21 @@ import { padNumber } from './codec.ts';
 
 /**
  * Instance ids (caller-chosen or leader-generated): no separator, bounded length. Child instances
- * are named "<parentId>:<n>", hence room beyond a caller's usual 128.
+ * are named "<parentId>:r<run>.<n>", hence room beyond a caller's usual 128; a caller's
+ * StartWorkflow may not use ':' (CHILD_ID_SEPARATOR), so no top-level id can take a child's.
  */
 export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,256}$/;
+
+/** Separates a parent's id from its child's suffix; reserved for children. */
+export const CHILD_ID_SEPARATOR = ':';
+
+/*
+ * Runs. An id can be used by several runs over time (StartWorkflow with ALLOW_IF_CLOSED, or again
+ * after pruning), and each run's counter starts at 0. So that nothing of an earlier run — a
+ * worker's lease, a timer, a child — can ever be taken for the new run's, every id an instance
+ * hands out carries its run: the log index of the command that created the instance, unique in
+ * the whole log and the same on every replica. (A restart keeps the run and its counter.)
+ */
 
 /**
  * The upper bound for prefix scans: every key with `prefix` sorts below prefix + this. U+10FFFF is
@@ -92,6 +105,8 @@ export const keys = {
 
   instance: (instanceId: string): string => `i/${instanceId}`,
   instancesAll: (): string => 'i/',
+  /** Every descendant (child, grandchild …) of an instance, and only those, sorts under this. */
+  descendantsOf: (instanceId: string): string => `i/${instanceId}${CHILD_ID_SEPARATOR}`,
   history: (instanceId: string, eventSeq: number): string => `h/${instanceId}/${seq(eventSeq)}`,
   historyOf: (instanceId: string): string => `h/${instanceId}/`,
   task: (taskId: string): string => `t/${taskId}`,
@@ -133,11 +148,24 @@ export function lastComponent(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);
 }
 
-/** Task and timer ids are "<instanceId>/<n>": the instance they belong to. */
+/** Task and timer ids are "<instanceId>/r<run>.<n>": the instance they belong to. */
 export function instanceOfChildId(childId: string): string {
-  return childId.slice(0, childId.lastIndexOf('/'));
+  return childId.slice(0, Math.max(0, childId.lastIndexOf('/')));
 }
 
-export function childId(instanceId: string, n: number): string {
-  return `${instanceId}/${seq(n)}`;
+/** The run a task or timer id was handed out by, or undefined when the id has no run. */
+export function runOfChildId(childId: string): number | undefined {
+  const match = /\/r([0-9]{1,16})\.[0-9]+$/.exec(childId);
+  return match === null ? undefined : Number(match[1]);
 }
+
+/** A task or timer id: unique across all runs of the instance id. */
+export function childId(instanceId: string, run: number, n: number): string {
+  return `${instanceId}/r${run}.${seq(n)}`;
+}
+
+/** A child instance's id: unique across all runs of its parent's id. */
+export function childInstanceId(parentId: string, parentRun: number, n: number): string {
+  return `${parentId}${CHILD_ID_SEPARATOR}r${parentRun}.${n}`;
+}
+

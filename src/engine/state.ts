@@ -131,6 +131,11 @@ export interface InstanceState {
   createdMs: number;
   updatedMs: number;
   closedMs?: number;
+  /**
+   * The run: the log index of the command that created this instance. It is part of every task,
+   * timer and child id the instance hands out, so ids never repeat across runs of one id.
+   */
+  run: number;
   /** Counter for step, frame, task and timer ids: never reused, also across restarts. */
   nextSeq: number;
   /** Steps started in the instance's life (the maxStepsPerInstance bound). */

@@ -345,7 +345,7 @@ tasks:
     await h.start('parent-1', 'parent', { amount: 21 });
     const parent = await h.instance('parent-1');
     const childId = parent.currentTasks[0]?.childInstanceId;
-    expect(childId).toBe('parent-1:3');
+    expect(childId).toBe('parent-1:r3.3');
     expect((await h.instance(childId!)).parentInstanceId).toBe('parent-1');
     await h.work('pay', {});
     expect((await h.instance(childId!)).status).toBe('COMPLETED');
@@ -356,7 +356,7 @@ tasks:
       [
         "#0 WorkflowStarted parent v1",
         "#1 StepStarted run_child (subworkflow)",
-        "#2 ChildWorkflowStarted run_child child v1 id=parent-1:3",
+        "#2 ChildWorkflowStarted run_child child v1 id=parent-1:r3.3",
         "#3 ChildWorkflowClosed run_child COMPLETED",
         "#4 StepCompleted run_child output={"paid":21}",
         "#5 StepStarted after (transform)",

@@ -3,7 +3,7 @@
  * own bytes. The router (router.ts) hands the bytes after the tag to the family's state machine.
  *
  *   0x01  KV     — the small key-value map and the member address book (kv-state-machine.ts)
- *   0x02  ENGINE — the workflow engine (src/engine), plugged in by main.ts once it exists
+ *   0x02  ENGINE — the workflow engine (src/engine); see createNodeStateMachine in router.ts
  *
  * Tags are part of the on-disk log format: never reuse or renumber one.
  */

@@ -1,8 +1,8 @@
 import type { KvReader } from '../../lib/state-machine.ts';
 import { decodeStored } from '../codec.ts';
 import type { HistoryEvent } from '../events.ts';
-import { keys, prefixRange } from '../keys.ts';
-import { isClosed, type InstanceState, type TaskRecord, type TaskTypeSettings } from '../state.ts';
+import { instanceOfChildId, keys, prefixRange, runOfChildId } from '../keys.ts';
+import { isClosed, type InstanceState, type TaskRecord, type TaskTypeSettings, type TimerRecord } from '../state.ts';
 
 /** Scans at most this many keys per prefix: the check is for test and simulator sized states. */
 const MAX_KEYS_CHECKED = 1_000_000;
@@ -12,7 +12,11 @@ const MAX_KEYS_CHECKED = 1_000_000;
  * - no attempt of a task completed twice (no task effect applied twice);
  * - every ready-queue entry points at a READY task, and every READY task is in the queue;
  * - each task type's running count equals its RUNNING tasks;
- * - a closed instance has no running steps, no live tasks and no timers.
+ * - a closed instance has no running steps, no live tasks and no timers;
+ * - the x/ indexes hold exactly the entries the instances call for (none dangling, none missing),
+ *   and every business key names an instance started with it;
+ * - every task and timer belongs to an existing instance and carries that instance's run, and
+ *   every timer is in the due outbox and every due entry is a timer.
  * Returns the violations found, empty when the state is sound.
  */
 export async function checkEngineInvariants(reader: KvReader): Promise<string[]> {
@@ -57,6 +61,8 @@ export async function checkEngineInvariants(reader: KvReader): Promise<string[]>
       violations.push(`closed instance ${instance.id} still has timers`);
     }
   }
+  violations.push(...(await checkIndexes(reader, scan)));
+  violations.push(...(await checkOwnership(reader, scan, tasks)));
   for (const task of tasks.values()) {
     if (task.status !== 'READY' && task.status !== 'RUNNING' && task.status !== 'RETRY_WAIT') continue;
     const instance = await reader.get(keys.instance(task.instanceId));
@@ -67,5 +73,73 @@ export async function checkEngineInvariants(reader: KvReader): Promise<string[]>
     const state = decodeStored<InstanceState>(instance, keys.instance(task.instanceId));
     if (isClosed(state.status)) violations.push(`task ${task.id} is ${task.status} in closed instance ${state.id}`);
   }
+  return violations;
+}
+
+type Scan = (prefix: string) => Promise<Array<readonly [string, Uint8Array]>>;
+
+/** The index keys an instance must have (what context.ts writeIndexes maintains). */
+function indexKeysOf(state: InstanceState): string[] {
+  const expected = [
+    keys.byDefinition(state.definitionName, state.createdMs, state.id),
+    keys.byCreated(state.createdMs, state.id),
+    keys.byStatus(state.status, state.createdMs, state.id),
+  ];
+  if (state.businessKey !== undefined) expected.push(keys.byBusinessKey(state.businessKey, state.createdMs, state.id));
+  if (isClosed(state.status) && state.closedMs !== undefined) expected.push(keys.byClosed(state.closedMs, state.id));
+  return expected;
+}
+
+async function checkIndexes(reader: KvReader, scan: Scan): Promise<string[]> {
+  const violations: string[] = [];
+  const expected = new Set<string>();
+  for (const [key, value] of await scan(keys.instancesAll())) {
+    for (const indexKey of indexKeysOf(decodeStored<InstanceState>(value, key))) expected.add(indexKey);
+  }
+  const actual = new Set<string>();
+  for (const [key] of await scan('x/')) {
+    actual.add(key);
+    if (!expected.has(key)) violations.push(`index entry ${key} matches no instance's state`);
+  }
+  for (const key of expected) {
+    if (!actual.has(key)) violations.push(`index entry ${key} is missing`);
+  }
+  for (const [key, value] of await scan('bk/')) {
+    const instanceId = decodeStored<string>(value, key);
+    const bytes = await reader.get(keys.instance(instanceId));
+    const state = bytes === undefined ? undefined : decodeStored<InstanceState>(bytes, keys.instance(instanceId));
+    if (state === undefined || keys.businessKey(state.definitionName, state.businessKey ?? '') !== key) {
+      violations.push(`business key ${key} points at ${instanceId}, which ${state === undefined ? 'does not exist' : 'was not started with it'}`);
+    }
+  }
+  return violations;
+}
+
+async function checkOwnership(reader: KvReader, scan: Scan, tasks: Map<string, TaskRecord>): Promise<string[]> {
+  const violations: string[] = [];
+  const runs = new Map<string, number | undefined>();
+  const runOf = async (instanceId: string): Promise<number | undefined> => {
+    if (!runs.has(instanceId)) {
+      const bytes = await reader.get(keys.instance(instanceId));
+      runs.set(instanceId, bytes === undefined ? undefined : decodeStored<InstanceState>(bytes, keys.instance(instanceId)).run);
+    }
+    return runs.get(instanceId);
+  };
+  const checkOwner = async (what: string, id: string, instanceId: string): Promise<void> => {
+    const run = await runOf(instanceId);
+    if (run === undefined) violations.push(`${what} ${id} belongs to a missing instance ${instanceId}`);
+    else if (instanceOfChildId(id) !== instanceId || runOfChildId(id) !== run) violations.push(`${what} ${id} does not carry run ${run} of its instance ${instanceId}`);
+  };
+  for (const task of tasks.values()) await checkOwner('task', task.id, task.instanceId);
+  const timers = new Set<string>();
+  for (const [key, value] of await scan('tm/')) {
+    const timer = decodeStored<TimerRecord>(value, key);
+    await checkOwner('timer', timer.id, timer.instanceId);
+    timers.add(keys.due(timer.dueMs, timer.id));
+  }
+  for (const [key] of await scan(keys.duePrefix())) {
+    if (!timers.delete(key)) violations.push(`due entry ${key} is no timer`);
+  }
+  for (const key of timers) violations.push(`timer due entry ${key} is missing`);
   return violations;
 }

@@ -66,12 +66,18 @@ describe('engine simulation: replicas agree after every entry, no task effect tw
     });
   }
 
-  // FINDINGS.md 1, an open engine bug: a worker's result for a lease of an earlier run of a reused
-  // workflow id completes the new run's task. When the engine fixes it, this seed passes: then
-  // expect `result.failure` to be null here (it becomes a regression seed).
-  it('finds the stale-attempt hole of reused workflow ids (seed 20053)', async () => {
+  // FINDINGS.md 1 (fixed): a worker's result for a lease of an earlier run of a reused workflow id
+  // completed the new run's task (20053, top level) or was taken for a duplicate of the old run's
+  // close of a child's task (9001), and a later prune threw. Ids now carry their run.
+  it('regression: a stale result from an earlier run of a reused workflow id is rejected (seed 20053)', async () => {
     const result = await runEngineSeed({ seed: 20053 });
-    expect(result.failure?.property).toBe('Stale Attempt Rejected');
-    expect(result.failure?.message).toContain('answers the lease granted');
+    expect(result.failure, describeFailure(result)).toBeNull();
+    expect(result.checks.applies).toBeGreaterThan(result.commands);
+  });
+
+  it('regression: reused ids with children, 2,000 commands (seed 9001)', async () => {
+    const result = await runEngineSeed({ seed: 9001, commands: 2_000 });
+    expect(result.failure, describeFailure(result)).toBeNull();
+    expect(result.checks.applies).toBeGreaterThan(result.commands);
   });
 });
