@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineResult } from './engine.ts';
 import { keys } from './keys.ts';
-import { getInstance, listInstances } from './queries.ts';
+import type { ActivatedTask } from './handlers.ts';
+import { getInstance, listDueTimers, listInstances } from './queries.ts';
 import { checkEngineInvariants } from './testing/invariants.ts';
 import { EngineHarness, type CommandInput } from './testing/harness.ts';
 
@@ -49,17 +50,10 @@ class Transcript {
 function summarize(result: EngineResult): string {
   if (!result.ok) return result.code;
   const response = result.response;
-  switch (response.type) {
-    case 'StartWorkflow':
-      return `${response.status}${response.existing ? ' (existing)' : ''}`;
-    case 'CompleteTask':
-    case 'FailTask':
-      return response.duplicate ? 'duplicate' : 'applied';
-    case 'PruneClosed':
-      return `pruned ${response.pruned.join(' ')}`;
-    default:
-      return 'status' in response ? response.status : 'ok';
-  }
+  if (response.type === 'StartWorkflow') return `${response.status}${response.existing ? ' (existing)' : ''}`;
+  if (response.type === 'CompleteTask' || response.type === 'FailTask') return response.duplicate ? 'duplicate' : 'applied';
+  if (response.type === 'PruneClosed') return `pruned ${response.pruned.join(' ')}`;
+  return 'status' in response ? response.status : 'ok';
 }
 
 async function expectSound(h: EngineHarness): Promise<void> {
@@ -209,7 +203,7 @@ describe('reusing a workflow id', () => {
       'prune -> pruned trip:r3.3',
     ]);
     // The new run's own child is untouched by its predecessor's.
-    expect((await listInstances(h.kv, { pageSize: 10 })).instances.map((view) => `${view.instanceId} ${view.status}`)).toEqual([
+    expect((await listInstances(h.kv, {}, { pageSize: 10 })).instances.map((view) => `${view.instanceId} ${view.status}`).sort()).toEqual([
       'trip RUNNING',
       'trip:r7.3 RUNNING',
     ]);
@@ -240,5 +234,73 @@ describe('reusing a workflow id', () => {
       `index entry ${keys.byClosed(1, 'open')} matches no instance's state`,
       `index entry ${keys.byClosed(2, 'ghost')} matches no instance's state`,
     ]);
+  });
+
+  // Trees of children, reused ids, prunes, every operation on parents and children, stale and
+  // current worker results in any order: apply never throws (no assert is reachable from
+  // commands), and the invariants hold after every command.
+  it('never throws and stays sound under random commands on reused ids with children', async () => {
+    const definitions = [
+      '{"name":"leaf","tasks":[{"ref":"a","type":"worker","taskType":"t1","compensation":{"ref":"ua","type":"worker","taskType":"undo"}},{"ref":"w","type":"wait","durationMs":500},{"ref":"b","type":"worker","taskType":"t2","retry":{"maxAttempts":2}}]}',
+      '{"name":"mid","tasks":[{"ref":"x","type":"worker","taskType":"t1","compensation":{"ref":"ux","type":"worker","taskType":"undo"}},{"ref":"s","type":"subworkflow","workflow":"leaf","retry":{"maxAttempts":2}},{"ref":"p","type":"parallel","branches":[[{"ref":"q","type":"subworkflow","workflow":"leaf"}],[{"ref":"r","type":"signal","name":"go","timeoutMs":800}]]}]}',
+      '{"name":"top","timeoutMs":5000,"tasks":[{"ref":"m","type":"subworkflow","workflow":"mid"},{"ref":"t","type":"terminate","status":"FAILED"}]}',
+    ];
+    let state = 20_053;
+    const random = (): number => {
+      state = (Math.imul(state, 1_103_515_245) + 12_345) & 0x7fffffff;
+      return state / 0x7fffffff;
+    };
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const outcomes = new Map<string, number>();
+    for (let round = 0; round < 8; round++) {
+      const h = new EngineHarness();
+      for (const definition of definitions) await h.register(definition, 'json');
+      const leases: ActivatedTask[] = [];
+      const children = new Set<string>();
+      const run = async (input: CommandInput): Promise<EngineResult> => {
+        const result = await h.run(input);
+        const outcome = `${input.type} ${result.ok ? 'ok' : result.code}`;
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        return result;
+      };
+      for (let step = 0; step < 300; step++) {
+        const roll = random();
+        const instanceId = random() < 0.7 || children.size === 0 ? pick(['a', 'b', 'c']) : pick([...children]);
+        const lease = leases.length === 0 ? undefined : pick(leases);
+        if (roll < 0.12) {
+          const reusePolicy = pick(['ALLOW_IF_CLOSED', 'RETURN_EXISTING', 'REJECT_DUPLICATE'] as const);
+          await run({ type: 'StartWorkflow', instanceId: pick(['a', 'b', 'c']), definitionName: pick(['leaf', 'mid', 'top']), input: {}, reusePolicy });
+        } else if (roll < 0.3) {
+          const result = await run({ type: 'ActivateTasks', taskType: pick(['t1', 't2', 'undo']), workerId: 'w', maxTasks: 3 });
+          if (result.ok && result.response.type === 'ActivateTasks') {
+            leases.push(...result.response.tasks);
+            for (const task of result.response.tasks) children.add(task.instanceId);
+          }
+        } else if (roll < 0.45 && lease !== undefined) {
+          await run({ type: 'CompleteTask', taskId: lease.taskId, attempt: lease.attempt, output: {} });
+        } else if (roll < 0.52 && lease !== undefined) {
+          await run({ type: 'FailTask', taskId: lease.taskId, attempt: lease.attempt, error: { code: 'E', message: 'boom', retryable: random() < 0.5 } });
+        } else if (roll < 0.55 && lease !== undefined) {
+          await run({ type: 'HeartbeatTask', taskId: lease.taskId, attempt: lease.attempt });
+        } else if (roll < 0.65) {
+          h.nowMs += Math.floor(random() * 400);
+          for (const timer of await listDueTimers(h.kv, h.nowMs, 20)) await run({ type: 'FireTimer', timerId: timer.id });
+        } else if (roll < 0.7) {
+          await run({ type: 'Signal', instanceId, name: 'go', payload: 1 });
+        } else if (roll < 0.9) {
+          const type = pick(['CancelWorkflow', 'TerminateWorkflow', 'PauseWorkflow', 'ResumeWorkflow', 'RetryWorkflow', 'RestartWorkflow'] as const);
+          await run({ type, instanceId });
+        } else {
+          await run({ type: 'PruneClosed', cutoffMs: h.nowMs - Math.floor(random() * 500), maxInstances: 1 + Math.floor(random() * 4) });
+        }
+        const violations = await checkEngineInvariants(h.kv);
+        expect(violations, `round ${round} step ${step}`).toEqual([]);
+      }
+    }
+    // The run reached the cases that matter: stale results rejected, reuse and prune of trees.
+    expect(outcomes.get('CompleteTask STALE_ATTEMPT') ?? 0).toBeGreaterThan(0);
+    expect(outcomes.get('StartWorkflow ok') ?? 0).toBeGreaterThan(24);
+    expect(outcomes.get('PruneClosed ok') ?? 0).toBeGreaterThan(0);
+    expect(outcomes.get('RestartWorkflow ok') ?? 0).toBeGreaterThan(0);
   });
 });
