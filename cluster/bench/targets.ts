@@ -3,7 +3,7 @@
  * injection are literally the same code for both: a Baton process cluster and an etcd cluster.
  */
 import type { ChannelSettings } from '../lib/channels.ts';
-import type { RetryPolicy } from '../lib/client.ts';
+import { BatonClient, type RetryPolicy } from '../lib/client.ts';
 import { ProcessCluster } from '../lib/cluster.ts';
 import { scrapeMetric } from '../lib/metrics.ts';
 import {
@@ -57,11 +57,22 @@ export interface ClientSettings {
 export class BatonTarget implements BenchTarget {
   readonly system = 'baton';
   readonly label: string;
+  /**
+   * The client the load goes through. The cluster's own client sticks to whichever node first
+   * answered, and a follower answers by forwarding to the leader: every write would then pay an
+   * extra gRPC hop. So waitForLeader() points a client at the leader first, as the etcd client is.
+   */
+  private client: BatonClient;
+  /** Clients replaced by waitForLeader (closed; kept for their retry counts). */
+  private readonly retiredClients: BatonClient[] = [];
+
   private constructor(
     private readonly cluster: ProcessCluster,
     label: string,
+    private readonly clientSettings: ClientSettings,
   ) {
     this.label = label;
+    this.client = cluster.client;
   }
 
   static async start(
@@ -69,7 +80,7 @@ export class BatonTarget implements BenchTarget {
     nodeArgs: readonly string[] = [],
   ): Promise<BatonTarget> {
     const cluster = await ProcessCluster.start({ size: 3, clusterId: 'bench', nodeArgs, client });
-    return new BatonTarget(cluster, 'baton');
+    return new BatonTarget(cluster, 'baton', client);
   }
 
   get logDir(): string {
@@ -77,11 +88,26 @@ export class BatonTarget implements BenchTarget {
   }
 
   async waitForLeader(): Promise<string> {
-    return (await this.cluster.waitForLeader()).id;
+    const leader = await this.cluster.waitForLeader();
+    if (this.client.leader !== leader.address) {
+      const others = [...this.cluster.members]
+        .map((id) => this.cluster.address(id))
+        .filter((address) => address !== leader.address);
+      // Called between loads (BenchTarget contract), so no call is in flight on the old client.
+      if (this.client !== this.cluster.client) {
+        this.client.close();
+        this.retiredClients.push(this.client);
+      }
+      this.client = new BatonClient({
+        ...this.clientSettings,
+        endpoints: [leader.address, ...others],
+      });
+    }
+    return leader.id;
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {
-    await this.cluster.client.put(key, value);
+    await this.client.put(key, value);
   }
 
   async kill(id: string): Promise<void> {
@@ -97,11 +123,17 @@ export class BatonTarget implements BenchTarget {
   }
 
   async shutdown(): Promise<void> {
+    if (this.client !== this.cluster.client) this.client.close();
     await this.cluster.shutdown();
   }
 
   failedAttempts(): Record<string, number> {
-    return Object.fromEntries(this.cluster.client.stats.retriesByCode);
+    const totals = new Map<string, number>();
+    for (const client of new Set([this.cluster.client, ...this.retiredClients, this.client])) {
+      for (const [code, count] of client.stats.retriesByCode)
+        totals.set(code, (totals.get(code) ?? 0) + count);
+    }
+    return Object.fromEntries(totals);
   }
 
   async counters(): Promise<LeaderCounters> {

@@ -171,20 +171,20 @@ async function purgeTree(ctx: CommandContext, instance: InstanceState): Promise<
   if (owned === undefined) return undefined;
   budget -= owned.length;
   await purgeInstance(ctx, instance, owned);
-  const purged = [instance.id];
+  const purged = new Set([instance.id]);
   // Key order puts every parent before its own descendants (its id is their prefix).
   const descendants = await ctx.tx.scan({ ...prefixRange(keys.descendantsOf(instance.id)), limit: ctx.limits.maxPrunePerCommand });
   for (const [key] of descendants) {
     const descendant = await ctx.instance(key.slice(keys.instancesAll().length));
     const parentId = descendant?.parent?.instanceId;
-    if (descendant === undefined || parentId === undefined || !purged.includes(parentId) || !isClosed(descendant.status)) continue;
+    if (descendant === undefined || parentId === undefined || !purged.has(parentId) || !isClosed(descendant.status)) continue;
     const keysOfDescendant = await ownedKeys(ctx, descendant.id, budget);
     if (keysOfDescendant === undefined) break;
     budget -= keysOfDescendant.length;
     await purgeInstance(ctx, descendant, keysOfDescendant);
-    purged.push(descendant.id);
+    purged.add(descendant.id);
   }
-  return purged;
+  return [...purged];
 }
 
 type OwnedKeys = Array<readonly [string, Uint8Array]>;
@@ -228,11 +228,11 @@ export async function pruneClosed(ctx: CommandContext, command: CommandOf<'Prune
   let trees = 0;
   for (const [key] of closed) {
     if (trees >= limit) break;
-    // Gone already (a descendant of a tree pruned above), or too big to delete in one command.
+    // Gone already (a descendant of a tree pruned above); never an assert: the entries are data.
     const instance = await ctx.instance(lastComponent(key));
     if (instance === undefined || !isClosed(instance.status)) continue;
     const purged = await purgeTree(ctx, instance);
-    if (purged === undefined) continue;
+    if (purged === undefined) continue; // too big for one command (see purgeTree)
     pruned.push(...purged);
     trees++;
   }

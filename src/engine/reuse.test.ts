@@ -236,6 +236,22 @@ describe('reusing a workflow id', () => {
     ]);
   });
 
+  it('neither reuses nor prunes an instance too big to delete in one command, and changes nothing', async () => {
+    const h = new EngineHarness({ limits: { maxKeysPerPrunedInstance: 3 } });
+    await h.register(ORDER, 'json');
+    await h.start('big', 'order');
+    await h.work('pack', {});
+    const before = (await h.history('big')).length;
+    expect(before).toBeGreaterThan(3);
+    const again = await h.run({ type: 'StartWorkflow', instanceId: 'big', definitionName: 'order', input: {}, reusePolicy: 'ALLOW_IF_CLOSED' });
+    expect(again.ok ? 'ok' : again.code).toBe('LIMIT_EXCEEDED');
+    h.nowMs += 10;
+    expect(await h.ok({ type: 'PruneClosed', cutoffMs: h.nowMs, maxInstances: 10 })).toEqual({ type: 'PruneClosed', pruned: [] });
+    expect((await h.instance('big')).status).toBe('COMPLETED');
+    expect(await h.history('big')).toHaveLength(before);
+    await expectSound(h);
+  });
+
   // Trees of children, reused ids, prunes, every operation on parents and children, stale and
   // current worker results in any order: apply never throws (no assert is reachable from
   // commands), and the invariants hold after every command.

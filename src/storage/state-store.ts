@@ -145,12 +145,17 @@ export class LevelStateStore {
   /**
    * Every state key/value and the applied index they are as of, from one consistent LevelDB
    * snapshot, in the format of state-snapshot.ts (read the index back with stateSnapshotIndex).
-   * Waits for commits already called, so the export is at least as new as the last commit().
+   * The LevelDB snapshot is taken in the write order, right after the commits already called and
+   * before any called later: the export is exactly as of the last commit(), so a caller may keep
+   * committing while the export runs (the replica snapshots without stalling its loop).
    */
   async exportSnapshot(): Promise<Uint8Array> {
-    await this.writeTail;
-    this.throwIfFailed();
-    const snapshot = this.db.snapshot();
+    let taken: ReturnType<typeof this.db.snapshot> | null = null;
+    await this.enqueue(() => {
+      taken = this.db.snapshot();
+      return Promise.resolve();
+    });
+    const snapshot = taken!;
     try {
       const value = await this.db.get(APPLIED_INDEX_KEY, { snapshot });
       assert(value !== undefined, 'applied index missing');

@@ -61,7 +61,7 @@ const program = new Command()
   .option('--nodes <n>', 'cluster size, 3 or 5 (default: drawn per seed)', nodeCount)
   .option('--profile <name>', 'fault profile (default: drawn per seed)', profileName)
   .option('--engine-bug <name>', `run a deliberately broken engine to see the checker catch it: ${ENGINE_BUG_NAMES.join(', ')}`, engineBug)
-  .option('--avoid-id-reuse', 'never start a second run under a used workflow id (hunts past FINDINGS.md 1)')
+  .option('--avoid-id-reuse', 'never start a second run under a used workflow id (narrows a search to other code paths)')
   .option('--keep-going', 'do not stop at the first failing seed');
 
 function describeRun(result: EngineRunResult): string {
