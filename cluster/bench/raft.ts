@@ -76,6 +76,9 @@ async function throughput(target: BenchTarget, options: BenchOptions): Promise<T
     await new WriteLoad({ put, makeValue, concurrency, keyPrefix: `warm-c${concurrency}` }).runFor(
       options.warmupS * 1_000,
     );
+    // Leadership can move while a freshly started cluster settles: measure against the leader
+    // of now, not a node that has since become a follower (each write would be forwarded).
+    await target.waitForLeader();
     const before = await target.counters?.();
     const result = await new WriteLoad({
       put,

@@ -6,6 +6,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { AdminClient } from '../gen/baton/v1/Admin.ts';
 import type { KvClient } from '../gen/baton/v1/Kv.ts';
+import type { NodeId } from '../lib/index.ts';
+import { NotLeaderError } from '../raft/errors.ts';
 import { ForwardedCallError, HOPS_METADATA_KEY } from './status.ts';
 import { apiProto } from './proto.ts';
 
@@ -113,4 +115,36 @@ export class LeaderForwarder {
     this.clients.set(address, clients);
     return clients;
   }
+}
+
+/** How many times a request was already forwarded (0 when it came straight from a client). */
+export function hopsOf(call: grpc.ServerUnaryCall<unknown, unknown>): number {
+  const raw = call.metadata.get(HOPS_METADATA_KEY)[0];
+  const hops = typeof raw === 'string' ? Number.parseInt(raw, 10) : 0;
+  return Number.isFinite(hops) && hops >= 0 ? hops : 0;
+}
+
+/** What a service needs to know about leadership to decide where a request is served. */
+export interface LeadershipView {
+  isLeader(): boolean;
+  leaderHint(): NodeId | null;
+  addressOf(id: NodeId): string | undefined;
+}
+
+/**
+ * null when this node leads and serves the call itself; otherwise the leader's address to forward
+ * to. Throws NotLeaderError (UNAVAILABLE, with the hint) when forwarding is impossible: no leader
+ * known, its address unknown, or the hop limit reached.
+ */
+export function leaderAddressOrSelf(
+  leadership: LeadershipView,
+  call: grpc.ServerUnaryCall<unknown, unknown>,
+  maxForwardHops: number,
+): string | null {
+  if (leadership.isLeader()) return null;
+  const leader = leadership.leaderHint();
+  if (leader === null) throw new NotLeaderError(null);
+  const address = leadership.addressOf(leader);
+  if (address === undefined || hopsOf(call) >= maxForwardHops) throw new NotLeaderError(leader);
+  return address;
 }

@@ -10,16 +10,15 @@ import type { KvHandlers } from '../gen/baton/v1/Kv.ts';
 import type { MembershipResponse } from '../gen/baton/v1/MembershipResponse.ts';
 import type { StatusResponse } from '../gen/baton/v1/StatusResponse.ts';
 import type { Logger, NodeMetrics } from '../observability/index.ts';
-import { NotLeaderError } from '../raft/errors.ts';
 import { CommandRejectedError, kvPut, readUserValue } from '../replica/index.ts';
 import type { KvResult, Replica } from '../replica/index.ts';
-import { LeaderForwarder } from './forwarder.ts';
+import { LeaderForwarder, hopsOf, leaderAddressOrSelf } from './forwarder.ts';
 import type { UnaryInvoker } from './forwarder.ts';
 import type { PutResponse__Output } from '../gen/baton/v1/PutResponse.ts';
 import type { GetResponse__Output } from '../gen/baton/v1/GetResponse.ts';
 import type { MembershipResponse__Output } from '../gen/baton/v1/MembershipResponse.ts';
 import type { TransferLeadershipResponse__Output } from '../gen/baton/v1/TransferLeadershipResponse.ts';
-import { HOPS_METADATA_KEY, statusName, toServiceError } from './status.ts';
+import { statusName, toServiceError } from './status.ts';
 import type { LeaderHint } from './status.ts';
 import { apiProto } from './proto.ts';
 import { validateAddress, validateKey, validateNodeId, validateValue } from './validation.ts';
@@ -145,13 +144,7 @@ export class ApiServices {
    * forward to. Throws NotLeaderError (UNAVAILABLE, with the hint) when forwarding is impossible.
    */
   private leaderOrForward(call: Call<unknown>): string | null {
-    if (this.replica.isLeader()) return null;
-    const leader = this.replica.leaderHint();
-    if (leader === null) throw new NotLeaderError(null);
-    const address = this.replica.addressOf(leader);
-    if (address === undefined || hopsOf(call) >= this.settings.maxForwardHops)
-      throw new NotLeaderError(leader);
-    return address;
+    return leaderAddressOrSelf(this.replica, call, this.settings.maxForwardHops);
   }
 
   private forward<Res>(
@@ -218,8 +211,3 @@ export class ApiServices {
   }
 }
 
-function hopsOf(call: Call<unknown>): number {
-  const raw = call.metadata.get(HOPS_METADATA_KEY)[0];
-  const hops = typeof raw === 'string' ? Number.parseInt(raw, 10) : 0;
-  return Number.isFinite(hops) && hops >= 0 ? hops : 0;
-}

@@ -34,12 +34,11 @@ import type { GetWorkflowResponse } from '../gen/baton/v1/GetWorkflowResponse.ts
 import type { OperationResponse } from '../gen/baton/v1/OperationResponse.ts';
 import type { WorkflowClient, WorkflowHandlers } from '../gen/baton/v1/Workflow.ts';
 import type { Logger, NodeMetrics } from '../observability/index.ts';
-import { NotLeaderError } from '../raft/errors.ts';
 import { engineProposal } from '../replica/index.ts';
 import type { Replica } from '../replica/index.ts';
 import { ValidationError } from './errors.ts';
 import { WorkflowNotFoundError } from './workflow-errors.ts';
-import { FAST_RECONNECT_CHANNEL_OPTIONS } from './forwarder.ts';
+import { FAST_RECONNECT_CHANNEL_OPTIONS, hopsOf, leaderAddressOrSelf } from './forwarder.ts';
 import { ForwardedCallError, HOPS_METADATA_KEY, statusName, toServiceError } from './status.ts';
 import { workflowProto } from './workflow-proto.ts';
 import {
@@ -368,13 +367,7 @@ export class WorkflowApi {
   }
 
   private leaderOrForward(call: grpc.ServerUnaryCall<unknown, unknown>): string | null {
-    if (this.replica.isLeader()) return null;
-    const leader = this.replica.leaderHint();
-    if (leader === null) throw new NotLeaderError(null);
-    const address = this.replica.addressOf(leader);
-    if (address === undefined || hopsOf(call) >= this.settings.maxForwardHops)
-      throw new NotLeaderError(leader);
-    return address;
+    return leaderAddressOrSelf(this.replica, call, this.settings.maxForwardHops);
   }
 
   private forward<Res>(
@@ -451,11 +444,6 @@ function readRoute<Req extends { stale: boolean }>(): Route<Req> {
   return { kind: 'read', stale: (request) => request.stale };
 }
 
-function hopsOf(call: grpc.ServerUnaryCall<unknown, unknown>): number {
-  const raw = call.metadata.get(HOPS_METADATA_KEY)[0];
-  const hops = typeof raw === 'string' ? Number.parseInt(raw, 10) : 0;
-  return Number.isFinite(hops) && hops >= 0 ? hops : 0;
-}
 
 const toJson = (value: unknown): string => (value === undefined ? '' : JSON.stringify(value));
 
