@@ -1,7 +1,5 @@
-/* eslint-disable no-restricted-imports, no-restricted-globals, no-console -- a script run by hand: it reads the
-   definition file and prints to the terminal; the engine it drives stays pure. */
 /**
- * The order saga, run in-process: `npx tsx src/engine/examples/order-saga.ts`.
+ * The order saga, run in-process: `npm run example:saga` (lives outside src/engine: it reads a file and prints, the engine it drives stays pure).
  *
  * Registers src/engine/definition/examples/order-saga.yaml, starts an order, and plays the
  * workers: stock is reserved, the card is charged, shipping fails with a non-retryable
@@ -9,9 +7,9 @@
  * release the stock — and the workflow ends COMPENSATED. Prints the event history.
  */
 import { readFileSync } from 'node:fs';
-import { EngineHarness } from '../testing/harness.ts';
+import { EngineHarness } from '../../src/engine/testing/harness.ts';
 
-const definition = readFileSync(new URL('../definition/examples/order-saga.yaml', import.meta.url), 'utf8');
+const definition = readFileSync(new URL('../../src/engine/definition/examples/order-saga.yaml', import.meta.url), 'utf8');
 
 async function main(): Promise<void> {
   const engine = new EngineHarness();
