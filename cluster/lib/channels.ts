@@ -58,6 +58,28 @@ export class ChannelPool {
     return client;
   }
 
+  /**
+   * Resolves once every pooled connection to `address` is connected. After a node restarts, one
+   * connection may still sit in reconnect backoff from the crash while another already works, and
+   * a single-attempt call on it fails at once; waiting here makes "the node is back" mean it.
+   */
+  async waitForReady(address: string, timeoutMs: number): Promise<void> {
+    this.client(address);
+    const entry = this.channels.get(address)!;
+    const deadline = Date.now() + timeoutMs;
+    await Promise.all(
+      entry.clients.map(
+        (client) =>
+          new Promise<void>((resolve, reject) => {
+            client.waitForReady(deadline, (error) => {
+              if (error === undefined || error === null) resolve();
+              else reject(error);
+            });
+          }),
+      ),
+    );
+  }
+
   /** One attempt of a unary call; rejects with the grpc.ServiceError as is. */
   unary<Request, Response>(
     address: string,

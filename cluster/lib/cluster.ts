@@ -44,6 +44,8 @@ export const STATUS_POLL_INTERVAL_MS = 50;
 export const STATUS_DEADLINE_MS = 500;
 export const GRACEFUL_STOP_TIMEOUT_MS = 15_000;
 export const EARLY_EXIT_CHECK_MS = 300;
+/** A restarted node opens its gRPC port after opening and checking its data directory. */
+export const RESTART_READY_TIMEOUT_MS = 30_000;
 
 const liveClusters = new Set<ProcessCluster>();
 process.on('exit', () => {
@@ -299,6 +301,7 @@ export class ProcessCluster {
   async restart(id: string, options: { join?: boolean } = {}): Promise<void> {
     this.launch(id, options.join ?? false);
     await this.checkNoEarlyExit([id]);
+    await this.client.pool.waitForReady(this.address(id), RESTART_READY_TIMEOUT_MS);
   }
 
   /** Deletes a stopped node's data directory. */
