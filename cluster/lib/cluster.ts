@@ -10,7 +10,7 @@ import type { StatusResponse } from './api.ts';
 import { BatonClient, type ClientOptions } from './client.ts';
 import { NodeProcessError, WaitTimeoutError } from './errors.ts';
 import { defaultNodeCommand, NodeProcess, type NodeCommand } from './node-process.ts';
-import { freePorts } from './ports.ts';
+import { freePorts } from '../../src/lib/testing/ports.ts';
 import { sleep } from './stats.ts';
 
 export interface ClusterOptions {

@@ -6,7 +6,7 @@ export * from './cluster.ts';
 export * from './errors.ts';
 export * from './load.ts';
 export * from './node-process.ts';
-export * from './ports.ts';
+export * from '../../src/lib/testing/ports.ts';
 export * from './stats.ts';
 export * from './wait.ts';
 export * from './metrics.ts';

@@ -5,26 +5,13 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePorts } from '../../src/lib/testing/ports.ts';
 
 const BATON_BIN = fileURLToPath(new URL('../../bin/baton.js', import.meta.url));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
 
 export interface NodeSpec {
   readonly id: string;
@@ -52,11 +39,15 @@ export class ProcessCluster {
   static async create(ids: readonly string[]): Promise<ProcessCluster> {
     const cluster = new ProcessCluster();
     cluster.root = await mkdtemp(join(tmpdir(), 'baton-cluster-'));
-    for (const id of ids) {
+    // Distinct ports for every node's gRPC and metrics listeners, reserved before any listens.
+    const ports = await freePorts(ids.length * 2);
+    for (const [i, id] of ids.entries()) {
+      const listenPort = ports[2 * i]!;
+      const metricsPort = ports[2 * i + 1]!;
       cluster.specs.push({
         id,
-        address: `127.0.0.1:${await freePort()}`,
-        metricsAddress: `127.0.0.1:${await freePort()}`,
+        address: `127.0.0.1:${listenPort}`,
+        metricsAddress: `127.0.0.1:${metricsPort}`,
         dataDir: join(cluster.root, id),
       });
     }

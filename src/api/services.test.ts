@@ -3,7 +3,7 @@
  * the gRPC peer transport) built by the composition root.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '../lib/testing/ports.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -18,18 +18,6 @@ import { HOPS_METADATA_KEY, LEADER_ADDRESS_METADATA_KEY, LEADER_METADATA_KEY } f
 
 const WAIT_CEILING_MS = 30_000;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        resolve(typeof address === 'object' && address !== null ? address.port : 0);
-      });
-    });
-  });
-}
 
 interface Outcome<T> {
   readonly error: grpc.ServiceError | null;

@@ -4,7 +4,7 @@
  * apply effects, timers fired by the leader's dispatcher, and errors mapped to gRPC codes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '../lib/testing/ports.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -17,18 +17,6 @@ import { workflowProto } from './workflow-proto.ts';
 
 const WAIT_CEILING_MS = 30_000;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        resolve(typeof address === 'object' && address !== null ? address.port : 0);
-      });
-    });
-  });
-}
 
 type Callback<T> = (error: grpc.ServiceError | null, response?: T) => void;
 

@@ -15,7 +15,7 @@ import type { MethodCodec } from '../../lib/api.ts';
 import { ChannelPool, isServiceError, type ChannelSettings } from '../../lib/channels.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../lib/client.ts';
 import { RetryBudgetExhaustedError, WaitTimeoutError } from '../../lib/errors.ts';
-import { freePorts } from '../../lib/ports.ts';
+import { freePorts } from '../../../src/lib/testing/ports.ts';
 import { sleep } from '../../lib/stats.ts';
 
 const ETCD_PROTO_DIR = fileURLToPath(new URL('.', import.meta.url));
