@@ -1,4 +1,5 @@
-import { runSeed } from './run.ts';
+import { expect, it } from 'vitest';
+import { DEFAULT_STEPS, runSeed } from './run.ts';
 import type { RunOptions, RunResult } from './run.ts';
 
 /** Runs seeds [first, first + count) and returns the first failing result, or null. */
@@ -23,4 +24,21 @@ export function describeResult(result: RunResult | null): string {
     ...f.traceTail.slice(-15).map((line) => `  ${line}`),
     `replay: ${result.replay}`,
   ].join('\n');
+}
+
+export const SEEDS_PER_TEST = 100;
+
+/**
+ * Registers one test per SEEDS_PER_TEST seeds in [firstSeed, firstSeed + seeds), each run for
+ * DEFAULT_STEPS steps. The seeds are split over several test files so vitest's forks pool spreads
+ * them over the cores.
+ */
+export function itRunsSeeds(firstSeed: number, seeds: number): void {
+  for (let first = firstSeed; first < firstSeed + seeds; first += SEEDS_PER_TEST) {
+    const count = Math.min(SEEDS_PER_TEST, firstSeed + seeds - first);
+    it(`seeds ${first}..${first + count - 1} x ${DEFAULT_STEPS} steps`, () => {
+      const failure = firstFailure(first, count, { steps: DEFAULT_STEPS });
+      expect(failure, describeResult(failure)).toBeNull();
+    });
+  }
 }
