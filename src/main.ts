@@ -72,6 +72,9 @@ export async function startNode(
   const server = new grpc.Server({
     'grpc.max_receive_message_length': config.api.maxGrpcMessageBytes,
     'grpc.max_send_message_length': config.api.maxGrpcMessageBytes,
+    // Baton serves no channelz service, and channelz's per-call bookkeeping (counters, clock
+    // reads, trace events) cost ~8 % of grpc-js's CPU per unary call, measured on loopback.
+    'grpc.enable_channelz': 0,
   });
   let replica: Replica | null = null;
   let api: ApiServices | null = null;

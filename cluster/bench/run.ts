@@ -51,7 +51,12 @@ async function main(): Promise<void> {
     .name('bench')
     .argument('[names...]', 'benchmarks to run (default: all)')
     .option('--duration-s <seconds>', 'measured seconds per load level', positiveNumber, 10)
-    .option('--warmup-s <seconds>', 'unmeasured seconds before each load level', positiveNumber, 1)
+    .option(
+      '--warmup-s <seconds>',
+      'unmeasured seconds before each load level (the JIT warms up: 1 s left c=1 measuring half-compiled code)',
+      positiveNumber,
+      3,
+    )
     .option('--concurrency <list>', 'concurrency levels', concurrencyList, [1, 16, 64, 256])
     .option('--trials <n>', 'failover trials', positiveNumber, 20)
     .option(

@@ -3,7 +3,8 @@
  * injection are literally the same code for both: a Baton process cluster and an etcd cluster.
  */
 import type { ChannelSettings } from '../lib/channels.ts';
-import { BatonClient, type RetryPolicy } from '../lib/client.ts';
+import type { BatonClient} from '../lib/client.ts';
+import { type RetryPolicy } from '../lib/client.ts';
 import { ProcessCluster } from '../lib/cluster.ts';
 import { scrapeMetric } from '../lib/metrics.ts';
 import {
@@ -58,18 +59,16 @@ export class BatonTarget implements BenchTarget {
   readonly system = 'baton';
   readonly label: string;
   /**
-   * The client the load goes through. The cluster's own client sticks to whichever node first
-   * answered, and a follower answers by forwarding to the leader: every write would then pay an
-   * extra gRPC hop. So waitForLeader() points a client at the leader first, as the etcd client is.
+   * The client the load goes through, with the same settings as the etcd client. A follower that
+   * gets a call forwards it and names the leader in its answer, and the client follows; but
+   * waitForLeader() points it at the leader first, as the etcd client is, so that no measured
+   * call pays that extra hop.
    */
-  private client: BatonClient;
-  /** Clients replaced by waitForLeader (closed; kept for their retry counts). */
-  private readonly retiredClients: BatonClient[] = [];
+  private readonly client: BatonClient;
 
   private constructor(
     private readonly cluster: ProcessCluster,
     label: string,
-    private readonly clientSettings: ClientSettings,
   ) {
     this.label = label;
     this.client = cluster.client;
@@ -80,7 +79,7 @@ export class BatonTarget implements BenchTarget {
     nodeArgs: readonly string[] = [],
   ): Promise<BatonTarget> {
     const cluster = await ProcessCluster.start({ size: 3, clusterId: 'bench', nodeArgs, client });
-    return new BatonTarget(cluster, 'baton', client);
+    return new BatonTarget(cluster, 'baton');
   }
 
   get logDir(): string {
@@ -89,20 +88,7 @@ export class BatonTarget implements BenchTarget {
 
   async waitForLeader(): Promise<string> {
     const leader = await this.cluster.waitForLeader();
-    if (this.client.leader !== leader.address) {
-      const others = [...this.cluster.members]
-        .map((id) => this.cluster.address(id))
-        .filter((address) => address !== leader.address);
-      // Called between loads (BenchTarget contract), so no call is in flight on the old client.
-      if (this.client !== this.cluster.client) {
-        this.client.close();
-        this.retiredClients.push(this.client);
-      }
-      this.client = new BatonClient({
-        ...this.clientSettings,
-        endpoints: [leader.address, ...others],
-      });
-    }
+    this.client.prefer(leader.address);
     return leader.id;
   }
 
@@ -123,17 +109,11 @@ export class BatonTarget implements BenchTarget {
   }
 
   async shutdown(): Promise<void> {
-    if (this.client !== this.cluster.client) this.client.close();
     await this.cluster.shutdown();
   }
 
   failedAttempts(): Record<string, number> {
-    const totals = new Map<string, number>();
-    for (const client of new Set([this.cluster.client, ...this.retiredClients, this.client])) {
-      for (const [code, count] of client.stats.retriesByCode)
-        totals.set(code, (totals.get(code) ?? 0) + count);
-    }
-    return Object.fromEntries(totals);
+    return Object.fromEntries(this.client.stats.retriesByCode);
   }
 
   async counters(): Promise<LeaderCounters> {

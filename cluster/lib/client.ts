@@ -122,6 +122,12 @@ export class BatonClient {
     return this.call(apiMethods().transferLeadership, { to });
   }
 
+  /** Sends leader-bound calls to `address` from now on (until it refuses or fails); adds it if new. */
+  prefer(address: string): void {
+    this.addEndpoint(address);
+    this.leaderAddress = address;
+  }
+
   /** Adds a node the client may send calls to. */
   addEndpoint(address: string): void {
     if (!this.endpoints.includes(address)) this.endpoints.push(address);
@@ -154,13 +160,19 @@ export class BatonClient {
       attempts++;
       this.stats.attempts++;
       try {
+        let forwardedTo: string | undefined;
         const response = await this.pool.unary(
           target,
           method,
           request,
           this.retry.attemptDeadlineMs,
+          (trailers) => {
+            forwardedTo = metadataLeaderAddress(trailers);
+          },
         );
-        this.leaderAddress = target;
+        // A follower that forwarded the call names the leader: go there directly next time.
+        if (forwardedTo !== undefined && forwardedTo !== target) this.addEndpoint(forwardedTo);
+        this.leaderAddress = forwardedTo ?? target;
         return response;
       } catch (error) {
         const code = this.retryableCode(error);
@@ -214,7 +226,12 @@ export class BatonClient {
 /** The leader's address from a refusal's trailing metadata, if the node knew it. */
 export function leaderHint(error: unknown): string | undefined {
   if (!isServiceError(error)) return undefined;
-  const values = error.metadata.get(LEADER_ADDRESS_METADATA_KEY);
+  return metadataLeaderAddress(error.metadata);
+}
+
+/** The leader's address named in response metadata (a refusal's, or a forwarded answer's trailers). */
+export function metadataLeaderAddress(metadata: grpc.Metadata): string | undefined {
+  const values = metadata.get(LEADER_ADDRESS_METADATA_KEY);
   const first = values[0];
   if (first === undefined) return undefined;
   const address = typeof first === 'string' ? first : first.toString('utf8');

@@ -13,11 +13,11 @@ import type { AdminClient } from '../gen/baton/v1/Admin.ts';
 import type { KvClient } from '../gen/baton/v1/Kv.ts';
 import { startNode } from '../main.ts';
 import type { RunningNode } from '../main.ts';
+import { BatonClient } from '../../cluster/lib/client.ts';
 import { apiProto } from './proto.ts';
 import { HOPS_METADATA_KEY, LEADER_ADDRESS_METADATA_KEY, LEADER_METADATA_KEY } from './status.ts';
 
 const WAIT_CEILING_MS = 30_000;
-
 
 interface Outcome<T> {
   readonly error: grpc.ServiceError | null;
@@ -81,6 +81,11 @@ async function waitForLeader(nodes: readonly RunningNode[]): Promise<RunningNode
   }
 }
 
+async function forwardedPuts(node: RunningNode): Promise<number> {
+  const forwarded = await node.metrics.forwarded.get();
+  return forwarded.values.find((v) => v.labels['method'] === 'Put')?.value ?? 0;
+}
+
 describe('Kv and Admin over gRPC on a 3-node cluster', () => {
   let root: string;
   let nodes: RunningNode[];
@@ -122,6 +127,45 @@ describe('Kv and Admin over gRPC on a 3-node cluster', () => {
     expect(forwarded.values.map((v) => v.labels['method'])).toEqual(
       expect.arrayContaining(['Put', 'Get']),
     );
+  });
+
+  it('names the leader in the trailers of a forwarded answer, and only of a forwarded one', async () => {
+    const trailersOf = (kv: KvClient, key: string): Promise<grpc.Metadata> =>
+      new Promise((resolve, reject) => {
+        const call = kv.Put(
+          { key, value: Buffer.from('v') },
+          new grpc.Metadata(),
+          { deadline: Date.now() + 10_000 },
+          (error) => {
+            if (error !== null) reject(error);
+          },
+        );
+        call.on('status', (status: grpc.StatusObject) => {
+          resolve(status.metadata);
+        });
+      });
+    const viaFollower = await trailersOf(followerKv, 'trailer-1');
+    expect(viaFollower.get(LEADER_ADDRESS_METADATA_KEY)).toEqual([leader.address]);
+    const leaderKv = new (apiProto().Kv)(leader.address, grpc.credentials.createInsecure());
+    try {
+      const direct = await trailersOf(leaderKv, 'trailer-2');
+      expect(direct.get(LEADER_ADDRESS_METADATA_KEY)).toEqual([]);
+    } finally {
+      leaderKv.close();
+    }
+  });
+
+  it('a client that reached a follower sends its next calls to the leader', async () => {
+    const client = new BatonClient({ endpoints: [follower.address] });
+    try {
+      const forwardedBefore = await forwardedPuts(follower);
+      for (let i = 0; i < 5; i++) await client.put(`follow-${i}`, Buffer.from('v'));
+      expect(client.leader).toBe(leader.address);
+      // Only the first call went through the follower.
+      expect((await forwardedPuts(follower)) - forwardedBefore).toBe(1);
+    } finally {
+      client.close();
+    }
   });
 
   it('answers a stale get from the local state and reports a missing key', async () => {

@@ -12,7 +12,7 @@ import type { StatusResponse } from '../gen/baton/v1/StatusResponse.ts';
 import type { Logger, NodeMetrics } from '../observability/index.ts';
 import { CommandRejectedError, kvPut, readUserValue } from '../replica/index.ts';
 import type { KvResult, Replica } from '../replica/index.ts';
-import { LeaderForwarder, hopsOf, leaderAddressOrSelf } from './forwarder.ts';
+import { LeaderForwarder, hopsOf, leaderAddressOrSelf, leaderTrailer } from './forwarder.ts';
 import type { UnaryInvoker } from './forwarder.ts';
 import type { PutResponse__Output } from '../gen/baton/v1/PutResponse.ts';
 import type { GetResponse__Output } from '../gen/baton/v1/GetResponse.ts';
@@ -38,6 +38,8 @@ export class ApiServices {
   private readonly logger: Logger;
   private readonly metrics: NodeMetrics;
   private readonly forwarder: LeaderForwarder;
+  /** Calls this node forwarded, to the leader's address: their answers carry it back (leaderTrailer). */
+  private readonly forwardedTo = new WeakMap<object, string>();
 
   constructor(options: ApiOptions) {
     this.replica = options.replica;
@@ -144,7 +146,9 @@ export class ApiServices {
    * forward to. Throws NotLeaderError (UNAVAILABLE, with the hint) when forwarding is impossible.
    */
   private leaderOrForward(call: Call<unknown>): string | null {
-    return leaderAddressOrSelf(this.replica, call, this.settings.maxForwardHops);
+    const leader = leaderAddressOrSelf(this.replica, call, this.settings.maxForwardHops);
+    if (leader !== null) this.forwardedTo.set(call, leader);
+    return leader;
   }
 
   private forward<Res>(
@@ -169,7 +173,8 @@ export class ApiServices {
       }
       promise.then(
         (response) => {
-          callback(null, response);
+          const leader = this.forwardedTo.get(call);
+          callback(null, response, leader === undefined ? undefined : leaderTrailer(leader));
         },
         (error: unknown) => {
           const status = toServiceError(error, this.hint());
@@ -210,4 +215,3 @@ export class ApiServices {
     return { members: this.replica.members(), index };
   }
 }
-

@@ -38,7 +38,12 @@ import { engineProposal } from '../replica/index.ts';
 import type { Replica } from '../replica/index.ts';
 import { ValidationError } from './errors.ts';
 import { WorkflowNotFoundError } from './workflow-errors.ts';
-import { FAST_RECONNECT_CHANNEL_OPTIONS, hopsOf, leaderAddressOrSelf } from './forwarder.ts';
+import {
+  FAST_RECONNECT_CHANNEL_OPTIONS,
+  hopsOf,
+  leaderAddressOrSelf,
+  leaderTrailer,
+} from './forwarder.ts';
 import { ForwardedCallError, HOPS_METADATA_KEY, statusName, toServiceError } from './status.ts';
 import { workflowProto } from './workflow-proto.ts';
 import {
@@ -87,6 +92,8 @@ export class WorkflowApi {
   private readonly settings: ApiSettings;
   private readonly logger: Logger;
   private readonly metrics: NodeMetrics;
+  /** Calls this node forwarded, to the leader's address: their answers carry it back (leaderTrailer). */
+  private readonly forwardedTo = new WeakMap<object, string>();
   /** Map order is recency order: the least recently used client is closed first. */
   private readonly clients = new Map<string, WorkflowClient>();
 
@@ -354,7 +361,8 @@ export class WorkflowApi {
       };
       run().then(
         (response) => {
-          callback(null, response);
+          const leader = this.forwardedTo.get(call);
+          callback(null, response, leader === undefined ? undefined : leaderTrailer(leader));
         },
         (error: unknown) => {
           const status = toServiceError(error, this.hint());
@@ -367,7 +375,9 @@ export class WorkflowApi {
   }
 
   private leaderOrForward(call: grpc.ServerUnaryCall<unknown, unknown>): string | null {
-    return leaderAddressOrSelf(this.replica, call, this.settings.maxForwardHops);
+    const leader = leaderAddressOrSelf(this.replica, call, this.settings.maxForwardHops);
+    if (leader !== null) this.forwardedTo.set(call, leader);
+    return leader;
   }
 
   private forward<Res>(
@@ -443,7 +453,6 @@ export class WorkflowApi {
 function readRoute<Req extends { stale: boolean }>(): Route<Req> {
   return { kind: 'read', stale: (request) => request.stale };
 }
-
 
 const toJson = (value: unknown): string => (value === undefined ? '' : JSON.stringify(value));
 

@@ -53,7 +53,10 @@ export const replicaSettingsSchema = z.object({
   maxPendingReads: int(1, 1_000_000).default(10_000),
   /** A proposal or read not settled within this time fails with DEADLINE_EXCEEDED. */
   requestTimeoutMs: int(10, 600_000).default(10_000),
-  /** Take a snapshot of the state machine every this many applied entries. */
+  /**
+   * Take a snapshot of the state machine after at least this many applied entries (and once the
+   * log since the last snapshot is half that snapshot's size or 64 MiB: see replica.ts).
+   */
   snapshotEveryEntries: int(1, 100_000_000).default(10_000),
   /** Log entries kept behind a local snapshot, for slightly lagging followers. */
   snapshotRetainEntries: int(0, 100_000_000).default(1_000),

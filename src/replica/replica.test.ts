@@ -159,6 +159,26 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     expect(await valueOn(fresh.replica, 's119')).toBe('119');
   });
 
+  it('spaces snapshots by the log written since the last one, relative to its size', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3'], {
+      replica: { snapshotEveryEntries: 10, snapshotRetainEntries: 2 },
+    });
+    const leader = await cluster.leader();
+    const taken = async (): Promise<number> =>
+      (await leader.metrics.snapshotsTaken.get()).values[0]?.value ?? 0;
+    const big = 'x'.repeat(2_000);
+    // The first snapshot is due at index 10, holding several KB of big values.
+    for (let i = 0; (await put(cluster, `big${i}`, big)) < 10; i++);
+    await waitFor(async () => (await taken()) === 1, 'the first snapshot');
+    // 30 more entries, but a few hundred bytes: far below half the last snapshot, none due.
+    for (let i = 0; i < 30; i++) await put(cluster, `small${i}`, 's');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await taken()).toBe(1);
+    // Another ~12 KB of log: past half the snapshot's size, the next one is taken.
+    for (let i = 0; i < 6; i++) await put(cluster, `more${i}`, big);
+    await waitFor(async () => (await taken()) === 2, 'the second snapshot');
+  });
+
   it('adds a node as a learner, promotes it once caught up, and removes it', async () => {
     // Compacting often: the new node must still get a snapshot that names it.
     cluster = await TestCluster.start(['n1', 'n2', 'n3'], {

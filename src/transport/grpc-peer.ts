@@ -46,6 +46,8 @@ export const PEER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.per_rpc_retry_buffer_size': 0,
   // Distinct peers must not share one HTTP/2 connection pool entry by accident.
   'grpc.use_local_subchannel_pool': 1,
+  // Baton serves no channelz service; its per-call bookkeeping is pure overhead.
+  'grpc.enable_channelz': 0,
 };
 
 export interface PeerEvents {
