@@ -4,7 +4,8 @@
  *
  *   1. send `messages` at once (the leader's appends travel while it writes its own disk);
  *   2. persist snapshot + entries + hard state in one fsynced batch (log.save);
- *   3. send `messagesAfterPersist` (votes and responses promise durable state);
+ *   3. send `messagesAfterPersist` the moment that write is durable (votes and responses promise
+ *      durable state; they do not wait for the apply of earlier entries running meanwhile);
  *   4. install a received snapshot, then apply committed entries — one state batch (state writes
  *      plus the applied index) per run of entries;
  *   5. settle proposal futures, serve ReadIndex reads whose index is applied; advance.
@@ -565,7 +566,13 @@ export class Replica {
     // State batches reach LevelDB after the log writes that made their entries durable, so a
     // crash never leaves the state ahead of the log.
     let committed = ready.committedEntries;
-    const persisting = this.persist(ready);
+    // Responses leave as soon as the write is durable, not after the early apply below: they
+    // promise log state only, and a follower's acknowledgement is the leader's commit latency.
+    const persisting = this.persist(ready).then(() => {
+      if (ready.hardState !== null && ready.hardState.term !== this.currentTerm)
+        this.onTerm(ready.hardState.term);
+      if (ready.messagesAfterPersist.length > 0) transport.send(ready.messagesAfterPersist);
+    });
     if (
       ready.snapshot === null &&
       committed.length > 0 &&
@@ -582,9 +589,6 @@ export class Replica {
     } else {
       await persisting;
     }
-    if (ready.hardState !== null && ready.hardState.term !== this.currentTerm)
-      this.onTerm(ready.hardState.term);
-    if (ready.messagesAfterPersist.length > 0) transport.send(ready.messagesAfterPersist);
     if (ready.snapshot !== null) await this.installSnapshot(ready.snapshot);
     if (committed.length > 0) await this.applyEntries(committed);
     if (ready.readStates.length > 0) this.onReadStates(ready.readStates);
