@@ -9,6 +9,12 @@ export interface BenchOptions {
   /** Unmeasured seconds before each level, so connections and caches are warm. */
   warmupS: number;
   concurrencies: number[];
+  /**
+   * Measured rounds per level and system. With several systems the rounds alternate between
+   * them (ABBA…) and each figure is the median over rounds: this shared machine's speed drifts
+   * by half within minutes, which one long run per system turned into a ratio.
+   */
+  rounds: number;
   failoverTrials: number;
   vsEtcd: boolean;
   /** Run the Baton side (off only to check the etcd side alone). */

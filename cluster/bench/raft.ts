@@ -44,12 +44,26 @@ interface ThroughputRow extends BenchResult {
   kind: 'throughput';
   system: string;
   concurrency: number;
+  /** Medians over the rounds (maxMs: the largest; acknowledged, failed: totals). */
   opsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
   acknowledged: number;
   failed: number;
+  /** Each round's ops/s, in the order run. */
+  roundsOpsPerSecond: number[];
+}
+
+/** One measured round of one level on one system. */
+interface ThroughputSample {
+  opsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  acknowledged: number;
+  failed: number;
+  diagnostics: Record<string, number | string | boolean | null>;
 }
 
 interface FailoverRow extends BenchResult {
@@ -66,46 +80,111 @@ interface FailoverRow extends BenchResult {
   attemptsTimedOut: number;
 }
 
-async function throughput(target: BenchTarget, options: BenchOptions): Promise<ThroughputRow[]> {
+/**
+ * Every level on every target, in rounds that alternate the order of the targets (ABBA…), the
+ * target not being measured frozen. Each row holds the medians over its rounds, so a drift of
+ * the machine's speed during the run hits every system alike instead of skewing the ratio.
+ */
+async function throughput(
+  targets: readonly BenchTarget[],
+  options: BenchOptions,
+): Promise<ThroughputRow[]> {
   const value = randomBytes(VALUE_BYTES);
   const rows: ThroughputRow[] = [];
-  await target.waitForLeader();
+  for (const target of targets) target.pause();
   for (const concurrency of options.concurrencies) {
-    const put = (key: string, v: Uint8Array): Promise<void> => target.put(key, v);
-    const makeValue = (): Uint8Array => value;
-    await new WriteLoad({ put, makeValue, concurrency, keyPrefix: `warm-c${concurrency}` }).runFor(
-      options.warmupS * 1_000,
-    );
-    // Leadership can move while a freshly started cluster settles: measure against the leader
-    // of now, not a node that has since become a follower (each write would be forwarded).
-    await target.waitForLeader();
-    const before = await target.counters?.();
-    const result = await new WriteLoad({
-      put,
-      makeValue,
-      concurrency,
-      keyPrefix: `c${concurrency}`,
-    }).runFor(options.durationS * 1_000);
-    const after = await target.counters?.();
-    const latency = summarizeMs(result.latenciesMs);
-    rows.push({
-      kind: 'throughput',
-      system: target.label,
-      concurrency,
-      opsPerSecond: round(result.acknowledgedCount / (result.elapsedMs / 1_000), 0),
-      p50Ms: round(latency.p50Ms, 3),
-      p99Ms: round(latency.p99Ms, 3),
-      maxMs: round(latency.maxMs, 3),
-      acknowledged: result.acknowledgedCount,
-      failed: result.failedCount,
-      ...leaderDiagnostics(before, after),
-    });
-    console.log(
-      `  ${target.label} c=${concurrency}: ${rows.at(-1)!.opsPerSecond} ops/s, ` +
-        `p50 ${rows.at(-1)!.p50Ms} ms, p99 ${rows.at(-1)!.p99Ms} ms, failed ${result.failedCount}`,
-    );
+    const samples = new Map<BenchTarget, ThroughputSample[]>(targets.map((t) => [t, []]));
+    for (let round = 0; round < options.rounds; round++) {
+      const order = round % 2 === 0 ? targets : [...targets].reverse();
+      for (const target of order) {
+        target.resume();
+        try {
+          // The first round warms the JIT too; later rounds only settle the thawed cluster.
+          const warmupS = round === 0 ? options.warmupS : Math.min(1, options.warmupS);
+          const sample = await measureLevel(target, concurrency, warmupS, options.durationS, value);
+          samples.get(target)!.push(sample);
+          const tag = options.rounds > 1 ? ` round ${round + 1}/${options.rounds}` : '';
+          console.log(
+            `  ${target.label} c=${concurrency}${tag}: ${sample.opsPerSecond} ops/s, ` +
+              `p50 ${sample.p50Ms} ms, p99 ${sample.p99Ms} ms, failed ${sample.failed}`,
+          );
+        } finally {
+          target.pause();
+        }
+      }
+    }
+    for (const target of targets)
+      rows.push(summarizeRounds(target.label, concurrency, samples.get(target)!));
   }
+  for (const target of targets) target.resume();
   return rows;
+}
+
+async function measureLevel(
+  target: BenchTarget,
+  concurrency: number,
+  warmupS: number,
+  durationS: number,
+  value: Uint8Array,
+): Promise<ThroughputSample> {
+  const put = (key: string, v: Uint8Array): Promise<void> => target.put(key, v);
+  const makeValue = (): Uint8Array => value;
+  await target.waitForLeader();
+  await new WriteLoad({ put, makeValue, concurrency, keyPrefix: `warm-c${concurrency}` }).runFor(
+    warmupS * 1_000,
+  );
+  // Leadership can move while a freshly started cluster settles: measure against the leader
+  // of now, not a node that has since become a follower (each write would be forwarded).
+  await target.waitForLeader();
+  const before = await target.counters?.();
+  const result = await new WriteLoad({
+    put,
+    makeValue,
+    concurrency,
+    keyPrefix: `c${concurrency}`,
+  }).runFor(durationS * 1_000);
+  const after = await target.counters?.();
+  const latency = summarizeMs(result.latenciesMs);
+  return {
+    opsPerSecond: round(result.acknowledgedCount / (result.elapsedMs / 1_000), 0),
+    p50Ms: round(latency.p50Ms, 3),
+    p99Ms: round(latency.p99Ms, 3),
+    maxMs: round(latency.maxMs, 3),
+    acknowledged: result.acknowledgedCount,
+    failed: result.failedCount,
+    diagnostics: leaderDiagnostics(before, after),
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function summarizeRounds(
+  system: string,
+  concurrency: number,
+  samples: readonly ThroughputSample[],
+): ThroughputRow {
+  const ops = samples.map((s) => s.opsPerSecond);
+  // The leader's diagnostics of the round whose throughput is the median one.
+  const medianRound = [...samples].sort((a, b) => a.opsPerSecond - b.opsPerSecond)[
+    Math.floor((samples.length - 1) / 2)
+  ]!;
+  return {
+    kind: 'throughput',
+    system,
+    concurrency,
+    opsPerSecond: round(median(ops), 0),
+    p50Ms: round(median(samples.map((s) => s.p50Ms)), 3),
+    p99Ms: round(median(samples.map((s) => s.p99Ms)), 3),
+    maxMs: Math.max(...samples.map((s) => s.maxMs)),
+    acknowledged: samples.reduce((sum, s) => sum + s.acknowledged, 0),
+    failed: samples.reduce((sum, s) => sum + s.failed, 0),
+    roundsOpsPerSecond: ops,
+    ...medianRound.diagnostics,
+  };
 }
 
 /**
@@ -259,6 +338,25 @@ async function failover(target: BenchTarget, trials: number): Promise<FailoverRo
   };
 }
 
+/** Starts the targets one after another (each fully up before the next), then runs `body`. */
+async function withTargets<T>(
+  starters: ReadonlyArray<() => Promise<BenchTarget>>,
+  body: (targets: BenchTarget[]) => Promise<T>,
+): Promise<T> {
+  const targets: BenchTarget[] = [];
+  try {
+    for (const start of starters) {
+      const target = await start();
+      targets.push(target);
+      // Frozen while the next one starts, so its start-up does not compete with this one's.
+      target.pause();
+    }
+    return await body(targets);
+  } finally {
+    for (const target of targets) await target.shutdown();
+  }
+}
+
 async function withTarget<T>(
   start: () => Promise<BenchTarget>,
   body: (target: BenchTarget) => Promise<T>,
@@ -322,12 +420,14 @@ export const raftBench: Bench = {
     const doFailover = wantsPart(options, 'failover');
 
     if (options.baton) console.log('baton: 3 nodes on loopback');
-    if (options.baton && doThroughput) {
+    if (options.vsEtcd) console.log(`${etcdVersion}: 3 members on loopback`);
+    if (doThroughput) {
+      const starters: Array<() => Promise<BenchTarget>> = [];
+      if (options.baton) starters.push(() => BatonTarget.start(THROUGHPUT_CLIENT));
+      if (options.vsEtcd)
+        starters.push(() => EtcdTarget.start(THROUGHPUT_CLIENT, ETCD_DEFAULT_TIMERS));
       throughputRows.push(
-        ...(await withTarget(
-          () => BatonTarget.start(THROUGHPUT_CLIENT),
-          (t) => throughput(t, options),
-        )),
+        ...(await withTargets(starters, (targets) => throughput(targets, options))),
       );
     }
     if (options.baton && doFailover) {
@@ -339,15 +439,6 @@ export const raftBench: Bench = {
       );
     }
     if (options.vsEtcd) {
-      console.log(`${etcdVersion}: 3 members on loopback`);
-      if (doThroughput) {
-        throughputRows.push(
-          ...(await withTarget(
-            () => EtcdTarget.start(THROUGHPUT_CLIENT, ETCD_DEFAULT_TIMERS),
-            (t) => throughput(t, options),
-          )),
-        );
-      }
       if (doFailover) {
         for (const timers of [ETCD_DEFAULT_TIMERS, ETCD_TUNED_TIMERS]) {
           failoverRows.push(
@@ -375,6 +466,7 @@ export const raftBench: Bench = {
         durationS: options.durationS,
         warmupS: options.warmupS,
         concurrencies: options.concurrencies,
+        rounds: options.rounds,
         failoverTrials: options.failoverTrials,
         throughputClient: THROUGHPUT_CLIENT,
         failoverClient: FAILOVER_CLIENT,

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- <name>…] [--duration-s N] [--warmup-s N] [--concurrency 1,16,64,256]
- *  [--trials N] [--only throughput|failover] [--vs-etcd]`
+ *  [--rounds N] [--trials N] [--only throughput|failover] [--vs-etcd]`
  * Runs the named benchmarks (all when none is named). Each prints a table, then as its last
  * line one JSON object, also written to cluster/bench/results/<name>.json.
  */
@@ -58,6 +58,11 @@ async function main(): Promise<void> {
       3,
     )
     .option('--concurrency <list>', 'concurrency levels', concurrencyList, [1, 16, 64, 256])
+    .option(
+      '--rounds <n>',
+      'measured rounds per level, alternating systems; figures are medians (default 3 with --vs-etcd, else 1)',
+      positiveNumber,
+    )
     .option('--trials <n>', 'failover trials', positiveNumber, 20)
     .option(
       '--only <parts>',
@@ -75,6 +80,7 @@ async function main(): Promise<void> {
     durationS: number;
     warmupS: number;
     concurrency: number[];
+    rounds: number | undefined;
     trials: number;
     only: string;
     vsEtcd: boolean;
@@ -84,6 +90,7 @@ async function main(): Promise<void> {
     durationS: opts.durationS,
     warmupS: opts.warmupS,
     concurrencies: opts.concurrency,
+    rounds: Math.round(opts.rounds ?? (opts.vsEtcd ? 3 : 1)),
     failoverTrials: Math.round(opts.trials),
     vsEtcd: opts.vsEtcd,
     baton: opts.baton,

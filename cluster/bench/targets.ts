@@ -3,7 +3,7 @@
  * injection are literally the same code for both: a Baton process cluster and an etcd cluster.
  */
 import type { ChannelSettings } from '../lib/channels.ts';
-import type { BatonClient} from '../lib/client.ts';
+import type { BatonClient } from '../lib/client.ts';
 import { type RetryPolicy } from '../lib/client.ts';
 import { ProcessCluster } from '../lib/cluster.ts';
 import { scrapeMetric } from '../lib/metrics.ts';
@@ -33,6 +33,13 @@ export interface BenchTarget {
   failedAttempts(): Record<string, number>;
   /** Cumulative internal counters of the leader (Baton: from /metrics), for per-level deltas. */
   counters?(): Promise<LeaderCounters>;
+  /**
+   * Freezes (SIGSTOP) or thaws (SIGCONT) every member at once, so that a cluster waiting for its
+   * turn takes no CPU from the one being measured. All members stop together: no timeout runs
+   * while frozen (Raft counts ticks, and missed ticks are not replayed), so no election follows.
+   */
+  pause(): void;
+  resume(): void;
 }
 
 export interface LeaderCounters {
@@ -109,11 +116,22 @@ export class BatonTarget implements BenchTarget {
   }
 
   async shutdown(): Promise<void> {
+    this.resume();
     await this.cluster.shutdown();
   }
 
   failedAttempts(): Record<string, number> {
     return Object.fromEntries(this.client.stats.retriesByCode);
+  }
+
+  pause(): void {
+    for (const id of this.cluster.members)
+      if (this.cluster.node(id).running) this.cluster.signal(id, 'SIGSTOP');
+  }
+
+  resume(): void {
+    for (const id of this.cluster.members)
+      if (this.cluster.node(id).running) this.cluster.signal(id, 'SIGCONT');
   }
 
   async counters(): Promise<LeaderCounters> {
@@ -175,6 +193,15 @@ export class EtcdTarget implements BenchTarget {
 
   async shutdown(): Promise<void> {
     this.client.close();
+    this.cluster.signalAll('SIGCONT');
     await this.cluster.shutdown();
+  }
+
+  pause(): void {
+    this.cluster.signalAll('SIGSTOP');
+  }
+
+  resume(): void {
+    this.cluster.signalAll('SIGCONT');
   }
 }

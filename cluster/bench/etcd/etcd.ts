@@ -233,6 +233,11 @@ export class EtcdCluster {
     rmSync(this.baseDir, { recursive: true, force: true });
   }
 
+  /** SIGSTOP (pause) or SIGCONT (resume) every running member. */
+  signalAll(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    for (const member of this.members.values()) if (member.running) member.child?.kill(signal);
+  }
+
   killAllNow(): void {
     for (const member of this.members.values()) if (member.running) member.child?.kill('SIGKILL');
   }
