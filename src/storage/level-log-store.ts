@@ -36,6 +36,8 @@ import {
   MalformedPayloadError,
   unframe,
 } from './codec.ts';
+import { writeBatch } from './batch-write.ts';
+import type { BatchOperation } from './batch-write.ts';
 import type { LogBase } from './codec.ts';
 import { crc32c } from './crc32c.ts';
 import type { Database } from './data-dir.ts';
@@ -49,10 +51,6 @@ import {
   SNAPSHOT_DATA_KEY,
   SNAPSHOT_META_KEY,
 } from './keys.ts';
-
-type BatchOperation =
-  | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
-  | { readonly type: 'del'; readonly key: Uint8Array };
 
 /** How many log records open reads from LevelDB per iterator step. */
 const OPEN_READ_BATCH_RECORDS = 1024;
@@ -159,7 +157,7 @@ export class LevelLogStore implements RaftLogStore {
       );
     }
     if (torn !== null) {
-      await db.batch([{ type: 'del', key: logKey(torn.index) }], { sync: true });
+      await writeBatch(db, [{ type: 'del', key: logKey(torn.index) }], { sync: true });
     }
     const store = new LevelLogStore(db, dataDir, { hardState, base, entries, snapshot });
     return {
@@ -293,7 +291,7 @@ export class LevelLogStore implements RaftLogStore {
       });
     }
     if (operations.length === 0) return;
-    await this.db.batch(operations, { sync: true });
+    await writeBatch(this.db, operations, { sync: true });
     // Only now, with the batch durable, do reads see the update. Appending extends the array in
     // place: O(entries written), not O(log).
     this.base = base;
@@ -336,7 +334,7 @@ export class LevelLogStore implements RaftLogStore {
       { type: 'put', key: LOG_BASE_KEY, value: encodeLogBase(newBase) },
       ...snapshotWrites(snapshot),
     );
-    await this.db.batch(operations, { sync: true });
+    await writeBatch(this.db, operations, { sync: true });
     this.entriesInMemory = this.entriesInMemory.slice(newBaseIndex - this.base.index);
     this.base = newBase;
     this.latestSnapshot = snapshot;

@@ -5,6 +5,7 @@
 
 import type { LogIndex, NodeId } from '../lib/index.ts';
 import type { ConfState } from '../raft/types.ts';
+import { writeBatch } from './batch-write.ts';
 import { decodeStringsPayload, encodeStrings, MalformedPayloadError, unframe } from './codec.ts';
 import {
   checkIdentity,
@@ -196,7 +197,8 @@ async function ensureIdentity(
       'the record is missing but the database holds data',
     );
   }
-  await db.batch(
+  await writeBatch(
+    db,
     [
       {
         type: 'put',

@@ -10,6 +10,8 @@
  */
 import { assert } from '../lib/index.ts';
 import type { KvRange, KvReader, KvView, LogIndex } from '../lib/index.ts';
+import { writeBatch } from './batch-write.ts';
+import type { BatchOperation } from './batch-write.ts';
 import { decodeIndexPayload, encodeIndex, MalformedPayloadError, unframe } from './codec.ts';
 import type { Database } from './data-dir.ts';
 import { StorageCorruptError } from './errors.ts';
@@ -110,9 +112,7 @@ export class LevelStateStore {
     this.committedCalled = appliedIndex;
     this.inflight.push(layer);
     return this.enqueue(async () => {
-      const operations: Array<
-        { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
-      > = [];
+      const operations: BatchOperation[] = [];
       for (const write of layer.writes.values()) {
         operations.push(
           write.value === null
@@ -121,7 +121,7 @@ export class LevelStateStore {
         );
       }
       operations.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(appliedIndex) });
-      await this.db.batch(operations, { sync: options.sync });
+      await writeBatch(this.db, operations, { sync: options.sync });
       assert(this.inflight[0] === layer, 'state commits completed out of order');
       this.inflight.shift();
       this.applied = appliedIndex;
@@ -198,9 +198,7 @@ export class LevelStateStore {
     );
     this.committedCalled = index;
     return this.enqueue(async () => {
-      const operations: Array<
-        { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
-      > = [];
+      const operations: BatchOperation[] = [];
       const keys = this.db.keys({ gte: STATE_RANGE.gte, lt: STATE_RANGE.lt });
       try {
         for (;;) {
@@ -215,7 +213,7 @@ export class LevelStateStore {
         operations.push({ type: 'put', key: stateKeyFromUtf8(key), value });
       }
       operations.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(index) });
-      await this.db.batch(operations, { sync: true });
+      await writeBatch(this.db, operations, { sync: true });
       this.applied = index;
     });
   }
