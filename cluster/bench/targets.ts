@@ -3,8 +3,7 @@
  * injection are literally the same code for both: a Baton process cluster and an etcd cluster.
  */
 import type { ChannelSettings } from '../lib/channels.ts';
-import type { BatonClient } from '../lib/client.ts';
-import { type RetryPolicy } from '../lib/client.ts';
+import type { BatonClient, RetryPolicy } from '../lib/client.ts';
 import { ProcessCluster } from '../lib/cluster.ts';
 import { scrapeMetric } from '../lib/metrics.ts';
 import {
