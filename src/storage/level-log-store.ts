@@ -37,6 +37,7 @@ import {
   unframe,
 } from './codec.ts';
 import { writeBatch } from './batch-write.ts';
+import { WriteQueue } from './write-queue.ts';
 import type { BatchOperation } from './batch-write.ts';
 import type { LogBase } from './codec.ts';
 import { crc32c } from './crc32c.ts';
@@ -97,9 +98,7 @@ export class LevelLogStore implements RaftLogStore {
   /** entries[i] has index base.index + 1 + i. */
   private entriesInMemory: Entry[];
   private latestSnapshot: Snapshot;
-  /** The write in flight (or the last one); every write chains on it to keep call order. */
-  private writeTail: Promise<void> = Promise.resolve();
-  private failure: Error | null = null;
+  private readonly writes = new WriteQueue();
 
   private constructor(
     private readonly db: Database,
@@ -216,32 +215,16 @@ export class LevelLogStore implements RaftLogStore {
   // ---- writes
 
   save(update: PersistUpdate): Promise<void> {
-    return this.enqueue(() => this.saveNow(update));
+    return this.writes.run(() => this.saveNow(update));
   }
 
   saveLocalSnapshot(snapshot: Snapshot, retainEntries: number): Promise<void> {
-    return this.enqueue(() => this.saveLocalSnapshotNow(snapshot, retainEntries));
+    return this.writes.run(() => this.saveLocalSnapshotNow(snapshot, retainEntries));
   }
 
   /** Resolves once every write called so far has finished. */
   async flush(): Promise<void> {
-    await this.writeTail;
-  }
-
-  private enqueue(write: () => Promise<void>): Promise<void> {
-    const run = async (): Promise<void> => {
-      // After a failed write the in-memory copy may not match the disk: refuse everything.
-      if (this.failure !== null) throw this.failure;
-      try {
-        await write();
-      } catch (error) {
-        this.failure = error instanceof Error ? error : new Error(String(error));
-        throw error;
-      }
-    };
-    const result = this.writeTail.then(run, run);
-    this.writeTail = result.catch(() => undefined);
-    return result;
+    await this.writes.drained();
   }
 
   private async saveNow(update: PersistUpdate): Promise<void> {

@@ -11,6 +11,7 @@
 import { assert } from '../lib/index.ts';
 import type { KvRange, KvReader, KvView, LogIndex } from '../lib/index.ts';
 import { writeBatch } from './batch-write.ts';
+import { WriteQueue } from './write-queue.ts';
 import type { BatchOperation } from './batch-write.ts';
 import { decodeIndexPayload, encodeIndex, MalformedPayloadError, unframe } from './codec.ts';
 import type { Database } from './data-dir.ts';
@@ -57,8 +58,8 @@ export class LevelStateStore {
   private committedCalled: LogIndex;
   /** Batches committed but not yet written, oldest first. */
   private readonly inflight: Layer[] = [];
-  private writeTail: Promise<void> = Promise.resolve();
-  private failure: Error | null = null;
+  /** The overlay of a failed commit stays layered: the queue then refuses all further work. */
+  private readonly writes = new WriteQueue();
 
   private constructor(
     private readonly db: Database,
@@ -111,7 +112,7 @@ export class LevelStateStore {
     const layer = batch.seal();
     this.committedCalled = appliedIndex;
     this.inflight.push(layer);
-    return this.enqueue(async () => {
+    return this.writes.run(async () => {
       const operations: BatchOperation[] = [];
       for (const write of layer.writes.values()) {
         operations.push(
@@ -139,7 +140,7 @@ export class LevelStateStore {
 
   /** Resolves once every commit/import called so far has been written. */
   async flush(): Promise<void> {
-    await this.writeTail;
+    await this.writes.drained();
   }
 
   /**
@@ -151,7 +152,7 @@ export class LevelStateStore {
    */
   async exportSnapshot(): Promise<Uint8Array> {
     let taken: ReturnType<typeof this.db.snapshot> | null = null;
-    await this.enqueue(() => {
+    await this.writes.run(() => {
       taken = this.db.snapshot();
       return Promise.resolve();
     });
@@ -197,7 +198,7 @@ export class LevelStateStore {
       () => `importing a snapshot at ${index} behind applied index ${this.committedCalled}`,
     );
     this.committedCalled = index;
-    return this.enqueue(async () => {
+    return this.writes.run(async () => {
       const operations: BatchOperation[] = [];
       const keys = this.db.keys({ gte: STATE_RANGE.gte, lt: STATE_RANGE.lt });
       try {
@@ -216,26 +217,6 @@ export class LevelStateStore {
       await writeBatch(this.db, operations, { sync: true });
       this.applied = index;
     });
-  }
-
-  private throwIfFailed(): void {
-    if (this.failure !== null) throw this.failure;
-  }
-
-  private enqueue(write: () => Promise<void>): Promise<void> {
-    const run = async (): Promise<void> => {
-      this.throwIfFailed();
-      try {
-        await write();
-      } catch (error) {
-        // The overlay of a failed commit stays layered: the store refuses all further work.
-        this.failure = error instanceof Error ? error : new Error(String(error));
-        throw error;
-      }
-    };
-    const result = this.writeTail.then(run, run);
-    this.writeTail = result.catch(() => undefined);
-    return result;
   }
 }
 
