@@ -40,30 +40,29 @@ export const ETCD_TUNED_TIMERS: EtcdTimers = { heartbeatMs: 50, electionMs: 250 
 /** Writes flow this long before each kill, so the kill lands on a cluster under load. */
 export const FAILOVER_WARM_MS = 300;
 
-interface ThroughputRow extends BenchResult {
-  kind: 'throughput';
-  system: string;
-  concurrency: number;
-  /** Medians over the rounds (maxMs: the largest; acknowledged, failed: totals). */
+/** What one level measured: one round's figures, or (in a row) their medians over the rounds. */
+interface LevelFigures {
   opsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** The largest over the rounds. */
   maxMs: number;
+  /** Totals over the rounds. */
   acknowledged: number;
   failed: number;
-  /** Each round's ops/s, in the order run. */
-  roundsOpsPerSecond: number[];
 }
 
 /** One measured round of one level on one system. */
-interface ThroughputSample {
-  opsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  acknowledged: number;
-  failed: number;
+interface ThroughputSample extends LevelFigures {
   diagnostics: Record<string, number | string | boolean | null>;
+}
+
+interface ThroughputRow extends BenchResult, LevelFigures {
+  kind: 'throughput';
+  system: string;
+  concurrency: number;
+  /** Each round's ops/s, in the order run. */
+  roundsOpsPerSecond: number[];
 }
 
 interface FailoverRow extends BenchResult {
