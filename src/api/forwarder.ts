@@ -137,7 +137,7 @@ export interface LeadershipView {
  * to. Throws NotLeaderError (UNAVAILABLE, with the hint) when forwarding is impossible: no leader
  * known, its address unknown, or the hop limit reached.
  */
-export function leaderAddressOrSelf(
+function leaderAddressOrSelf(
   leadership: LeadershipView,
   call: grpc.ServerUnaryCall<unknown, unknown>,
   maxForwardHops: number,
@@ -151,12 +151,33 @@ export function leaderAddressOrSelf(
 }
 
 /**
- * Trailing metadata for the answer to a forwarded call: it names the leader so the client sends
- * its next calls there. Without it a client that reached a follower first kept paying the extra
- * hop (and the follower's CPU) on every call — most calls, under concurrency, in the benchmark.
+ * The leader-or-forward decision for one API service, remembering which calls it forwarded so
+ * that their answers name the leader in trailing metadata and the client sends its next calls
+ * there. Without that a client that reached a follower first kept paying the extra hop (and the
+ * follower's CPU) on every call — most calls, under concurrency, in the benchmark.
  */
-export function leaderTrailer(leaderAddress: string): grpc.Metadata {
-  const trailer = new grpc.Metadata();
-  trailer.set(LEADER_ADDRESS_METADATA_KEY, leaderAddress);
-  return trailer;
+export class ForwardingRouter {
+  /** Calls forwarded, to the leader's address. */
+  private readonly forwarded = new WeakMap<object, string>();
+
+  constructor(
+    private readonly leadership: LeadershipView,
+    private readonly maxForwardHops: number,
+  ) {}
+
+  /** leaderAddressOrSelf, remembering the leader when the call is to be forwarded. */
+  route(call: grpc.ServerUnaryCall<unknown, unknown>): string | null {
+    const leader = leaderAddressOrSelf(this.leadership, call, this.maxForwardHops);
+    if (leader !== null) this.forwarded.set(call, leader);
+    return leader;
+  }
+
+  /** Trailing metadata for a successful answer to `call`: the leader, if the call was forwarded. */
+  trailerFor(call: object): grpc.Metadata | undefined {
+    const leader = this.forwarded.get(call);
+    if (leader === undefined) return undefined;
+    const trailer = new grpc.Metadata();
+    trailer.set(LEADER_ADDRESS_METADATA_KEY, leader);
+    return trailer;
+  }
 }

@@ -12,7 +12,7 @@ import type { StatusResponse } from '../gen/baton/v1/StatusResponse.ts';
 import type { Logger, NodeMetrics } from '../observability/index.ts';
 import { CommandRejectedError, kvPut, readUserValue } from '../replica/index.ts';
 import type { KvResult, Replica } from '../replica/index.ts';
-import { LeaderForwarder, hopsOf, leaderAddressOrSelf, leaderTrailer } from './forwarder.ts';
+import { ForwardingRouter, LeaderForwarder, hopsOf } from './forwarder.ts';
 import type { UnaryInvoker } from './forwarder.ts';
 import type { PutResponse__Output } from '../gen/baton/v1/PutResponse.ts';
 import type { GetResponse__Output } from '../gen/baton/v1/GetResponse.ts';
@@ -38,12 +38,12 @@ export class ApiServices {
   private readonly logger: Logger;
   private readonly metrics: NodeMetrics;
   private readonly forwarder: LeaderForwarder;
-  /** Calls this node forwarded, to the leader's address: their answers carry it back (leaderTrailer). */
-  private readonly forwardedTo = new WeakMap<object, string>();
+  private readonly router: ForwardingRouter;
 
   constructor(options: ApiOptions) {
     this.replica = options.replica;
     this.settings = options.settings;
+    this.router = new ForwardingRouter(options.replica, options.settings.maxForwardHops);
     this.logger = options.logger;
     this.metrics = options.metrics;
     this.forwarder = new LeaderForwarder({
@@ -146,9 +146,7 @@ export class ApiServices {
    * forward to. Throws NotLeaderError (UNAVAILABLE, with the hint) when forwarding is impossible.
    */
   private leaderOrForward(call: Call<unknown>): string | null {
-    const leader = leaderAddressOrSelf(this.replica, call, this.settings.maxForwardHops);
-    if (leader !== null) this.forwardedTo.set(call, leader);
-    return leader;
+    return this.router.route(call);
   }
 
   private forward<Res>(
@@ -173,8 +171,7 @@ export class ApiServices {
       }
       promise.then(
         (response) => {
-          const leader = this.forwardedTo.get(call);
-          callback(null, response, leader === undefined ? undefined : leaderTrailer(leader));
+          callback(null, response, this.router.trailerFor(call));
         },
         (error: unknown) => {
           const status = toServiceError(error, this.hint());

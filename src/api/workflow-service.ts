@@ -38,12 +38,7 @@ import { engineProposal } from '../replica/index.ts';
 import type { Replica } from '../replica/index.ts';
 import { ValidationError } from './errors.ts';
 import { WorkflowNotFoundError } from './workflow-errors.ts';
-import {
-  FAST_RECONNECT_CHANNEL_OPTIONS,
-  hopsOf,
-  leaderAddressOrSelf,
-  leaderTrailer,
-} from './forwarder.ts';
+import { FAST_RECONNECT_CHANNEL_OPTIONS, ForwardingRouter, hopsOf } from './forwarder.ts';
 import { ForwardedCallError, HOPS_METADATA_KEY, statusName, toServiceError } from './status.ts';
 import { workflowProto } from './workflow-proto.ts';
 import {
@@ -92,8 +87,7 @@ export class WorkflowApi {
   private readonly settings: ApiSettings;
   private readonly logger: Logger;
   private readonly metrics: NodeMetrics;
-  /** Calls this node forwarded, to the leader's address: their answers carry it back (leaderTrailer). */
-  private readonly forwardedTo = new WeakMap<object, string>();
+  private readonly router: ForwardingRouter;
   /** Map order is recency order: the least recently used client is closed first. */
   private readonly clients = new Map<string, WorkflowClient>();
 
@@ -101,6 +95,7 @@ export class WorkflowApi {
     this.replica = options.replica;
     this.dispatcher = options.dispatcher;
     this.settings = options.settings;
+    this.router = new ForwardingRouter(options.replica, options.settings.maxForwardHops);
     this.logger = options.logger;
     this.metrics = options.metrics;
   }
@@ -361,8 +356,7 @@ export class WorkflowApi {
       };
       run().then(
         (response) => {
-          const leader = this.forwardedTo.get(call);
-          callback(null, response, leader === undefined ? undefined : leaderTrailer(leader));
+          callback(null, response, this.router.trailerFor(call));
         },
         (error: unknown) => {
           const status = toServiceError(error, this.hint());
@@ -375,9 +369,7 @@ export class WorkflowApi {
   }
 
   private leaderOrForward(call: grpc.ServerUnaryCall<unknown, unknown>): string | null {
-    const leader = leaderAddressOrSelf(this.replica, call, this.settings.maxForwardHops);
-    if (leader !== null) this.forwardedTo.set(call, leader);
-    return leader;
+    return this.router.route(call);
   }
 
   private forward<Res>(
