@@ -58,17 +58,12 @@ async function main(): Promise<void> {
       const applied = logIndex(next - 1);
       const batch = node.state.beginBatch();
       batch.put('applied', new TextEncoder().encode(String(applied)));
-      await node.state.commit(batch, applied, { sync: false });
-      const data = await node.state.exportSnapshot();
-      await node.log.saveLocalSnapshot(
-        {
-          meta: {
-            index: applied,
-            term: node.log.term(applied),
-            conf: node.log.initialState().conf,
-          },
-          data,
-        },
+      // The replica's compaction: the state commit is not synced, so the log may drop entries
+      // only once makeDurable has put the state on disk for good (a kill can land anywhere here).
+      void node.state.commit(batch, applied, { sync: false });
+      await node.state.makeDurable();
+      await node.log.compact(
+        { index: applied, term: node.log.term(applied), conf: node.log.initialState().conf },
         RETAIN_ENTRIES,
       );
     }

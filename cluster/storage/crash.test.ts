@@ -137,7 +137,7 @@ describe('crash safety under kill -9', () => {
       try {
         const log = node.log;
         expect(log.lastIndex()).toBeGreaterThanOrEqual(previousAckedIndex);
-        const snapshotIndex = log.snapshot().meta.index;
+        const snapshotIndex = log.storedSnapshot().meta.index;
         expect(log.firstIndex()).toBeLessThanOrEqual(snapshotIndex + 1);
         // Every acknowledged entry not compacted behind the snapshot is present with its term and data.
         for (const [index, entryTerm] of acknowledged) {

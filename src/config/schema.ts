@@ -54,11 +54,11 @@ export const replicaSettingsSchema = z.object({
   /** A proposal or read not settled within this time fails with DEADLINE_EXCEEDED. */
   requestTimeoutMs: int(10, 600_000).default(10_000),
   /**
-   * Take a snapshot of the state machine after at least this many applied entries (and once the
-   * log since the last snapshot is half that snapshot's size or 64 MiB: see replica.ts).
+   * Compact the log after this many applied entries (or 64 MiB of them): the state store is made
+   * durable there and becomes the snapshot; it is exported only for a follower that needs one.
    */
   snapshotEveryEntries: int(1, 100_000_000).default(10_000),
-  /** Log entries kept behind a local snapshot, for slightly lagging followers. */
+  /** Log entries kept behind a compaction point, for slightly lagging followers. */
   snapshotRetainEntries: int(0, 100_000_000).default(1_000),
   /** A learner is promoted to voter once its match index is within this many entries of the leader's last index. */
   promoteLagEntries: int(0, 1_000_000).default(100),

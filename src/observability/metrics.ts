@@ -116,7 +116,12 @@ export class NodeMetrics {
   });
   readonly snapshotsTaken = new Counter({
     name: 'baton_raft_snapshots_taken_total',
-    help: 'Local snapshots taken (log compactions).',
+    help: 'Log compactions: the state store made durable at the applied index, the log dropped behind it.',
+    registers: [this.registry],
+  });
+  readonly snapshotsExported = new Counter({
+    name: 'baton_raft_snapshots_exported_total',
+    help: 'Exports of the state for followers that needed a snapshot (too far behind, or new).',
     registers: [this.registry],
   });
   readonly snapshotsInstalled = new Counter({

@@ -20,5 +20,5 @@ export {
   MEMBER_KEY_PREFIX,
 } from './kv-state-machine.ts';
 export type { KvResult } from './kv-state-machine.ts';
-export type { ReplicaStateStore, ProposalResult, MemberInfo } from './types.ts';
+export type { ReplicaLogStore, ReplicaStateStore, ProposalResult, MemberInfo } from './types.ts';
 export * from './errors.ts';

@@ -4,6 +4,7 @@ import { PendingProposalLimitError } from './errors.ts';
 import { kvPut, readUserValue } from './kv-state-machine.ts';
 import type { Replica } from './replica.ts';
 import { TestCluster, waitFor } from './testing/cluster.ts';
+import type { TestNode } from './testing/cluster.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (value: Uint8Array | undefined): string | undefined =>
@@ -151,32 +152,47 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     await cluster.wipe(follower.id);
     let index = 0;
     for (let i = 0; i < 120; i++) index = await put(cluster, `s${i}`, String(i));
-    expect((await cluster.leader()).store.log.firstIndex()).toBeGreaterThan(1);
+    await waitFor(
+      async () => (await cluster!.leader()).store.log.firstIndex() > 1,
+      'the leader to compact its log',
+    );
+    const exported = async (node: TestNode): Promise<number> =>
+      (await node.metrics.snapshotsExported.get()).values[0]?.value ?? 0;
+    // Compaction copied nothing: no node exported its state while no follower needed it.
+    for (const node of cluster.nodes.values()) expect(await exported(node)).toBe(0);
     const fresh = await cluster.startNode(follower.id);
     await waitFor(() => fresh.replica.appliedIndex() >= index, 'the wiped follower to catch up');
     expect(await fresh.metrics.snapshotsInstalled.get()).toMatchObject({ values: [{ value: 1 }] });
+    expect(await exported(await cluster.leader())).toBe(1);
     expect(await valueOn(fresh.replica, 's3')).toBe('3');
     expect(await valueOn(fresh.replica, 's119')).toBe('119');
   });
 
-  it('spaces snapshots by the log written since the last one, relative to its size', async () => {
+  it('compacts behind a durable state: the stored snapshot holds no copy, and a restart resumes from the state', async () => {
     cluster = await TestCluster.start(['n1', 'n2', 'n3'], {
       replica: { snapshotEveryEntries: 10, snapshotRetainEntries: 2 },
     });
+    let index = 0;
+    for (let i = 0; i < 35; i++) index = await put(cluster, `k${i}`, 'x'.repeat(500));
+    await waitFor(
+      () => [...cluster!.nodes.values()].every((n) => n.store.log.firstIndex() > 20),
+      'every node to compact',
+    );
+    for (const node of cluster.nodes.values()) {
+      expect(node.store.log.snapshotIsInState()).toBe(true);
+      expect(node.store.log.storedSnapshot().data).toHaveLength(0);
+    }
     const leader = await cluster.leader();
-    const taken = async (): Promise<number> =>
-      (await leader.metrics.snapshotsTaken.get()).values[0]?.value ?? 0;
-    const big = 'x'.repeat(2_000);
-    // The first snapshot is due at index 10, holding several KB of big values.
-    for (let i = 0; (await put(cluster, `big${i}`, big)) < 10; i++);
-    await waitFor(async () => (await taken()) === 1, 'the first snapshot');
-    // 30 more entries, but a few hundred bytes: far below half the last snapshot, none due.
-    for (let i = 0; i < 30; i++) await put(cluster, `small${i}`, 's');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await taken()).toBe(1);
-    // Another ~12 KB of log: past half the snapshot's size, the next one is taken.
-    for (let i = 0; i < 6; i++) await put(cluster, `more${i}`, big);
-    await waitFor(async () => (await taken()) === 2, 'the second snapshot');
+    const follower = [...cluster.nodes.values()].find((n) => n !== leader)!;
+    await cluster.stopNode(follower.id);
+    const restarted = await cluster.startNode(follower.id);
+    expect(restarted.replica.appliedIndex()).toBeGreaterThanOrEqual(
+      restarted.store.log.storedSnapshot().meta.index,
+    );
+    const next = await put(cluster, 'after', 'restart');
+    expect(next).toBeGreaterThan(index);
+    await waitFor(() => restarted.replica.appliedIndex() >= next, 'the restarted node to apply');
+    expect(await valueOn(restarted.replica, 'k0')).toBe('x'.repeat(500));
   });
 
   it('adds a node as a learner, promotes it once caught up, and removes it', async () => {
@@ -185,7 +201,10 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
       replica: { snapshotEveryEntries: 5, snapshotRetainEntries: 2 },
     });
     for (let i = 0; i < 10; i++) await put(cluster, `m${i}`, String(i));
-    expect((await cluster.leader()).store.log.firstIndex()).toBeGreaterThan(1);
+    await waitFor(
+      async () => (await cluster!.leader()).store.log.firstIndex() > 1,
+      'the leader to compact its log',
+    );
     const n4 = nodeId('n4');
     const joiner = await cluster.startNode(n4, { join: true });
     const leader = await cluster.leader();

@@ -28,17 +28,18 @@ import {
   NotLeaderError,
   ProposalDroppedError,
   RaftNode,
+  SnapshotTemporarilyUnavailableError,
   UncommittedLimitError,
 } from '../raft/index.ts';
 import type {
   ConfChange,
   ConfState,
   Entry,
-  RaftLogStore,
   RaftStatus,
   Ready,
   ReadState,
   Snapshot,
+  SnapshotMeta,
   SoftState,
 } from '../raft/types.ts';
 import type { Transport } from '../transport/types.ts';
@@ -56,7 +57,7 @@ import {
   readMemberAddress,
   setMemberAddress,
 } from './kv-state-machine.ts';
-import type { MemberInfo, ProposalResult, ReplicaStateStore } from './types.ts';
+import type { MemberInfo, ProposalResult, ReplicaLogStore, ReplicaStateStore } from './types.ts';
 
 /** How often timeouts, learner promotion and gauges are checked. */
 const HOUSEKEEPING_INTERVAL_MS = 50;
@@ -67,15 +68,12 @@ const REPLAY_CHUNK_BYTES = 4 * 1024 * 1024;
 /** State batches handed to LevelDB and not yet written, before the loop waits for them. */
 const MAX_STATE_COMMITS_IN_FLIGHT = 32;
 /**
- * A snapshot copies the whole state, so taking one every N entries made its cost per entry grow
- * with the state: under a write-heavy benchmark the state grew by every put and snapshots took a
- * sixth of the followers' CPU and the leader's p99. One is due only once the log written since
- * the last has reached this fraction of that snapshot's size (amortized: snapshotting costs at
- * most ~2× the bytes written through the log), or SNAPSHOT_MAX_LOG_BYTES, which bounds the
- * log kept in memory whatever the state's size.
+ * Compaction is due every `snapshotEveryEntries` applied entries, or sooner once this many bytes
+ * of entries were applied since the last, which bounds the log kept in memory.
  */
-const SNAPSHOT_LOG_TO_STATE_RATIO = 0.5;
 const SNAPSHOT_MAX_LOG_BYTES = 64 * 1024 * 1024;
+/** An export made for a follower is dropped after this long unused (it is as big as the state). */
+const PEER_SNAPSHOT_KEEP_MS = 60_000;
 
 export interface ReplicaOptions {
   readonly id: NodeId;
@@ -84,7 +82,7 @@ export interface ReplicaOptions {
   readonly address: string;
   /** Addresses known from configuration (bootstrap peers); the replicated address book overrides them. */
   readonly peers: ReadonlyMap<NodeId, string>;
-  readonly log: RaftLogStore;
+  readonly log: ReplicaLogStore;
   readonly state: ReplicaStateStore;
   readonly transport: Transport;
   readonly stateMachine: StateMachine;
@@ -130,9 +128,7 @@ export class Replica {
   private conf: ConfState;
   private applied: LogIndex;
   private lastSnapshotIndex: LogIndex;
-  /** Size of the last snapshot taken or installed here (0 until one is, after a restart). */
-  private lastSnapshotBytes = 0;
-  /** Bytes of entries applied since the last snapshot began. */
+  /** Bytes of entries applied since the last compaction began. */
   private logBytesSinceSnapshot = 0;
   private softState: SoftState = { leader: null, role: 'follower' };
   private currentTerm = -1;
@@ -160,8 +156,14 @@ export class Replica {
   private steppedDown = false;
 
   private stateCommitsInFlight = 0;
-  /** The background snapshot (maybeSnapshot), if one is running. */
+  /** The background compaction (maybeSnapshot), if one is running. */
   private snapshotInFlight: Promise<void> | null = null;
+  /** The last export of the state made for followers (see snapshotForPeer), and when it was last handed out. */
+  private peerSnapshot: Snapshot | null = null;
+  private peerSnapshotUsedMs = 0;
+  /** Set when the core asked for a snapshot the cache cannot give; the export starts at the next consistent point. */
+  private peerSnapshotWanted = false;
+  private peerSnapshotExport: Promise<void> | null = null;
   private stateCommitTail: Promise<void> = Promise.resolve();
   private running = false;
   private kickScheduled = false;
@@ -218,7 +220,14 @@ export class Replica {
     const { log, state } = options;
     const snapshotIndex = log.firstIndex() - 1;
     if (state.appliedIndex() < snapshotIndex) {
-      const snapshot = log.snapshot();
+      const snapshot = log.storedSnapshot();
+      // openNodeStore refuses this case with the data directory named; a compaction is only
+      // recorded once the state is durable at its index.
+      assert(
+        !log.snapshotIsInState(),
+        () =>
+          `state at ${state.appliedIndex()} is behind the log compacted at ${snapshot.meta.index}`,
+      );
       options.logger.warn(
         { applied: state.appliedIndex(), snapshot: snapshot.meta.index },
         'state is behind the log snapshot (crash during install); importing the snapshot',
@@ -268,6 +277,7 @@ export class Replica {
         this.kick();
       },
     });
+    this.options.log.setSnapshotSource((compacted) => this.snapshotForPeer(compacted));
     this.tickTimer = setInterval(() => {
       this.raftNode.tick();
       this.kick();
@@ -453,7 +463,10 @@ export class Replica {
     if (this.housekeepingTimer !== null) clearInterval(this.housekeepingTimer);
     await this.loopDone;
     await this.snapshotInFlight;
+    await this.peerSnapshotExport;
     await this.stateCommitTail;
+    this.options.log.setSnapshotSource(null);
+    this.peerSnapshot = null;
     this.failEverything(new ReplicaStoppedError());
     await this.options.transport.close();
     this.logger.info('replica stopped');
@@ -551,6 +564,7 @@ export class Replica {
         const ready = this.raftNode.ready();
         await this.handleReady(ready);
         this.raftNode.advance(ready);
+        this.maybeExportForPeers();
       }
     } finally {
       this.running = false;
@@ -755,7 +769,6 @@ export class Replica {
     await this.options.state.importSnapshot(snapshot.data, index);
     this.applied = index;
     this.lastSnapshotIndex = index;
-    this.lastSnapshotBytes = snapshot.data.length;
     this.logBytesSinceSnapshot = 0;
     this.conf = snapshot.meta.conf;
     for (const [at, waiting] of this.pending) {
@@ -781,17 +794,19 @@ export class Replica {
   }
 
   /**
-   * Starts a snapshot in the background, one at a time: exporting the whole state and compacting
-   * the log take long enough that running them inside the loop stalled every write behind them
-   * (the benchmark's p99). The export is as of the applied index at this call (the state store
-   * orders it after the commits already made), so the loop keeps committing meanwhile.
+   * Compacts in the background, one compaction at a time, so the loop keeps committing meanwhile.
+   *
+   * A compaction copies nothing: the state store becomes the snapshot. Exporting the whole state
+   * every N entries on every node made the cost per entry grow with the state (under a
+   * write-heavy benchmark the state grew with every put; exports took a sixth of the followers'
+   * CPU and set the leader's p99). The state is exported only when a follower needs it
+   * (snapshotForPeer), as etcd does with its database.
    */
   private maybeSnapshot(): void {
     const settings = this.options.replica;
     if (this.snapshotInFlight !== null) return;
-    if (this.applied - this.lastSnapshotIndex < settings.snapshotEveryEntries) return;
     if (
-      this.logBytesSinceSnapshot < this.lastSnapshotBytes * SNAPSHOT_LOG_TO_STATE_RATIO &&
+      this.applied - this.lastSnapshotIndex < settings.snapshotEveryEntries &&
       this.logBytesSinceSnapshot < SNAPSHOT_MAX_LOG_BYTES
     )
       return;
@@ -806,22 +821,80 @@ export class Replica {
     );
   }
 
-  /** Snapshots the state at the applied index and compacts the log behind it. Runs inside the loop or with it paused. */
+  /**
+   * Makes the state durable at the applied index, then compacts the log behind it (keeping
+   * `retainEntries` for followers slightly behind). Call where every applied entry has been
+   * committed to the state store: the end of an apply run, or with the loop paused.
+   */
   private async takeSnapshot(retainEntries: number): Promise<void> {
     // Index, term and membership are read before the first await: the loop may apply more meanwhile.
     const index = this.applied;
     const term = this.options.log.term(index);
     const conf = this.conf;
     this.logBytesSinceSnapshot = 0;
-    const data = await this.options.state.exportSnapshot();
-    this.lastSnapshotBytes = data.length;
-    const snapshot: Snapshot = { meta: { index, term, conf }, data };
-    await this.options.log.saveLocalSnapshot(snapshot, retainEntries);
+    const startedMs = performance.now();
+    // Ordered after every state commit made so far, so the state on disk is at `index` or later.
+    await this.options.state.makeDurable();
+    await this.options.log.compact({ index, term, conf }, retainEntries);
     this.lastSnapshotIndex = logIndex(Math.max(this.lastSnapshotIndex, index));
     this.metrics.snapshotsTaken.inc();
     this.logger.info(
-      { index, bytes: data.length, firstIndex: this.options.log.firstIndex() },
-      'took snapshot; log compacted',
+      {
+        index,
+        firstIndex: this.options.log.firstIndex(),
+        ms: Math.round(performance.now() - startedMs),
+      },
+      'state durable; log compacted',
+    );
+  }
+
+  /**
+   * The log store's SnapshotSource: a snapshot for a follower the log no longer covers. Hands out
+   * the last export while it is at or past the compaction point; otherwise asks for a new one and
+   * throws SnapshotTemporarilyUnavailableError (the core retries on the next heartbeat response).
+   */
+  private snapshotForPeer(compacted: SnapshotMeta): Snapshot {
+    const cached = this.peerSnapshot;
+    if (cached !== null && cached.meta.index >= compacted.index) {
+      this.peerSnapshotUsedMs = performance.now();
+      return cached;
+    }
+    this.peerSnapshotWanted = true;
+    // Called from the core, possibly mid-apply: the loop starts the export between Readys.
+    if (!this.running)
+      setImmediate(() => {
+        if (!this.running) this.maybeExportForPeers();
+      });
+    throw new SnapshotTemporarilyUnavailableError();
+  }
+
+  /**
+   * Starts the export a follower is waiting for. Runs only between Readys or with the loop idle,
+   * where every applied entry has been committed to the state store and `conf` is as of `applied`:
+   * the export then holds exactly the state at `applied`, and the snapshot's metadata says so.
+   */
+  private maybeExportForPeers(): void {
+    if (!this.peerSnapshotWanted || this.peerSnapshotExport !== null || this.stopped) return;
+    this.peerSnapshotWanted = false;
+    const index = this.applied;
+    const term = this.options.log.term(index);
+    const conf = this.conf;
+    const startedMs = performance.now();
+    this.peerSnapshotExport = this.options.state.exportSnapshot().then(
+      (data) => {
+        this.peerSnapshotExport = null;
+        this.peerSnapshot = { meta: { index, term, conf }, data };
+        this.peerSnapshotUsedMs = performance.now();
+        this.metrics.snapshotsExported.inc();
+        this.logger.info(
+          { index, bytes: data.length, ms: Math.round(performance.now() - startedMs) },
+          'exported the state for a follower that needs a snapshot',
+        );
+      },
+      (error: unknown) => {
+        this.peerSnapshotExport = null;
+        this.fatal(error);
+      },
     );
   }
 
@@ -1022,6 +1095,8 @@ export class Replica {
     const nowMs = performance.now();
     this.expireProposals(nowMs);
     this.expireReads(nowMs);
+    if (this.peerSnapshot !== null && nowMs - this.peerSnapshotUsedMs > PEER_SNAPSHOT_KEEP_MS)
+      this.peerSnapshot = null;
     const status = this.raftNode.status();
     this.updateGauges(status);
     if (status.role === 'leader') this.promoteCaughtUpLearners(status);
@@ -1119,7 +1194,7 @@ function failureReason(error: unknown): string {
 }
 
 /** Membership as of `applied`: the log snapshot's, then every config entry up to `applied`. */
-function confAsOfApplied(log: RaftLogStore, applied: LogIndex): ConfState {
+function confAsOfApplied(log: ReplicaLogStore, applied: LogIndex): ConfState {
   let conf = log.initialState().conf;
   const end = Math.min(applied, log.lastIndex());
   let next = log.firstIndex();

@@ -4,6 +4,22 @@
  * (DESIGN.md rule 4).
  */
 import type { KvReader, KvView, LogIndex } from '../lib/index.ts';
+import type { RaftLogStore, Snapshot, SnapshotMeta } from '../raft/types.ts';
+
+/** What the replica needs from the node's log store (src/storage's LevelLogStore implements it). */
+export interface ReplicaLogStore extends RaftLogStore {
+  /**
+   * Drops the log up to `meta.index` (keeping `retainEntries` before it) and records `meta` as the
+   * snapshot, without data: the caller made the state store durable at or past that index.
+   */
+  compact(meta: SnapshotMeta, retainEntries: number): Promise<void>;
+  /** The snapshot as stored (its data is empty after a compaction: the state store holds it). */
+  storedSnapshot(): Snapshot;
+  /** True when the stored snapshot is a compaction point backed by the state store. */
+  snapshotIsInState(): boolean;
+  /** Where snapshot() gets one for a follower after a compaction; it may throw SnapshotTemporarilyUnavailableError. */
+  setSnapshotSource(source: ((compacted: SnapshotMeta) => Snapshot) | null): void;
+}
 
 export interface ReplicaStateStore<Batch extends KvView = KvView> {
   /** The index of the last entry whose effects are in the store. */
@@ -18,6 +34,8 @@ export interface ReplicaStateStore<Batch extends KvView = KvView> {
   exportSnapshot(): Promise<Uint8Array>;
   /** Replaces the whole keyspace with `data` and sets the applied index, atomically. */
   importSnapshot(data: Uint8Array, index: LogIndex): Promise<void>;
+  /** Resolves once every commit called so far is on disk for good (the log may then be compacted). */
+  makeDurable(): Promise<void>;
 }
 
 /** The outcome of a proposal that committed and was applied at `index`. */

@@ -9,8 +9,12 @@
  *   then `state.commit(b, lastAppliedIndex, { sync })`. Commits run in call order; a batch begun
  *   before the previous commit finished already sees its writes. `sync: false` is safe: the log
  *   holds the entries durably and a later fsynced write of the same LevelDB flushes it too.
- * - Local snapshot: `data = await state.exportSnapshot()`, `index = stateSnapshotIndex(data)`,
- *   then `log.saveLocalSnapshot({ meta: { index, term: log.term(index), conf }, data }, retain)`.
+ * - Compaction: `await state.makeDurable()` (the state as of every commit called so far is on
+ *   disk for good), then `log.compact({ index, term: log.term(index), conf }, retain)` with an
+ *   index at or before the last commit: the state store is the snapshot from then on.
+ * - A snapshot for a follower: `log.snapshot()` asks the `SnapshotSource` set with
+ *   `log.setSnapshotSource`, which exports the state (`state.exportSnapshot()`, whose index
+ *   `stateSnapshotIndex(data)` reads back) and throws SnapshotTemporarilyUnavailableError meanwhile.
  * - Snapshot from the leader: `await log.save({ snapshot, … })`, then
  *   `await state.importSnapshot(snapshot.data, snapshot.meta.index)`. A crash in between is
  *   repaired by the next `openNodeStore` (it re-installs the log's snapshot into the state).
@@ -23,7 +27,7 @@ export type {
   StorageLogger,
 } from './node-store.ts';
 export { LevelLogStore } from './level-log-store.ts';
-export type { LogOpenReport } from './level-log-store.ts';
+export type { LogOpenReport, SnapshotSource } from './level-log-store.ts';
 export { LevelStateStore, MAX_BATCH_WRITES } from './state-store.ts';
 export type { CommitOptions, StateBatch, StateOpenReport } from './state-store.ts';
 export { MAX_STATE_SNAPSHOT_BYTES, stateSnapshotIndex } from './state-snapshot.ts';

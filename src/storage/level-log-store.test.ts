@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { logIndex, nodeId, term } from '../lib/index.ts';
+import { SnapshotTemporarilyUnavailableError } from '../raft/errors.ts';
 import { MemoryStorage } from '../raft/memory-storage.ts';
 import {
   describeRaftStorageContract,
@@ -112,6 +113,49 @@ describe('LevelLogStore', () => {
       [5, 2],
     ]);
     expect(reopened.log.initialState().hardState).toEqual({ term: 2, vote: 'n2', commit: 2 });
+  });
+
+  it('compacts without data and answers snapshot() from the source the host set', async () => {
+    const { node, reopen } = await fresh();
+    const log = node().log;
+    await log.save({
+      entries: Array.from({ length: 6 }, (_, i) => ({
+        index: logIndex(i + 1),
+        term: term(1),
+        kind: 'normal' as const,
+        data: Uint8Array.of(i),
+      })),
+    });
+    const meta = { index: logIndex(5), term: term(1), conf: STORAGE_CONTRACT_BOOTSTRAP };
+    await log.compact(meta, 1);
+    expect(log.firstIndex()).toBe(5);
+    expect(log.storedSnapshot()).toEqual({ meta, data: new Uint8Array(0) });
+    expect(() => log.snapshot()).toThrow(SnapshotTemporarilyUnavailableError);
+    const exported = { meta: { ...meta, index: logIndex(6) }, data: Uint8Array.of(9) };
+    const asked: number[] = [];
+    log.setSnapshotSource((compacted) => {
+      asked.push(compacted.index);
+      return exported;
+    });
+    expect(log.snapshot()).toBe(exported);
+    expect(asked).toEqual([5]);
+    // A snapshot from the leader is stored with its data and handed out as it is.
+    const fromLeader = {
+      meta: { ...meta, index: logIndex(8), term: term(2) },
+      data: Uint8Array.of(1, 2),
+    };
+    await log.save({ snapshot: fromLeader });
+    expect(log.snapshotIsInState()).toBe(false);
+    expect(log.snapshot()).toEqual(fromLeader);
+    const reopened = await reopen();
+    expect(reopened.log.storedSnapshot().meta).toEqual(fromLeader.meta);
+    expect([...reopened.log.storedSnapshot().data]).toEqual([1, 2]);
+    // A compaction past it replaces it (and frees its data).
+    await reopened.log.save({
+      entries: [{ index: logIndex(9), term: term(2), kind: 'normal', data: Uint8Array.of(9) }],
+    });
+    await reopened.log.compact({ ...fromLeader.meta, index: logIndex(9) }, 0);
+    expect((await reopen()).log.snapshotIsInState()).toBe(true);
   });
 
   it('refuses (by assertion, before writing) entries whose terms go down', async () => {

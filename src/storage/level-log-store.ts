@@ -2,7 +2,7 @@
  * The Raft log, hard state and snapshot in LevelDB (`LevelLogStore implements RaftLogStore`).
  *
  * Reads are synchronous, from an in-memory copy of the uncompacted log tail loaded at open; the
- * replica's compaction (saveLocalSnapshot) bounds it. Every write is one LevelDB batch with
+ * replica's compaction (`compact`) bounds it. Every write is one LevelDB batch with
  * `sync: true`, and the in-memory copy changes only after the batch is durable, so a read never
  * reflects anything a crash could take back. Writes are serialized in call order: two LevelDB
  * batches in flight at once could land in either order.
@@ -10,11 +10,22 @@
  * Layout: one key per entry (keys.ts), the "log base" (index and term of the entry just before the
  * first retained one: etcd's dummy entry), the hard state, and the latest snapshot (meta + data).
  * Open verifies the checksum of every retained entry (see `openLogStore`).
+ *
+ * The stored snapshot is one of two kinds. A snapshot received from a leader is stored with its
+ * data (the install path needs it to survive a crash before the state store has it). A local
+ * compaction (`compact`) stores only the metadata, with empty data: the state store, made durable
+ * at that index first, *is* the snapshot, and a follower that needs one gets a fresh export from
+ * the `SnapshotSource` the host sets. (Every real export is non-empty: state-snapshot.ts writes a
+ * header; only the bootstrap snapshot at index 0 is empty and never sent.)
  */
 import { assert, logIndex } from '../lib/index.ts';
 import type { LogIndex, Term } from '../lib/index.ts';
 import { entrySizeBytes } from '../raft/entry.ts';
-import { CompactedError, UnavailableError } from '../raft/errors.ts';
+import {
+  CompactedError,
+  SnapshotTemporarilyUnavailableError,
+  UnavailableError,
+} from '../raft/errors.ts';
 import type {
   ConfState,
   Entry,
@@ -23,6 +34,7 @@ import type {
   PersistUpdate,
   RaftLogStore,
   Snapshot,
+  SnapshotMeta,
 } from '../raft/types.ts';
 import {
   decodeEntryPayload,
@@ -98,6 +110,7 @@ export class LevelLogStore implements RaftLogStore {
   /** entries[i] has index base.index + 1 + i. */
   private entriesInMemory: Entry[];
   private latestSnapshot: Snapshot;
+  private snapshotSource: SnapshotSource | null = null;
   private readonly writes = new WriteQueue();
 
   private constructor(
@@ -207,9 +220,33 @@ export class LevelLogStore implements RaftLogStore {
     return logIndex(this.base.index + this.entriesInMemory.length);
   }
 
-  /** The latest snapshot; its data is held in memory (one buffer, loaded at open). */
+  /**
+   * A snapshot to send to a follower: the stored one when it carries data, else the source's
+   * export of the state store (at or past the compaction point). Throws
+   * SnapshotTemporarilyUnavailableError while the source prepares one; the core retries.
+   */
   snapshot(): Snapshot {
+    if (!this.snapshotIsInState()) return this.latestSnapshot;
+    if (this.snapshotSource === null) throw new SnapshotTemporarilyUnavailableError();
+    return this.snapshotSource(this.latestSnapshot.meta);
+  }
+
+  /**
+   * The snapshot as stored: after a local compaction its data is empty (the state store holds
+   * it); after a snapshot from the leader, its data (held in memory until the next compaction).
+   */
+  storedSnapshot(): Snapshot {
     return this.latestSnapshot;
+  }
+
+  /** True when the stored snapshot is a compaction point whose data is the state store itself. */
+  snapshotIsInState(): boolean {
+    return this.latestSnapshot.meta.index > 0 && this.latestSnapshot.data.length === 0;
+  }
+
+  /** Where snapshot() gets a snapshot after a local compaction (the replica exports the state). */
+  setSnapshotSource(source: SnapshotSource | null): void {
+    this.snapshotSource = source;
   }
 
   // ---- writes
@@ -219,7 +256,20 @@ export class LevelLogStore implements RaftLogStore {
   }
 
   saveLocalSnapshot(snapshot: Snapshot, retainEntries: number): Promise<void> {
+    assert(snapshot.data.length > 0, 'a local snapshot with data must not be empty');
     return this.writes.run(() => this.saveLocalSnapshotNow(snapshot, retainEntries));
+  }
+
+  /**
+   * Compacts the log up to `meta.index` (keeping `retainEntries` before it) and records `meta` as
+   * the snapshot, without data. The caller promises that the state store is durable at or past
+   * `meta.index` (LevelStateStore.makeDurable): those entries are gone from here afterwards.
+   */
+  compact(meta: SnapshotMeta, retainEntries: number): Promise<void> {
+    assert(meta.index > 0, 'compacting at index 0');
+    return this.writes.run(() =>
+      this.saveLocalSnapshotNow({ meta, data: EMPTY_SNAPSHOT_DATA }, retainEntries),
+    );
   }
 
   /** Resolves once every write called so far has finished. */
@@ -328,6 +378,11 @@ export class LevelLogStore implements RaftLogStore {
     return this.term(index) === expectedTerm;
   }
 }
+
+/** A source of a snapshot at or past `compacted.index` (see LevelLogStore.snapshot). */
+export type SnapshotSource = (compacted: SnapshotMeta) => Snapshot;
+
+const EMPTY_SNAPSHOT_DATA = new Uint8Array(0);
 
 function snapshotWrites(snapshot: Snapshot): BatchOperation[] {
   const meta = encodeSnapshotMeta({

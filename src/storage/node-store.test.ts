@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logIndex, nodeId, term } from '../lib/index.ts';
 import { DATA_DIR_FORMAT_VERSION, IDENTITY_FILE } from './data-dir.ts';
-import { DataDirFormatError, DataDirLockedError, DataDirMismatchError } from './errors.ts';
+import {
+  DataDirFormatError,
+  DataDirLockedError,
+  DataDirMismatchError,
+  StorageCorruptError,
+} from './errors.ts';
 import { openNodeStore } from './node-store.ts';
 import type { OpenNodeStoreOptions } from './node-store.ts';
 import { makeTempDir } from './testing/temp-dir.ts';
@@ -156,5 +161,26 @@ describe('openNodeStore', () => {
     expect(reopened.state.appliedIndex()).toBe(9);
     expect(new TextDecoder().decode(await reopened.state.reader().get('greeting'))).toBe('hello');
     await reopened.close();
+  });
+
+  it('refuses to open when the state is behind a compaction that promised it durable', async () => {
+    const path = await dataDir();
+    const node = await openNodeStore(options(path));
+    await node.log.save({
+      entries: Array.from({ length: 9 }, (_, i) => ({
+        index: logIndex(i + 1),
+        term: term(1),
+        kind: 'noop' as const,
+        data: new Uint8Array(0),
+      })),
+    });
+    // A compaction at 9 with the state still at 0: what a lost state write would leave behind.
+    await node.log.compact({ index: logIndex(9), term: term(1), conf: BOOTSTRAP }, 0);
+    expect(node.log.snapshotIsInState()).toBe(true);
+    await node.close();
+    const error: unknown = await openNodeStore(options(path)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageCorruptError);
+    expect((error as Error).message).toContain('compacted up to 9');
+    expect((error as Error).message).toContain(path);
   });
 });

@@ -91,8 +91,16 @@ export async function openNodeStore(options: OpenNodeStoreOptions): Promise<Node
       );
     }
     let restoredStateFromSnapshot: LogIndex | null = null;
-    const snapshot = log.snapshot();
+    const snapshot = log.storedSnapshot();
     if (state.appliedIndex() < snapshot.meta.index) {
+      if (log.snapshotIsInState()) {
+        // The log was compacted only once the state was durable there: this state is not that one.
+        throw new StorageCorruptError(
+          'applied index',
+          dataDir,
+          `the state is at applied index ${state.appliedIndex()}, but the log was compacted up to ${snapshot.meta.index} after the state had been made durable there; the entries in between are gone (wipe the directory and let the node rejoin)`,
+        );
+      }
       await state.importSnapshot(snapshot.data, snapshot.meta.index);
       restoredStateFromSnapshot = snapshot.meta.index;
       warnings.push(

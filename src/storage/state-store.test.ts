@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { logIndex, nodeId, term } from '../lib/index.ts';
@@ -8,6 +10,7 @@ import type { NodeStore } from './node-store.ts';
 import { stateSnapshotIndex } from './state-snapshot.ts';
 import type { StateBatch } from './state-store.ts';
 import { makeTempDir } from './testing/temp-dir.ts';
+import { DATABASE_DIR } from './data-dir.ts';
 
 const BOOTSTRAP = { voters: [nodeId('n1')], learners: [] };
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -253,11 +256,9 @@ describe('LevelStateStore', () => {
     old.put('key/0001', bytes('overwritten'));
     await target.node().state.commit(old, logIndex(3), { sync: true });
     // As the replica does: the log takes the snapshot first, then the state.
-    await target
-      .node()
-      .log.save({
-        snapshot: { meta: { index: logIndex(42), term: term(1), conf: BOOTSTRAP }, data },
-      });
+    await target.node().log.save({
+      snapshot: { meta: { index: logIndex(42), term: term(1), conf: BOOTSTRAP }, data },
+    });
     await target.node().state.importSnapshot(data, logIndex(42));
     expect(target.node().state.appliedIndex()).toBe(42);
     const reopened = await target.reopen();
@@ -325,5 +326,27 @@ describe('LevelStateStore', () => {
     await other.state.importSnapshot(data, index);
     expect(text(await other.state.reader().get('n'))).toBe(String(index));
     await other.close();
+  });
+
+  it('makeDurable waits for the commits before it and flushes them out of the write-ahead log into a table file', async () => {
+    const store = await fresh();
+    const node = store.node();
+    await fillLog(node, 3);
+    const tables = async (): Promise<string[]> =>
+      (await readdir(join(store.path, DATABASE_DIR))).filter((name) => name.endsWith('.ldb'));
+    const before = await tables();
+    for (let i = 1; i <= 3; i++) {
+      const batch = node.state.beginBatch();
+      batch.put(`k${i}`, bytes(String(i)));
+      void node.state.commit(batch, logIndex(i), { sync: false });
+    }
+    await node.state.makeDurable();
+    // Resolved after the unsynced commits were written...
+    expect(node.state.appliedIndex()).toBe(3);
+    // ...and after LevelDB moved them from its (unsynced) log into a new, fsynced table file.
+    expect((await tables()).length).toBeGreaterThan(before.length);
+    const reopened = await store.reopen();
+    expect(reopened.state.appliedIndex()).toBe(3);
+    expect(text(await reopened.state.reader().get('k2'))).toBe('2');
   });
 });
