@@ -2,6 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logIndex, nodeId, term } from '../lib/index.ts';
+import type { Entry } from '../raft/types.ts';
 import { DATA_DIR_FORMAT_VERSION, IDENTITY_FILE } from './data-dir.ts';
 import {
   DataDirFormatError,
@@ -12,6 +13,15 @@ import {
 import { openNodeStore } from './node-store.ts';
 import type { OpenNodeStoreOptions } from './node-store.ts';
 import { makeTempDir } from './testing/temp-dir.ts';
+
+/** Entries 1..count of term 1, empty no-ops. */
+const noopEntries = (count: number): Entry[] =>
+  Array.from({ length: count }, (_, i) => ({
+    index: logIndex(i + 1),
+    term: term(1),
+    kind: 'noop' as const,
+    data: new Uint8Array(0),
+  }));
 
 const BOOTSTRAP = { voters: [nodeId('n1'), nodeId('n2'), nodeId('n3')], learners: [] };
 
@@ -135,14 +145,7 @@ describe('openNodeStore', () => {
 
   it('re-installs the stored snapshot into the state when a crash left the state behind it', async () => {
     const source = await openNodeStore(options(await dataDir(), { nodeId: 'n2' }));
-    await source.log.save({
-      entries: Array.from({ length: 9 }, (_, i) => ({
-        index: logIndex(i + 1),
-        term: term(1),
-        kind: 'noop' as const,
-        data: new Uint8Array(0),
-      })),
-    });
+    await source.log.save({ entries: noopEntries(9) });
     const batch = source.state.beginBatch();
     batch.put('greeting', new TextEncoder().encode('hello'));
     await source.state.commit(batch, logIndex(9), { sync: true });
@@ -166,14 +169,7 @@ describe('openNodeStore', () => {
   it('refuses to open when the state is behind a compaction that promised it durable', async () => {
     const path = await dataDir();
     const node = await openNodeStore(options(path));
-    await node.log.save({
-      entries: Array.from({ length: 9 }, (_, i) => ({
-        index: logIndex(i + 1),
-        term: term(1),
-        kind: 'noop' as const,
-        data: new Uint8Array(0),
-      })),
-    });
+    await node.log.save({ entries: noopEntries(9) });
     // A compaction at 9 with the state still at 0: what a lost state write would leave behind.
     await node.log.compact({ index: logIndex(9), term: term(1), conf: BOOTSTRAP }, 0);
     expect(node.log.snapshotIsInState()).toBe(true);
