@@ -40,11 +40,19 @@ export class UncommittedLimitError extends BatonError {
 
 /** A membership change cannot be proposed now, or is not valid. */
 export class ConfChangeRejectedError extends BatonError {
-  override readonly name = 'ConfChangeRejectedError';
+  override readonly name: string = 'ConfChangeRejectedError';
 
   constructor(reason: string) {
     super('FAILED_PRECONDITION', `membership change rejected: ${reason}`);
   }
+}
+
+/**
+ * A membership change that may not go *yet*: the leader has not committed an entry of its term,
+ * or an earlier change is still uncommitted. Passing; the host may retry shortly.
+ */
+export class ConfChangePendingError extends ConfChangeRejectedError {
+  override readonly name = 'ConfChangePendingError';
 }
 
 /** Storage: the requested index lies before the first retained entry (it was compacted). */

@@ -15,7 +15,7 @@ import {
   isVoter,
 } from './conf-change.ts';
 import {
-  ConfChangeRejectedError,
+  ConfChangePendingError,
   NotLeaderError,
   ProposalDroppedError,
   SnapshotTemporarilyUnavailableError,
@@ -183,18 +183,18 @@ export class RaftNode {
     return this.proposeEntry('normal', data);
   }
 
-  /** Proposes one membership change; throws ConfChangeRejectedError when it may not go now. */
+  /** Proposes one membership change; throws ConfChangeRejectedError when it is invalid, ConfChangePendingError when it may not go yet. */
   proposeConfChange(change: ConfChange): ProposalPosition {
     this.requireLeader();
     // The safety rule of single-server changes (see conf-change.ts): first an entry of our own
     // term must be committed, and no earlier change may still be uncommitted.
     if (this.log.termOrZero(this.log.committed) !== this.term) {
-      throw new ConfChangeRejectedError(
+      throw new ConfChangePendingError(
         'the leader has not yet committed an entry of its term; retry shortly',
       );
     }
     if (this.latestConfPoint().index > this.log.committed) {
-      throw new ConfChangeRejectedError(
+      throw new ConfChangePendingError(
         'an earlier membership change is not yet committed; retry when it is',
       );
     }

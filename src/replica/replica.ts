@@ -22,6 +22,7 @@ import { assert, BatonError, logIndex, SeededRng } from '../lib/index.ts';
 import type { KvReader, KvView, LogIndex, NodeId, Rng, StateMachine, Term } from '../lib/index.ts';
 import {
   applyConfChangeEntry,
+  ConfChangePendingError,
   ConfChangeRejectedError,
   decodeConfChange,
   isMember,
@@ -485,7 +486,7 @@ export class Replica {
       try {
         return await this.track(() => this.raftNode.proposeConfChange(change));
       } catch (error) {
-        const passing = error instanceof ConfChangeRejectedError && /retry/.test(error.message);
+        const passing = error instanceof ConfChangePendingError;
         if (!passing || performance.now() > deadlineMs || this.stopped) throw error;
       }
       await new Promise((resolve) => setTimeout(resolve, CONF_CHANGE_RETRY_MS));
