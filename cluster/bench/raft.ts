@@ -305,10 +305,13 @@ async function failover(target: BenchTarget, trials: number): Promise<FailoverRo
   const value = randomBytes(VALUE_BYTES);
   const samplesMs: number[] = [];
   for (let trial = 0; trial < trials; trial++) {
-    const leader = await target.waitForLeader();
+    await target.waitForLeader();
     const writer = new SequentialWriter(target, value, `failover-${trial}`);
     await sleep(FAILOVER_WARM_MS);
     await writer.hold();
+    // Asked again with writes held: leadership may have moved during the warm-up, and killing a
+    // follower would time no election at all (one such trial measured 8 ms).
+    const leader = await target.waitForLeader();
     const killNs = process.hrtime.bigint();
     const exited = target.kill(leader);
     const ackNs = await writer.resumeAndAwaitAck(killNs);
