@@ -30,9 +30,16 @@ describe('proposals on a deposed leader', () => {
     expect(error).toBeInstanceOf(ProposalDroppedError);
     expect(error).toMatchObject({ code: 'UNAVAILABLE' });
     expect(leader.replica.isLeader()).toBe(false);
-    cluster.network.heal();
+    // The two others are a majority: they elect one of themselves while the old leader is cut
+    // off. (Waiting only after healing was racy: if they had not elected yet, the old leader, whose
+    // log holds the extra uncommitted entry, could win again.)
     const others = [...cluster.nodes.values()].filter((n) => n.id !== leader.id);
     await waitFor(() => others.some((n) => n.replica.isLeader()), 'a new leader among the others');
+    cluster.network.heal();
+    await waitFor(
+      () => leader.replica.status().leader !== null && !leader.replica.isLeader(),
+      'the old leader to follow the new one',
+    );
   });
 
   it('keeps proposals waiting through a transfer it asked for, and they commit', async () => {
