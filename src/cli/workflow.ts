@@ -2,6 +2,7 @@
  * `baton definition|workflow|task …`: the Workflow service from the command line. Output is
  * human-readable by default; `--json` prints the raw response for scripts.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { InvalidArgumentError } from 'commander';
@@ -13,6 +14,7 @@ import type { ListDefinitionsResponse__Output } from '../gen/baton/v1/ListDefini
 import type { ListWorkflowsResponse__Output } from '../gen/baton/v1/ListWorkflowsResponse.ts';
 import type { OperationResponse__Output } from '../gen/baton/v1/OperationResponse.ts';
 import type { RegisterDefinitionResponse__Output } from '../gen/baton/v1/RegisterDefinitionResponse.ts';
+import type { StartWorkflowRequest } from '../gen/baton/v1/StartWorkflowRequest.ts';
 import type { StartWorkflowResponse__Output } from '../gen/baton/v1/StartWorkflowResponse.ts';
 import type { TaskAck__Output } from '../gen/baton/v1/TaskAck.ts';
 import type { WorkflowClient } from '../gen/baton/v1/Workflow.ts';
@@ -137,7 +139,12 @@ export function addWorkflowCommands(program: Command, helpers: CliHelpers): void
         flags: ClientFlags & JsonFlag & { version?: number; stale?: boolean },
       ) => {
         const response = await run<GetDefinitionResponse__Output>(flags, (c, m, o, cb) =>
-          c.GetDefinition({ name, version: flags.version ?? 0, stale: flags.stale === true }, m, o, cb),
+          c.GetDefinition(
+            { name, version: flags.version ?? 0, stale: flags.stale === true },
+            m,
+            o,
+            cb,
+          ),
         );
         print(flags, response, () => {
           console.log(
@@ -164,40 +171,18 @@ export function addWorkflowCommands(program: Command, helpers: CliHelpers): void
     .option('--business-key <key>', 'a business key (unique per definition among open runs)')
     .option('--reuse-policy <policy>', 'REJECT_DUPLICATE | RETURN_EXISTING | ALLOW_IF_CLOSED')
     .option('--json', 'print the raw response')
-    .action(
-      async (
-        name: string,
-        flags: ClientFlags &
-          JsonFlag & {
-            input: string;
-            version?: number;
-            id?: string;
-            businessKey?: string;
-            reusePolicy?: string;
-          },
-      ) => {
-        const response = await run<StartWorkflowResponse__Output>(flags, (c, m, o, cb) =>
-          c.StartWorkflow(
-            {
-              definitionName: name,
-              version: flags.version ?? 0,
-              inputJson: flags.input,
-              workflowId: flags.id ?? '',
-              businessKey: flags.businessKey ?? '',
-              reusePolicy: flags.reusePolicy ?? '',
-            },
-            m,
-            o,
-            cb,
-          ),
-        );
-        print(flags, response, () => {
-          console.log(
-            `${response.workflowId} ${response.status}${response.existing ? ' (existing run)' : ''}`,
-          );
-        });
-      },
-    );
+    .action(async (name: string, flags: ClientFlags & JsonFlag & StartFlags) => {
+      const { request, generatedId } = startWorkflowRequest(name, flags);
+      const response = await run<StartWorkflowResponse__Output>(flags, (c, m, o, cb) =>
+        c.StartWorkflow(request, m, o, cb),
+      );
+      print(flags, response, () => {
+        // An existing run under the id made here is this command's own earlier attempt.
+        const own = generatedId !== null && response.workflowId === generatedId;
+        const existing = response.existing && !own ? ' (existing run)' : '';
+        console.log(`${response.workflowId} ${response.status}${existing}`);
+      });
+    });
   addClientOptions(workflow.command('get').description('show a workflow').argument('<workflowId>'))
     .option('--history', 'include the event history')
     .option('--history-size <n>', 'history events to show', nonNegativeInt, 1000)
@@ -473,4 +458,39 @@ function printWorkflow(w: GetWorkflowResponse__Output): void {
     );
     for (const event of w.history) console.log(`  ${event.summary}`);
   }
+}
+
+export interface StartFlags {
+  input: string;
+  version?: number;
+  id?: string;
+  businessKey?: string;
+  reusePolicy?: string;
+}
+
+/**
+ * The StartWorkflow request for `baton workflow start`. Without --id the id is made here, not by
+ * the server, and (unless a business key or a policy says otherwise) an existing run under it is
+ * returned: the client retries a call whose answer was lost (UNAVAILABLE, deadline), and a
+ * server-made id would start a second run each time. `generatedId` is that id, or null.
+ */
+export function startWorkflowRequest(
+  name: string,
+  flags: StartFlags,
+): { request: StartWorkflowRequest; generatedId: string | null } {
+  const generatedId = flags.id === undefined ? randomUUID() : null;
+  // A business key keeps its own default (REJECT_DUPLICATE): its uniqueness already prevents a
+  // second run, and RETURN_EXISTING would silently hand back someone else's.
+  const ownDefault = generatedId !== null && flags.businessKey === undefined;
+  return {
+    generatedId,
+    request: {
+      definitionName: name,
+      version: flags.version ?? 0,
+      inputJson: flags.input,
+      workflowId: flags.id ?? generatedId ?? '',
+      businessKey: flags.businessKey ?? '',
+      reusePolicy: flags.reusePolicy ?? (ownDefault ? 'RETURN_EXISTING' : ''),
+    },
+  };
 }
