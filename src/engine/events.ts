@@ -40,6 +40,9 @@ export type EngineEvent =
   | { type: 'TaskFailed'; ref: string; taskId: string; attempt: number; error: ErrorInfo; retryAtMs?: number }
   | { type: 'TaskTimedOut'; ref: string; taskId: string; attempt: number; timeout: TimerPurpose; retryAtMs?: number }
   | { type: 'TaskCancelled'; ref: string; taskId: string }
+  // A pause takes a queued task out of the ready queue (still READY); the resume puts it back.
+  | { type: 'TaskHeld'; ref: string; taskId: string }
+  | { type: 'TaskReleased'; ref: string; taskId: string }
   // timers (appliers/timer.ts)
   | ({ type: 'TimerSet' } & TimerRecord)
   | ({ type: 'TimerFired' } & TimerRecord)

@@ -420,6 +420,50 @@ describe('history event bound', () => {
   });
 });
 
+describe('pause and queued tasks', () => {
+  const queued = `
+name: queued
+tasks:
+  - ref: job
+    type: worker
+    taskType: job
+    timeouts: { scheduleToStartMs: 1000 }
+    retry: { maxAttempts: 1 }
+`;
+
+  it('takes a queued task out of reach while paused and restarts its schedule-to-start clock at the resume', async () => {
+    const h = await harnessWith(queued);
+    await h.start('q1', 'queued');
+    await h.advance(600);
+    await h.ok({ type: 'PauseWorkflow', instanceId: 'q1' });
+    // No worker can lease it, and its schedule-to-start clock does not run out while paused.
+    expect(await h.activate('job')).toEqual([]);
+    await h.advance(5000);
+    expect((await h.instance('q1')).status).toBe('PAUSED');
+    expect((await h.instance('q1')).currentTasks[0]?.status).toBe('READY');
+    await h.ok({ type: 'ResumeWorkflow', instanceId: 'q1' });
+    // A whole new window from the resume: 600 ms after it the task is still waiting...
+    await h.advance(600);
+    expect((await h.instance('q1')).status).toBe('RUNNING');
+    // ...and a worker gets it.
+    const [task] = await h.activate('job');
+    expect(task?.attempt).toBe(1);
+    await h.ok({ type: 'CompleteTask', taskId: task!.taskId, attempt: 1, output: 'done' });
+    expect((await h.instance('q1')).status).toBe('COMPLETED');
+  });
+
+  it('still times out a released task that no worker takes', async () => {
+    const h = await harnessWith(queued);
+    await h.start('q2', 'queued');
+    await h.ok({ type: 'PauseWorkflow', instanceId: 'q2' });
+    await h.ok({ type: 'ResumeWorkflow', instanceId: 'q2' });
+    await h.advance(1000);
+    const view = await h.instance('q2');
+    expect(view.status).toBe('FAILED');
+    expect(view.error?.code).toBe('TIMEOUT_SCHEDULETOSTART');
+  });
+});
+
 describe('pause and retries', () => {
   it('holds a retry that comes due while paused until the resume', async () => {
     const h = new EngineHarness();

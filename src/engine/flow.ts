@@ -964,6 +964,21 @@ export async function failWorkflow(ctx: CommandContext, instance: InstanceState,
   notifyParent(ctx, instance);
 }
 
+/**
+ * Pausing: the instance's queued tasks leave the ready queue, so no worker leases them, and
+ * their schedule-to-start clocks stop (no worker could have taken them). Tasks already running
+ * finish; their results are kept, and the flow moves on at the resume.
+ */
+export async function holdQueuedTasks(ctx: CommandContext, instance: InstanceState): Promise<void> {
+  const steps = Object.values(instance.steps).sort((a, b) => Number(a.id) - Number(b.id));
+  for (const step of steps) {
+    const task = step.taskId === undefined ? undefined : await ctx.task(step.taskId);
+    if (task?.status !== 'READY' || task.readyKey === undefined) continue;
+    if (task.timers.scheduleToStart !== undefined) await cancelTimer(ctx, instance, task.timers.scheduleToStart.id);
+    emit(ctx, instance, { type: 'TaskHeld', ref: task.ref, taskId: task.id });
+  }
+}
+
 /** Cancels a running or paused instance: compensate what completed, or close as CANCELLED. */
 export async function cancelWorkflow(ctx: CommandContext, instance: InstanceState, reason: string): Promise<void> {
   await cancelEverything(ctx, instance);
@@ -1007,6 +1022,11 @@ export async function resumeFrames(ctx: CommandContext, instance: InstanceState)
   for (const step of steps) {
     const task = step.taskId === undefined ? undefined : await ctx.task(step.taskId);
     if (task?.status === 'RETRY_WAIT' && task.timers.retry === undefined) await rescheduleTask(ctx, instance, task);
+    if (task?.status === 'READY' && task.readyKey === undefined) {
+      // Held by the pause: back into the queue, with a fresh schedule-to-start window.
+      emit(ctx, instance, { type: 'TaskReleased', ref: task.ref, taskId: task.id });
+      armScheduleToStart(ctx, instance, task.id, task.attempt, (await ctx.plan(instance)).task(task.ref));
+    }
   }
   const idle = Object.values(instance.frames)
     .filter((frame) => frame.activeStepId === null)

@@ -380,6 +380,7 @@ export async function operate(ctx: CommandContext, command: CommandOf<Operation>
     case 'PauseWorkflow':
       if (status !== 'RUNNING') reject('INSTANCE_NOT_RUNNING', `instance ${instance.id} is ${status}; only a running instance can be paused`);
       emit(ctx, instance, { type: 'WorkflowPaused' });
+      await flow.holdQueuedTasks(ctx, instance);
       break;
     case 'ResumeWorkflow':
       if (status !== 'PAUSED') reject('INSTANCE_NOT_PAUSED', `instance ${instance.id} is ${status}, not paused`);

@@ -347,6 +347,10 @@ function describeEvent(event: HistoryEvent): string {
       return `TaskTimedOut ${event.ref} attempt=${event.attempt} ${event.timeout}${event.retryAtMs === undefined ? '' : ` retryAt=${event.retryAtMs}`}`;
     case 'TaskCancelled':
       return `TaskCancelled ${event.ref}`;
+    case 'TaskHeld':
+      return `TaskHeld ${event.ref}`;
+    case 'TaskReleased':
+      return `TaskReleased ${event.ref}`;
     case 'TimerSet':
       return `TimerSet ${event.purpose} due=${event.dueMs}`;
     case 'TimerFired':

@@ -41,6 +41,8 @@ export function applyEvent(ctx: CommandContext, instance: InstanceState, event: 
     case 'TaskFailed': { task.applyTaskFailed(ctx, instance, event); return; }
     case 'TaskTimedOut': { task.applyTaskTimedOut(ctx, instance, event); return; }
     case 'TaskCancelled': { task.applyTaskCancelled(ctx, instance, event); return; }
+    case 'TaskHeld': { task.applyTaskHeld(ctx, instance, event); return; }
+    case 'TaskReleased': { task.applyTaskReleased(ctx, instance, event); return; }
     case 'TimerSet': { timer.applyTimerSet(ctx, instance, event); return; }
     case 'TimerFired': { timer.applyTimerFired(ctx, instance, event); return; }
     case 'TimerCancelled': { timer.applyTimerCancelled(ctx, instance, event); return; }

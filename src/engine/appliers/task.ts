@@ -53,9 +53,26 @@ export function applyTaskScheduled(ctx: CommandContext, instance: InstanceState,
     delete task.startedMs;
     delete task.lastHeartbeatMs;
   }
+  enterQueue(ctx, task);
+}
+
+/** Into the ready queue, behind the tasks of its priority already there; wakes waiting workers. */
+function enterQueue(ctx: CommandContext, task: TaskRecord): void {
   task.readyKey = keys.ready(task.taskType, task.priority, ctx.logIndex, task.id);
   ctx.tx.putJson(task.readyKey, task.id);
   ctx.effects.push({ kind: 'taskReady', taskId: task.id, taskType: task.taskType, priority: task.priority, readyKey: task.readyKey });
+}
+
+export function applyTaskHeld(ctx: CommandContext, _instance: InstanceState, event: EventOf<'TaskHeld'>): void {
+  const task = ctx.loadedTask(event.taskId);
+  assert(task.status === 'READY' && task.readyKey !== undefined, `task ${task.id} held while ${task.status}${task.readyKey === undefined ? ', out of the queue' : ''}`);
+  leaveQueue(ctx, task);
+}
+
+export function applyTaskReleased(ctx: CommandContext, _instance: InstanceState, event: EventOf<'TaskReleased'>): void {
+  const task = ctx.loadedTask(event.taskId);
+  assert(task.status === 'READY' && task.readyKey === undefined, `task ${task.id} released while ${task.status}${task.readyKey === undefined ? '' : ', in the queue'}`);
+  enterQueue(ctx, task);
 }
 
 export function applyTaskStarted(ctx: CommandContext, _instance: InstanceState, event: EventOf<'TaskStarted'>): void {

@@ -10,7 +10,8 @@ const MAX_KEYS_CHECKED = 1_000_000;
 /**
  * Checks invariants that must hold in any engine state, for tests and the simulator (src/sim):
  * - no attempt of a task completed twice (no task effect applied twice);
- * - every ready-queue entry points at a READY task, and every READY task is in the queue;
+ * - every ready-queue entry points at a READY task, and every READY task is in the queue unless
+ *   its instance is paused (then none is);
  * - each task type's running count equals its RUNNING tasks;
  * - a closed instance has no running steps, no live tasks and no timers;
  * - the x/ indexes hold exactly the entries the instances call for (none dangling, none missing),
@@ -39,8 +40,8 @@ export async function checkEngineInvariants(reader: KvReader): Promise<string[]>
     const task = decodeStored<TaskRecord>(value, key);
     tasks.set(task.id, task);
     if (task.status === 'RUNNING') running.set(task.taskType, (running.get(task.taskType) ?? 0) + 1);
-    if ((task.readyKey !== undefined) !== (task.status === 'READY')) {
-      violations.push(`task ${task.id} is ${task.status} but ${task.readyKey === undefined ? 'not ' : ''}in the ready queue`);
+    if (task.readyKey !== undefined && task.status !== 'READY') {
+      violations.push(`task ${task.id} is ${task.status} but in the ready queue`);
     }
   }
   for (const [key, value] of await scan(keys.readyAll())) {
@@ -72,6 +73,11 @@ export async function checkEngineInvariants(reader: KvReader): Promise<string[]>
     }
     const state = decodeStored<InstanceState>(instance, keys.instance(task.instanceId));
     if (isClosed(state.status)) violations.push(`task ${task.id} is ${task.status} in closed instance ${state.id}`);
+    // A READY task waits in the ready queue, except while its instance is paused (held).
+    const paused = state.status === 'PAUSED';
+    if (task.status === 'READY' && (task.readyKey === undefined) !== paused) {
+      violations.push(`task ${task.id} is READY ${paused ? 'in the ready queue of paused' : 'out of the ready queue of'} instance ${state.id}`);
+    }
   }
   return violations;
 }
