@@ -119,7 +119,9 @@ export async function startNode(
       metrics,
     });
     api.register(server);
-    dispatcher = new Dispatcher(openedReplica, effects, logger.child({ component: 'dispatch' }));
+    dispatcher = new Dispatcher(openedReplica, effects, logger.child({ component: 'dispatch' }), {
+      closedRetentionMs: config.workflows.closedRetentionMs,
+    });
     workflowApi = new WorkflowApi({
       replica: openedReplica,
       dispatcher,

@@ -110,7 +110,8 @@ export function buildProgram(): Command {
       'after',
       `
 Bootstrap voters are --id plus every --peers entry, unless --join is given.
-Any setting can also come from the environment: BATON_RAFT_TICK_MS=5, BATON_REPLICA_MAX_PENDING_PROPOSALS=10000, …
+Any setting can also come from the environment: BATON_RAFT_TICK_MS=5, BATON_REPLICA_MAX_PENDING_PROPOSALS=10000,
+BATON_WORKFLOWS_CLOSED_RETENTION_MS=604800000 (how long closed workflows are kept), …
 
 Example (three nodes on one machine):
   baton server --id n1 --listen 127.0.0.1:7001 --peers n2=127.0.0.1:7002,n3=127.0.0.1:7003 --data ./data/n1 --metrics-listen 127.0.0.1:9101`,

@@ -7,5 +7,6 @@ export type {
   RaftSettings,
   ReplicaSettings,
   ApiSettings,
+  WorkflowSettings,
 } from './schema.ts';
 export { ConfigError } from './errors.ts';

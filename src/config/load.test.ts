@@ -16,7 +16,19 @@ describe('loadConfig', () => {
     expect(config.raft.electionTicks).toBe(30);
     expect(config.replica.maxPendingProposals).toBeGreaterThan(0);
     expect(config.api.maxKeyBytes).toBe(1024);
+    expect(config.workflows.closedRetentionMs).toBe(7 * 24 * 60 * 60 * 1000);
     expect(config.peers).toEqual({});
+  });
+
+  it('takes the retention of closed workflows from the environment, within limits', () => {
+    const config = loadConfig({
+      flags: minimal,
+      env: { BATON_WORKFLOWS_CLOSED_RETENTION_MS: '3600000' },
+    });
+    expect(config.workflows.closedRetentionMs).toBe(3_600_000);
+    expect(() =>
+      loadConfig({ flags: minimal, env: { BATON_WORKFLOWS_CLOSED_RETENTION_MS: '5' } }),
+    ).toThrow(/workflows\.closedRetentionMs/);
   });
 
   it('parses peers from a flag string', () => {

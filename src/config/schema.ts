@@ -82,6 +82,16 @@ export const apiSettingsSchema = z.object({
   maxGrpcMessageBytes: int(64 * KIB, 256 * MIB).default(8 * MIB),
 });
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const workflowSettingsSchema = z.object({
+  /**
+   * How long a closed workflow (its state, history and tasks) is kept before the leader prunes it;
+   * reads of it answer NOT_FOUND afterwards. A minute to ten years; default 7 days.
+   */
+  closedRetentionMs: int(60_000, 3650 * DAY_MS).default(7 * DAY_MS),
+});
+
 export const configSchema = z.object({
   nodeId: nodeIdSchema,
   clusterId: z
@@ -106,11 +116,13 @@ export const configSchema = z.object({
   raft: raftSettingsSchema.default(() => raftSettingsSchema.parse({})),
   replica: replicaSettingsSchema.default(() => replicaSettingsSchema.parse({})),
   api: apiSettingsSchema.default(() => apiSettingsSchema.parse({})),
+  workflows: workflowSettingsSchema.default(() => workflowSettingsSchema.parse({})),
 });
 
 export type BatonConfig = z.output<typeof configSchema>;
 export type RaftSettings = z.output<typeof raftSettingsSchema>;
 export type ReplicaSettings = z.output<typeof replicaSettingsSchema>;
 export type ApiSettings = z.output<typeof apiSettingsSchema>;
+export type WorkflowSettings = z.output<typeof workflowSettingsSchema>;
 /** What a flag, the environment or a file may set: any part of the object, nested. */
 export type ConfigInput = z.input<typeof configSchema>;
