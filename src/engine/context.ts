@@ -213,7 +213,8 @@ function trimmed(entry: HistoryEvent): HistoryEvent {
 
 function isRecorded(event: EngineEvent): boolean {
   if (event.type === 'StepStarted') return event.kind !== 'worker' && event.kind !== 'http';
-  if (event.type === 'TimerSet') return event.purpose === 'wait' || event.purpose === 'signalTimeout';
+  // Shown where it tells a person when something will happen (a task's retry shows in TaskFailed).
+  if (event.type === 'TimerSet') return event.purpose === 'wait' || event.purpose === 'signalTimeout' || event.purpose === 'childRetry';
   return !UNRECORDED_EVENTS.has(event.type);
 }
 

@@ -886,11 +886,22 @@ export async function childClosed(ctx: CommandContext, parentInstanceId: string,
     await failStep(ctx, parent, stepId, error);
     return;
   }
+  // The same backoff as a task's retry: a child that failed at once must not be restarted in a
+  // tight loop (each attempt is a whole new workflow).
+  const delayMs = backoffDelayMs(task.retry, step.attempt ?? 1, ctx.nextSeed());
+  if (delayMs > 0) {
+    setTimer(ctx, parent, 'childRetry', ctx.nowMs + delayMs, { stepId, attempt: step.attempt ?? 1 });
+    return;
+  }
+  await retryChild(ctx, parent, step, task);
+}
+
+async function retryChild(ctx: CommandContext, parent: InstanceState, step: Step, task: SubworkflowTask): Promise<void> {
   try {
     await startChildWorkflow(ctx, parent, step, task);
   } catch (failure) {
     if (!(failure instanceof StepFailure)) throw failure;
-    await failStep(ctx, parent, stepId, failure.info);
+    await failStep(ctx, parent, step.id, failure.info);
   }
 }
 
@@ -922,6 +933,7 @@ async function cancelStep(ctx: CommandContext, instance: InstanceState, stepId: 
       if (step.timer !== undefined) await cancelTimer(ctx, instance, step.timer.id);
       break;
     case 'subworkflow':
+      if (step.timer !== undefined) await cancelTimer(ctx, instance, step.timer.id);
       if (step.childInstanceId !== undefined) {
         ctx.notices.push({ kind: 'cancelChild', childInstanceId: step.childInstanceId, reason: `parent ${instance.id} cancelled ${step.ref}` });
       }
@@ -1022,6 +1034,9 @@ export async function resumeFrames(ctx: CommandContext, instance: InstanceState)
   for (const step of steps) {
     const task = step.taskId === undefined ? undefined : await ctx.task(step.taskId);
     if (task?.status === 'RETRY_WAIT' && task.timers.retry === undefined) await rescheduleTask(ctx, instance, task);
+    if (step.childRetryPending === true && step.timer === undefined) {
+      await retryChild(ctx, instance, step, (await ctx.plan(instance)).task(step.ref) as SubworkflowTask);
+    }
     if (task?.status === 'READY' && task.readyKey === undefined) {
       // Held by the pause: back into the queue, with a fresh schedule-to-start window.
       emit(ctx, instance, { type: 'TaskReleased', ref: task.ref, taskId: task.id });
@@ -1079,6 +1094,14 @@ export async function timerFired(ctx: CommandContext, instance: InstanceState, t
     case 'wait':
       if (timer.stepId !== undefined) await completeStep(ctx, instance, timer.stepId, null);
       return;
+    case 'childRetry': {
+      // A paused instance starts no child: the step stays pending and the resume starts it.
+      const step = timer.stepId === undefined ? undefined : instance.steps[timer.stepId];
+      if (step?.childRetryPending === true && step.attempt === timer.attempt && instance.status === 'RUNNING') {
+        await retryChild(ctx, instance, step, (await ctx.plan(instance)).task(step.ref) as SubworkflowTask);
+      }
+      return;
+    }
     case 'signalTimeout':
       if (timer.stepId !== undefined) {
         const step = instance.steps[timer.stepId];

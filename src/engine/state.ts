@@ -80,7 +80,7 @@ export interface Step {
   input: JsonValue;
   /** worker/http: the task's id (t/<taskId>). */
   taskId?: string;
-  /** wait, signal timeout: the timer. */
+  /** wait, signal timeout, subworkflow retry backoff: the timer. */
   timer?: TimerRef;
   /** signal: the name it waits for. */
   signalName?: string;
@@ -88,6 +88,11 @@ export interface Step {
   childInstanceId?: string;
   /** subworkflow: attempts so far (a retry starts a new child). */
   attempt?: number;
+  /**
+   * subworkflow: a failed child waits out its retry backoff (the timer is `timer`); still set with
+   * no timer when the backoff ended while the instance was paused (the resume starts the child).
+   */
+  childRetryPending?: true;
   /** parallel/foreach: the state of each slot (a branch, an item). */
   slots?: SlotStatus[];
   /** parallel/foreach: each slot's output (null until it completed). */
@@ -213,7 +218,8 @@ export type TimerPurpose =
   | 'scheduleToStart'
   | 'startToClose'
   | 'heartbeat'
-  | 'workflowTimeout';
+  | 'workflowTimeout'
+  | 'childRetry';
 
 export interface TimerRecord {
   id: string;

@@ -383,6 +383,69 @@ tasks: [{ ref: run_child, type: subworkflow, workflow: child2, version: 1, retry
     expect(view.status).toBe('FAILED');
     expect(view.error?.code).toBe('CHILD_FAILED');
   });
+
+  const retried = [
+    `
+name: child3
+tasks: [{ ref: pay, type: worker, taskType: pay3, retry: { maxAttempts: 1 } }]
+`,
+    `
+name: parent3
+tasks:
+  - ref: run_child
+    type: subworkflow
+    workflow: child3
+    version: 1
+    retry: { maxAttempts: 2, backoff: fixed, initialIntervalMs: 500, maxIntervalMs: 500, jitter: 0 }
+`,
+  ] as const;
+
+  it('retries a failed child after the backoff, not at once', async () => {
+    const h = await harnessWith(...retried);
+    await h.start('p3', 'parent3');
+    await h.failWork('pay3', 'BROKE');
+    // Backing off: no second child yet, so no task to take.
+    expect(await h.activate('pay3')).toEqual([]);
+    await h.advance(499);
+    expect(await h.activate('pay3')).toEqual([]);
+    await h.advance(1);
+    await h.work('pay3', 'paid');
+    const view = await h.instance('p3');
+    expect(view.status).toBe('COMPLETED');
+    expect(await h.history('p3')).toMatchInlineSnapshot(`
+      [
+        "#0 WorkflowStarted parent3 v1",
+        "#1 StepStarted run_child (subworkflow)",
+        "#2 ChildWorkflowStarted run_child child3 v1 id=p3:r3.3",
+        "#3 ChildWorkflowClosed run_child FAILED",
+        "#4 TimerSet childRetry due=1000500",
+        "#5 TimerFired childRetry",
+        "#6 ChildWorkflowStarted run_child child3 v1 id=p3:r3.5",
+        "#7 ChildWorkflowClosed run_child COMPLETED",
+        "#8 StepCompleted run_child output="paid"",
+        "#9 WorkflowCompleted output="paid"",
+      ]
+    `);
+  });
+
+  it('holds a child retry that comes due while paused until the resume, and cancels a pending one', async () => {
+    const h = await harnessWith(...retried);
+    await h.start('p4', 'parent3');
+    await h.failWork('pay3', 'BROKE');
+    await h.ok({ type: 'PauseWorkflow', instanceId: 'p4' });
+    await h.advance(1000);
+    expect(await h.activate('pay3')).toEqual([]);
+    await h.ok({ type: 'ResumeWorkflow', instanceId: 'p4' });
+    await h.work('pay3', 'paid');
+    expect((await h.instance('p4')).status).toBe('COMPLETED');
+
+    await h.start('p5', 'parent3');
+    await h.failWork('pay3', 'BROKE');
+    await h.ok({ type: 'CancelWorkflow', instanceId: 'p5' });
+    expect((await h.instance('p5')).status).toBe('CANCELLED');
+    await h.advance(1000);
+    expect(await h.activate('pay3')).toEqual([]);
+  });
 });
 
 describe('wait', () => {

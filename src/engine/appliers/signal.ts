@@ -29,6 +29,7 @@ export function applyChildWorkflowStarted(_ctx: CommandContext, instance: Instan
   if (step === undefined) return;
   step.childInstanceId = event.childInstanceId;
   step.attempt = (step.attempt ?? 0) + 1;
+  delete step.childRetryPending;
 }
 
 export function applyChildWorkflowClosed(): void {

@@ -18,7 +18,8 @@ function detach(ctx: CommandContext, instance: InstanceState, timer: TimerRecord
   ctx.tx.del(keys.due(timer.dueMs, timer.id));
   switch (timer.purpose) {
     case 'wait':
-    case 'signalTimeout': {
+    case 'signalTimeout':
+    case 'childRetry': {
       const step = timer.stepId === undefined ? undefined : instance.steps[timer.stepId];
       if (step?.timer?.id === timer.id) delete step.timer;
       break;
@@ -45,9 +46,11 @@ export function applyTimerSet(ctx: CommandContext, instance: InstanceState, even
   const ref = { id: record.id, dueMs: record.dueMs };
   switch (record.purpose) {
     case 'wait':
-    case 'signalTimeout': {
+    case 'signalTimeout':
+    case 'childRetry': {
       const step = record.stepId === undefined ? undefined : instance.steps[record.stepId];
       if (step !== undefined) step.timer = ref;
+      if (step !== undefined && record.purpose === 'childRetry') step.childRetryPending = true;
       break;
     }
     case 'workflowTimeout':
