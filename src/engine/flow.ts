@@ -976,14 +976,18 @@ export async function failWorkflow(ctx: CommandContext, instance: InstanceState,
   notifyParent(ctx, instance);
 }
 
+/** The instance's live steps in the order they started (ids are allocated in sequence). */
+function stepsInOrder(instance: InstanceState): Step[] {
+  return Object.values(instance.steps).sort((a, b) => Number(a.id) - Number(b.id));
+}
+
 /**
  * Pausing: the instance's queued tasks leave the ready queue, so no worker leases them, and
  * their schedule-to-start clocks stop (no worker could have taken them). Tasks already running
  * finish; their results are kept, and the flow moves on at the resume.
  */
 export async function holdQueuedTasks(ctx: CommandContext, instance: InstanceState): Promise<void> {
-  const steps = Object.values(instance.steps).sort((a, b) => Number(a.id) - Number(b.id));
-  for (const step of steps) {
+  for (const step of stepsInOrder(instance)) {
     const task = step.taskId === undefined ? undefined : await ctx.task(step.taskId);
     if (task?.status !== 'READY' || task.readyKey === undefined) continue;
     if (task.timers.scheduleToStart !== undefined) await cancelTimer(ctx, instance, task.timers.scheduleToStart.id);
@@ -1030,8 +1034,7 @@ async function runNextCompensation(ctx: CommandContext, instance: InstanceState,
 
 /** Starts whatever a pause held back: every idle frame, oldest first. */
 export async function resumeFrames(ctx: CommandContext, instance: InstanceState): Promise<void> {
-  const steps = Object.values(instance.steps).sort((a, b) => Number(a.id) - Number(b.id));
-  for (const step of steps) {
+  for (const step of stepsInOrder(instance)) {
     const task = step.taskId === undefined ? undefined : await ctx.task(step.taskId);
     if (task?.status === 'RETRY_WAIT' && task.timers.retry === undefined) await rescheduleTask(ctx, instance, task);
     if (step.childRetryPending === true && step.timer === undefined) {
