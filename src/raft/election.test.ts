@@ -20,6 +20,13 @@ describe('leader election', () => {
       'n1->n3 append t1 prev 0@t0 [1@t1] commit 0',
       'n2->n1 appendResponse t1 ok 1',
       'n3->n1 appendResponse t1 ok 1',
+    ]);
+    expect(c.raft('n1').status().commit).toBe(1);
+    expect(c.raft('n2').status().commit).toBe(0);
+    // The followers learn the commit index from the notice the leader sends on its next tick.
+    c.trace = [];
+    c.tick(1, ['n1']);
+    expect(c.trace).toEqual([
       'n1->n2 append t1 prev 1@t1 [] commit 1',
       'n1->n3 append t1 prev 1@t1 [] commit 1',
       'n2->n1 appendResponse t1 ok 1',

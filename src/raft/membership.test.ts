@@ -19,7 +19,7 @@ function elected(ids = 'n1 n2 n3'): TestCluster {
 
 function change(c: TestCluster, cc: ConfChange): void {
   c.raft('n1').proposeConfChange(cc);
-  c.stabilize();
+  c.settle();
 }
 
 describe('conf-change encoding', () => {
@@ -154,14 +154,21 @@ describe('membership changes', () => {
     expect(c.raft('n1').status().progress?.has(n('n3'))).toBe(false);
     c.isolate('n3');
     c.propose('n1', 'two-of-two');
-    c.stabilize();
+    c.settle();
     expect(c.get('n2').state).toEqual(['two-of-two']);
   });
 
   it('a removed leader steps down once the removal commits, and the rest elect a leader', () => {
     const c = elected();
-    change(c, { type: 'remove', node: n('n1') });
+    c.raft('n1').proposeConfChange({ type: 'remove', node: n('n1') });
+    c.stabilize();
     expect(c.raft('n1').status().role).toBe('follower');
+    // It will never tick as leader again, so it told the others of the commit before stepping
+    // down (commit notices otherwise wait for the leader's tick).
+    for (const id of ['n2', 'n3']) {
+      expect(c.raft(id).status().conf.voters).toEqual(['n2', 'n3']);
+      expect(c.raft(id).status().commit).toBe(c.raft('n1').status().commit);
+    }
     c.tick(40);
     const leader = c.leader();
     expect(leader === 'n2' || leader === 'n3').toBe(true);

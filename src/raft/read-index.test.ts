@@ -50,7 +50,7 @@ describe('ReadIndex', () => {
     c.campaign('n1');
     c.stabilize();
     c.propose('n1', 'a');
-    c.stabilize();
+    c.settle();
     // n2 becomes leader, but none of its appends (so not its no-op) get through yet.
     c.raft('n1').transferLeadership(nodeId('n2'));
     c.dropWhere((m) => m.from === nodeId('n2') && m.type === 'append');

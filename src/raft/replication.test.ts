@@ -19,7 +19,7 @@ describe('log replication', () => {
     c.campaign('n1');
     c.stabilize();
     for (const text of ['a', 'b', 'c']) c.propose('n1', text);
-    c.stabilize();
+    c.settle();
     for (const id of ['n1', 'n2', 'n3']) {
       expect(c.get(id).state).toEqual(['a', 'b', 'c']);
       expect(c.raft(id).status().commit).toBe(4);
@@ -63,7 +63,7 @@ describe('log replication', () => {
     c.addNode('n2', storageWithLog(voters3, [1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3], 6));
     c.addNode('n3', storageWithLog(voters3, leaderLog, 6));
     c.campaign('n1');
-    c.stabilize();
+    c.settle();
     const rejections = c.trace.filter(
       (line) => line.startsWith('n2->n1 appendResponse') && line.includes('reject'),
     );
@@ -99,7 +99,10 @@ describe('log replication', () => {
     const toN2 = c.trace.filter((line) => line.startsWith('n1->n2 append'));
     expect(toN2).toHaveLength(3);
     expect(c.raft('n1').status().progress?.get(nodeId('n2'))?.inflight).toBe(3);
-    // n3 keeps up: it got everything, one entry per message (maxMessageBytes 1).
+    // n3 keeps up: it got everything, one entry per message (maxMessageBytes 1), and applies
+    // it all once the commit notice of the leader's next tick arrives.
+    expect(c.raft('n3').status().lastIndex).toBe(11);
+    c.settle();
     expect(c.get('n3').state).toHaveLength(10);
     c.heal();
     c.tick(4);
@@ -114,7 +117,7 @@ describe('log replication', () => {
     c.raft('n1').reportUnreachable(nodeId('n2'));
     expect(c.raft('n1').status().progress?.get(nodeId('n2'))?.state).toBe('probe');
     c.propose('n1', 'p');
-    c.stabilize();
+    c.settle();
     expect(c.raft('n1').status().progress?.get(nodeId('n2'))?.state).toBe('replicate');
     expect(c.get('n2').state).toEqual(['p']);
   });

@@ -26,7 +26,7 @@ describe('snapshots', () => {
     expect(c.get('n3').storage.firstIndex()).toBe(12);
     expect(c.raft('n1').status().progress?.get(nodeId('n3'))?.state).toBe('replicate');
     c.propose('n1', 'after');
-    c.stabilize();
+    c.settle();
     expect(c.get('n3').state.at(-1)).toBe('after');
   });
 

@@ -169,6 +169,18 @@ export class TestCluster {
     throw new Error('the cluster did not stabilize');
   }
 
+  /**
+   * stabilize(), then one tick of every leader and delivery again: the leader sends commit notices
+   * on its tick, so afterwards every reachable node has applied what is committed.
+   */
+  settle(): void {
+    this.stabilize();
+    const leaders = [...this.nodes.values()]
+      .filter((n) => n.node.status().role === 'leader')
+      .map((n) => n.id);
+    if (leaders.length > 0) this.tick(1, leaders);
+  }
+
   /** Delivers the queued messages once (no further rounds). */
   deliverOnce(): void {
     const batch = this.queue;
