@@ -30,7 +30,11 @@ const int = (min: number, max: number): z.ZodInt => z.int().min(min).max(max);
 
 export const raftSettingsSchema = z
   .object({
-    /** Real time per core tick. Small ticks make the election-timeout draw fine-grained. */
+    /**
+     * Real time per core tick. Small ticks make the election-timeout draw fine-grained; a leader
+     * also sends followers the commit index on its tick when no append carried it (so on a quiet
+     * log followers apply at most one tick behind the leader).
+     */
     tickMs: int(1, 1000).default(5),
     heartbeatTicks: int(1, 10_000).default(10),
     electionTicks: int(2, 100_000).default(30),
