@@ -465,6 +465,7 @@ export class Replica {
     await this.loopDone;
     await this.snapshotInFlight;
     await this.peerSnapshotExport;
+    this.options.state.writePending();
     await this.stateCommitTail;
     this.options.log.setSnapshotSource(null);
     this.peerSnapshot = null;
@@ -569,6 +570,8 @@ export class Replica {
       }
     } finally {
       this.running = false;
+      // State batches ride in the next log write; with the loop idle none is coming.
+      this.options.state.writePending();
     }
   }
 
@@ -698,7 +701,9 @@ export class Replica {
    * MAX_STATE_COMMITS_IN_FLIGHT batches wait; past that the loop waits for the oldest.
    */
   private async commitState(batch: KvView, index: LogIndex): Promise<void> {
-    const written = this.options.state.commit(batch, index, { sync: false });
+    // It rides in the next log write (one LevelDB write per Ready instead of two); the loop calls
+    // writePending() when it goes idle.
+    const written = this.options.state.commit(batch, index, { sync: false, rideOnCarrier: true });
     this.stateCommitsInFlight += 1;
     const settled = written.then(
       () => {
@@ -710,7 +715,10 @@ export class Replica {
       },
     );
     this.stateCommitTail = settled;
-    if (this.stateCommitsInFlight >= MAX_STATE_COMMITS_IN_FLIGHT) await settled;
+    if (this.stateCommitsInFlight >= MAX_STATE_COMMITS_IN_FLIGHT) {
+      this.options.state.writePending();
+      await settled;
+    }
   }
 
   private settleProposal(entry: Entry, result: unknown): void {

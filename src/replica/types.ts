@@ -27,7 +27,11 @@ export interface ReplicaStateStore<Batch extends KvView = KvView> {
   /** A write overlay over the current state (read-your-writes); nothing is durable until commit. */
   beginBatch(): Batch;
   /** Writes the batch and `appliedIndex` in one atomic LevelDB batch. */
-  commit(batch: Batch, appliedIndex: LogIndex, options: { sync: boolean }): Promise<void>;
+  commit(
+    batch: Batch,
+    appliedIndex: LogIndex,
+    options: { sync: boolean; rideOnCarrier?: boolean },
+  ): Promise<void>;
   /** Reads the committed state. */
   reader(): KvReader;
   /** The whole state machine keyspace, serialized; consistent with appliedIndex(). */
@@ -36,6 +40,11 @@ export interface ReplicaStateStore<Batch extends KvView = KvView> {
   importSnapshot(data: Uint8Array, index: LogIndex): Promise<void>;
   /** Resolves once every commit called so far is on disk for good (the log may then be compacted). */
   makeDurable(): Promise<void>;
+  /**
+   * Starts writing the commits made with rideOnCarrier that still wait for the log's next write;
+   * the replica calls it when no log write is coming soon.
+   */
+  writePending(): void;
 }
 
 /** The outcome of a proposal that committed and was applied at `index`. */

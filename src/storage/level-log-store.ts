@@ -112,6 +112,8 @@ export class LevelLogStore implements RaftLogStore {
   private latestSnapshot: Snapshot;
   private snapshotSource: SnapshotSource | null = null;
   private readonly writes = new WriteQueue();
+  /** Other stores' writes waiting to ride in this store's next batch (see carry). */
+  private carried: CarriedWrite[] = [];
 
   private constructor(
     private readonly db: Database,
@@ -277,6 +279,50 @@ export class LevelLogStore implements RaftLogStore {
     await this.writes.drained();
   }
 
+  /**
+   * Queues another store's operations (the state store's unsynced commits) to be written in the
+   * same LevelDB batch as this store's next log write: one batch call and one write instead of
+   * two per Ready, which is what a busy replica issues. The caller's data must not depend on the
+   * log write it rides with (the state's entries are already durable in the log). Resolves once
+   * written; rejects if that batch fails (this store then refuses all further writes).
+   * writeCarried() writes them on their own when no log write is coming.
+   */
+  carry(operations: readonly BatchOperation[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.carried.push({ operations, resolve, reject });
+    });
+  }
+
+  /** Writes (unsynced) whatever carry() queued that no log write has taken by the time it runs. */
+  writeCarried(): Promise<void> {
+    if (this.carried.length === 0) return Promise.resolve();
+    return this.writes
+      .run(async () => {
+        if (this.carried.length > 0) await this.writeWithCarried([], false);
+      })
+      .catch((error: unknown) => {
+        // The queue refused the job (an earlier write failed): nothing will take these.
+        const stranded = this.carried;
+        this.carried = [];
+        for (const write of stranded) write.reject(error);
+        throw error;
+      });
+  }
+
+  private async writeWithCarried(operations: BatchOperation[], sync: boolean): Promise<void> {
+    const taken = this.carried;
+    this.carried = [];
+    const all =
+      taken.length === 0 ? operations : [...taken.flatMap((c) => c.operations), ...operations];
+    try {
+      await writeBatch(this.db, all, { sync });
+    } catch (error) {
+      for (const write of taken) write.reject(error);
+      throw error;
+    }
+    for (const write of taken) write.resolve();
+  }
+
   private async saveNow(update: PersistUpdate): Promise<void> {
     const operations: BatchOperation[] = [];
     let base = this.base;
@@ -323,8 +369,8 @@ export class LevelLogStore implements RaftLogStore {
         value: encodeHardState(update.hardState),
       });
     }
-    if (operations.length === 0) return;
-    await writeBatch(this.db, operations, { sync: true });
+    if (operations.length === 0 && this.carried.length === 0) return;
+    await this.writeWithCarried(operations, true);
     // Only now, with the batch durable, do reads see the update. Appending extends the array in
     // place: O(entries written), not O(log).
     this.base = base;
@@ -377,6 +423,12 @@ export class LevelLogStore implements RaftLogStore {
     if (index < this.base.index || index > this.lastIndex()) return false;
     return this.term(index) === expectedTerm;
   }
+}
+
+interface CarriedWrite {
+  readonly operations: readonly BatchOperation[];
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
 }
 
 /** A source of a snapshot at or past `compacted.index` (see LevelLogStore.snapshot). */

@@ -114,6 +114,9 @@ export async function openNodeStore(options: OpenNodeStoreOptions): Promise<Node
         `applied index ${state.appliedIndex()} is past the last log entry ${log.lastIndex()}`,
       );
     }
+    // The replica commits state only for entries already durable in the log, so its unsynced
+    // state batches may ride in the log's next write (one LevelDB write per Ready, not two).
+    state.carryUnsyncedCommitsWith(log);
     const openReport: NodeStoreOpenReport = {
       dataDir,
       created,

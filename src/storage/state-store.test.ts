@@ -107,6 +107,69 @@ describe('LevelStateStore', () => {
     expect(await reopened.state.reader().get('k2')).toBeUndefined();
   });
 
+  it("writes a commit made with rideOnCarrier in the log store's next batch, not before", async () => {
+    const { node, reopen } = await fresh();
+    const { state, log } = node();
+    await fillLog(node(), 2);
+    const batch = state.beginBatch();
+    batch.put('rides', bytes('along'));
+    let written = false;
+    const committing = state
+      .commit(batch, logIndex(2), { sync: false, rideOnCarrier: true })
+      .then(() => {
+        written = true;
+      });
+    // Readers see it at once; LevelDB does not have it until a log write carries it.
+    expect(text(await state.reader().get('rides'))).toBe('along');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(written).toBe(false);
+    expect(state.appliedIndex()).toBe(0);
+    await log.save({
+      entries: [{ index: logIndex(3), term: term(1), kind: 'noop', data: new Uint8Array(0) }],
+    });
+    await committing;
+    expect(state.appliedIndex()).toBe(2);
+    const reopened = await reopen();
+    expect(reopened.state.appliedIndex()).toBe(2);
+    expect(text(await reopened.state.reader().get('rides'))).toBe('along');
+    expect(reopened.log.lastIndex()).toBe(3);
+  });
+
+  it('writes waiting rideOnCarrier commits on writePending, and before an export, a barrier or an import', async () => {
+    const { node } = await fresh();
+    const { state } = node();
+    await fillLog(node(), 4);
+    const commit = (key: string, index: number): Promise<void> => {
+      const batch = state.beginBatch();
+      batch.put(key, bytes(key));
+      return state.commit(batch, logIndex(index), { sync: false, rideOnCarrier: true });
+    };
+    const first = commit('a', 1);
+    state.writePending();
+    await first;
+    expect(state.appliedIndex()).toBe(1);
+    // No writePending: the export itself gets the waiting commit written, and includes it.
+    void commit('b', 2);
+    const exported = await state.exportSnapshot();
+    expect(stateSnapshotIndex(exported)).toBe(2);
+    void commit('c', 3);
+    await state.makeDurable();
+    expect(state.appliedIndex()).toBe(3);
+    // A commit called while an import waits is not carried (a log write could land it before
+    // the import, which would then wipe it): its own write follows the import, no log write needed.
+    const asOf3 = await state.exportSnapshot();
+    const importing = state.importSnapshot(asOf3, logIndex(3));
+    const after = commit('d', 4);
+    await Promise.race([
+      Promise.all([importing, after]),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('the commit waited for a log write')), 2000),
+      ),
+    ]);
+    expect(state.appliedIndex()).toBe(4);
+    for (const key of ['a', 'b', 'c', 'd']) expect(text(await state.reader().get(key))).toBe(key);
+  });
+
   it('lets a new batch see commits still being written', async () => {
     const { node } = await fresh();
     const state = node().state;

@@ -61,6 +61,18 @@ export interface StateBatch extends KvView {
 export interface CommitOptions {
   /** fsync before resolving. The replica may pass false when the log already holds the entries durably. */
   readonly sync: boolean;
+  /**
+   * Unsynced only: write it in the carrier's next batch (carryUnsyncedCommitsWith) instead of a
+   * write of its own. It then completes only with that batch, so the caller must call
+   * writePending() when no carrier write is coming.
+   */
+  readonly rideOnCarrier?: boolean;
+}
+
+/** Where unsynced commits may ride instead of costing a write of their own (LevelLogStore). */
+export interface StateWriteCarrier {
+  carry(operations: readonly BatchOperation[]): Promise<void>;
+  writeCarried(): Promise<void>;
 }
 
 export interface StateOpenReport {
@@ -75,6 +87,12 @@ export class LevelStateStore {
   private readonly inflight: Layer[] = [];
   /** The overlay of a failed commit stays layered: the queue then refuses all further work. */
   private readonly writes = new WriteQueue();
+  private carrier: StateWriteCarrier | null = null;
+  /**
+   * Queued jobs that write or read LevelDB themselves (imports, synced commits, exports): while
+   * one waits, commits are not carried, or a carried one could reach LevelDB before it.
+   */
+  private uncarriedJobs = 0;
 
   private constructor(
     private readonly db: Database,
@@ -115,8 +133,25 @@ export class LevelStateStore {
   }
 
   /**
+   * Lets unsynced commits that ask for it (rideOnCarrier) ride in the carrier's next batch (the
+   * log store's next write) instead of each costing a LevelDB write of its own. Only for a
+   * carrier whose writes come after the log writes that made the committed entries durable, as
+   * the replica's log store's do.
+   */
+  carryUnsyncedCommitsWith(carrier: StateWriteCarrier | null): void {
+    this.carrier = carrier;
+  }
+
+  /** Starts writing the unsynced commits that wait for a carrier's next write. */
+  writePending(): void {
+    // A failure reaches the commits' own promises; this one has nobody to tell.
+    this.carrier?.writeCarried().catch(() => undefined);
+  }
+
+  /**
    * Writes the batch's changes and `appliedIndex` in one atomic LevelDB batch. Resolves when
-   * written (and fsynced if `sync`). The batch cannot be written to afterwards.
+   * written (and fsynced if `sync`). The batch cannot be written to afterwards. See
+   * CommitOptions.rideOnCarrier.
    */
   commit(batch: StateBatch, appliedIndex: LogIndex, options: CommitOptions): Promise<void> {
     assert(batch instanceof OverlayBatch, 'commit() takes a batch from this store');
@@ -127,21 +162,42 @@ export class LevelStateStore {
     const layer = batch.seal();
     this.committedCalled = appliedIndex;
     this.inflight.push(layer);
-    return this.writes.run(async () => {
-      const operations: BatchOperation[] = [];
-      for (const write of layer.writes.values()) {
-        operations.push(
-          write.value === null
-            ? { type: 'del', key: write.dbKey }
-            : { type: 'put', key: write.dbKey, value: write.value },
-        );
-      }
-      operations.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(appliedIndex) });
-      await writeBatch(this.db, operations, { sync: options.sync });
+    const finish = (): void => {
       assert(this.inflight[0] === layer, 'state commits completed out of order');
       this.inflight.shift();
       this.applied = appliedIndex;
+    };
+    if (
+      options.rideOnCarrier === true &&
+      !options.sync &&
+      this.carrier !== null &&
+      this.uncarriedJobs === 0
+    ) {
+      // Handed over now, in commit order; the queued job only waits for it, so jobs still
+      // complete in order and a later import or export sees it written.
+      const carried = this.carrier.carry(commitOperations(layer, appliedIndex));
+      carried.catch(() => undefined);
+      return this.writes.run(async () => {
+        await carried;
+        finish();
+      });
+    }
+    return this.uncarried(async () => {
+      await writeBatch(this.db, commitOperations(layer, appliedIndex), { sync: options.sync });
+      finish();
     });
+  }
+
+  /** Queues a job that touches LevelDB itself, after every carried commit called before it. */
+  private uncarried(job: () => Promise<void>): Promise<void> {
+    this.uncarriedJobs += 1;
+    this.writePending();
+    const done = this.writes.run(job);
+    const release = (): void => {
+      this.uncarriedJobs -= 1;
+    };
+    done.then(release, release);
+    return done;
   }
 
   /** Reads state as of every commit() called so far (written or still in flight). */
@@ -155,6 +211,7 @@ export class LevelStateStore {
 
   /** Resolves once every commit/import called so far has been written. */
   async flush(): Promise<void> {
+    this.writePending();
     await this.writes.drained();
   }
 
@@ -173,7 +230,7 @@ export class LevelStateStore {
   async makeDurable(): Promise<void> {
     // An empty job in the queue resolves once every earlier write is done (and throws if one
     // failed); the flush itself runs outside the queue, so later commits need not wait for it.
-    await this.writes.run(() => Promise.resolve());
+    await this.uncarried(() => Promise.resolve());
     await compactRange(this.db, BARRIER_KEY);
   }
 
@@ -186,7 +243,7 @@ export class LevelStateStore {
    */
   async exportSnapshot(): Promise<Uint8Array> {
     let taken: ReturnType<typeof this.db.snapshot> | null = null;
-    await this.writes.run(() => {
+    await this.uncarried(() => {
       taken = this.db.snapshot();
       return Promise.resolve();
     });
@@ -232,7 +289,7 @@ export class LevelStateStore {
       () => `importing a snapshot at ${index} behind applied index ${this.committedCalled}`,
     );
     this.committedCalled = index;
-    return this.writes.run(async () => {
+    return this.uncarried(async () => {
       const operations: BatchOperation[] = [];
       const keys = this.db.keys({ gte: STATE_RANGE.gte, lt: STATE_RANGE.lt });
       try {
@@ -252,6 +309,20 @@ export class LevelStateStore {
       this.applied = index;
     });
   }
+}
+
+/** The LevelDB operations of one commit: its writes and the applied index. */
+function commitOperations(layer: Layer, appliedIndex: LogIndex): BatchOperation[] {
+  const operations: BatchOperation[] = [];
+  for (const write of layer.writes.values()) {
+    operations.push(
+      write.value === null
+        ? { type: 'del', key: write.dbKey }
+        : { type: 'put', key: write.dbKey, value: write.value },
+    );
+  }
+  operations.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(appliedIndex) });
+  return operations;
 }
 
 /** A KvView over [own writes] → [in-flight commits, newest first] → LevelDB. */
