@@ -162,9 +162,11 @@ describe('LevelStateStore', () => {
     const after = commit('d', 4);
     await Promise.race([
       Promise.all([importing, after]),
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error('the commit waited for a log write')), 2000),
-      ),
+      new Promise((_, reject) => {
+        setTimeout(() => {
+          reject(new Error('the commit waited for a log write'));
+        }, 2000);
+      }),
     ]);
     expect(state.appliedIndex()).toBe(4);
     for (const key of ['a', 'b', 'c', 'd']) expect(text(await state.reader().get(key))).toBe(key);
