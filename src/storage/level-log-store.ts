@@ -5,7 +5,8 @@
  * replica's compaction (`compact`) bounds it. Every write is one LevelDB batch with
  * `sync: true`, and the in-memory copy changes only after the batch is durable, so a read never
  * reflects anything a crash could take back. Writes are serialized in call order: two LevelDB
- * batches in flight at once could land in either order.
+ * batches in flight at once could land in either order. The state store's unsynced batches may
+ * ride in the next log batch (`carry`): a busy replica then issues one LevelDB write per Ready.
  *
  * Layout: one key per entry (keys.ts), the "log base" (index and term of the entry just before the
  * first retained one: etcd's dummy entry), the hard state, and the latest snapshot (meta + data).

@@ -6,7 +6,9 @@
  * an overlay, reads see the overlay first, then the store), then `commit`s it. Commits are written
  * in call order; a batch begun while earlier commits are still being written sees their writes
  * (they stay layered above LevelDB until durable), so the replica may apply the next run while the
- * previous one is being fsynced.
+ * previous one is being fsynced. The replica's commits ride in the log store's next batch
+ * (`rideOnCarrier`) rather than costing a LevelDB write each; anything that reads or writes
+ * LevelDB itself (an export, an import, the durability barrier) first gets them written.
  */
 import { assert } from '../lib/index.ts';
 import type { KvRange, KvReader, KvView, LogIndex } from '../lib/index.ts';
