@@ -8,6 +8,7 @@ import {
   STORAGE_CONTRACT_BOOTSTRAP,
 } from '../raft/testing/storage-contract.ts';
 import type { Entry, EntryKind, RaftLogStore } from '../raft/types.ts';
+import { stateKey } from './keys.ts';
 import { makeTempDir, openBareLogStore } from './testing/temp-dir.ts';
 
 const ALL = Number.MAX_SAFE_INTEGER;
@@ -81,6 +82,36 @@ describe('LevelLogStore', () => {
     expect(read.map((e) => ({ ...e, data: Array.from(e.data) }))).toEqual(
       written.map((e) => ({ ...e, data: Array.from(e.data) })),
     );
+  });
+
+  it('writes carried operations in its next batch, and fails them with it', async () => {
+    const { node, reopen } = await fresh();
+    const entry = (i: number): Entry => ({
+      index: logIndex(i),
+      term: term(1),
+      kind: 'normal',
+      data: Uint8Array.of(i),
+    });
+    const carried = node().log.carry([
+      { type: 'put', key: stateKey('carried'), value: Uint8Array.of(7) },
+    ]);
+    await node().log.save({ entries: [entry(1)] });
+    await carried;
+    const reopened = await reopen();
+    expect([...((await reopened.db.get(stateKey('carried'))) ?? [])]).toEqual([7]);
+    // A failed batch fails what it carried; nothing is left waiting for a write that never comes.
+    await reopened.close();
+    const stranded = reopened.log.carry([
+      { type: 'put', key: stateKey('lost'), value: Uint8Array.of(1) },
+    ]);
+    const save = reopened.log.save({ entries: [entry(2)] });
+    await expect(save).rejects.toThrow();
+    await expect(stranded).rejects.toThrow();
+    const late = reopened.log.carry([
+      { type: 'put', key: stateKey('late'), value: Uint8Array.of(1) },
+    ]);
+    await expect(reopened.log.writeCarried()).rejects.toThrow();
+    await expect(late).rejects.toThrow();
   });
 
   it('writes saves issued without waiting in call order', async () => {

@@ -1,5 +1,6 @@
 import type { ConfState } from '../../raft/types.ts';
 import { openDatabase } from '../data-dir.ts';
+import type { Database } from '../data-dir.ts';
 import { initialLogWrites, LevelLogStore } from '../level-log-store.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,13 +22,14 @@ export async function makeTempDir(
 export async function openBareLogStore(
   dataDir: string,
   bootstrap: ConfState,
-): Promise<{ log: LevelLogStore; close: () => Promise<void> }> {
+): Promise<{ log: LevelLogStore; db: Database; close: () => Promise<void> }> {
   const db = await openDatabase(dataDir);
   const existing = await db.keys({ limit: 1 }).all();
   if (existing.length === 0) await db.batch(initialLogWrites(bootstrap), { sync: true });
   const { store } = await LevelLogStore.open(db, dataDir);
   return {
     log: store,
+    db,
     close: async () => {
       await store.flush().catch(() => undefined);
       await db.close();
