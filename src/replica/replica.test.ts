@@ -92,6 +92,21 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     expect(new Set(results.map((r) => r.index)).size).toBe(proposals);
   });
 
+  it('writes applied state to LevelDB once the log goes quiet, with no log write to carry it', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    const index = await put(cluster, 'quiet', 'then written');
+    await waitApplied(cluster, index);
+    const nodes = [...cluster.nodes.values()];
+    const logWrites = nodes.map((n) => n.replica.persistStats.batches);
+    // State batches wait for the next log write; none comes, so the tick must write them alone.
+    // The state store's applied index moves only when a batch is in LevelDB.
+    await waitFor(
+      () => nodes.every((n) => n.store.state.appliedIndex() >= index),
+      'every node to write its applied state',
+    );
+    expect(nodes.map((n) => n.replica.persistStats.batches)).toEqual(logWrites);
+  });
+
   it('refuses proposals past the pending limit with RESOURCE_EXHAUSTED', async () => {
     cluster = await TestCluster.start(['n1', 'n2', 'n3'], { replica: { maxPendingProposals: 10 } });
     await put(cluster, 'warm', 'up');

@@ -178,6 +178,7 @@ export class Replica {
   private housekeepingTimer: NodeJS.Timeout | null = null;
   /** Persist statistics, for tests and benchmarks: how many fsynced batches and entries. */
   readonly persistStats = { batches: 0, entries: 0 };
+  private logBatchesAtLastTick = -1;
 
   private constructor(options: ReplicaOptions, conf: ConfState) {
     this.options = options;
@@ -281,6 +282,7 @@ export class Replica {
     this.options.log.setSnapshotSource((compacted) => this.snapshotForPeer(compacted));
     this.tickTimer = setInterval(() => {
       this.raftNode.tick();
+      this.writeStateIfLogQuiet();
       this.kick();
     }, this.options.raft.tickMs);
     this.housekeepingTimer = setInterval(() => {
@@ -570,9 +572,18 @@ export class Replica {
       }
     } finally {
       this.running = false;
-      // State batches ride in the next log write; with the loop idle none is coming.
-      this.options.state.writePending();
     }
+  }
+
+  /**
+   * State batches ride in the next log write. Under a steady stream of writes one always comes
+   * within a tick; when a whole tick passed without one, the log has gone quiet and the waiting
+   * batches are written on their own.
+   */
+  private writeStateIfLogQuiet(): void {
+    const batches = this.persistStats.batches;
+    if (batches === this.logBatchesAtLastTick && !this.running) this.options.state.writePending();
+    this.logBatchesAtLastTick = batches;
   }
 
   private async handleReady(ready: Ready): Promise<void> {
@@ -701,8 +712,8 @@ export class Replica {
    * MAX_STATE_COMMITS_IN_FLIGHT batches wait; past that the loop waits for the oldest.
    */
   private async commitState(batch: KvView, index: LogIndex): Promise<void> {
-    // It rides in the next log write (one LevelDB write per Ready instead of two); the loop calls
-    // writePending() when it goes idle.
+    // It rides in the next log write (one LevelDB write per Ready instead of two); the tick writes
+    // it alone once the log has been quiet for a whole tick (writeStateIfLogQuiet).
     const written = this.options.state.commit(batch, index, { sync: false, rideOnCarrier: true });
     this.stateCommitsInFlight += 1;
     const settled = written.then(
