@@ -125,6 +125,48 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     }
   });
 
+  it('says why leadership moved: which peers went quiet, seen from the followers and the cut-off leader', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    await put(cluster, 'before', 'cut');
+    const oldLeader = await cluster.leader();
+    cluster.network.isolate(oldLeader.id);
+    const followers = [...cluster.nodes.keys()].filter((id) => id !== oldLeader.id);
+    await waitFor(
+      () =>
+        cluster!.warnings.some(
+          (w) => w.node === oldLeader.id && w.msg.startsWith('stepping down'),
+        ) &&
+        cluster!.warnings.some(
+          (w) => followers.includes(w.node as never) && w.msg.startsWith('no word from leader'),
+        ),
+      'the old leader to step down and a follower to start an election',
+    );
+    // 30 ticks of 5 ms: both sides waited at least one election timeout before acting.
+    const electionTimeoutMs = 150;
+    const stepDown = cluster.warnings.find(
+      (w) => w.node === oldLeader.id && w.msg.startsWith('stepping down'),
+    )!;
+    expect(stepDown.msg).toContain('no quorum');
+    const leaderView = (stepDown['contact'] as { peers: Record<string, { heardMsAgo: number }> })
+      .peers;
+    expect(Object.keys(leaderView).sort()).toEqual([...followers].sort());
+    for (const id of followers)
+      expect(leaderView[id]!.heardMsAgo).toBeGreaterThanOrEqual(electionTimeoutMs);
+    const election = cluster.warnings.find(
+      (w) => followers.includes(w.node as never) && w.msg.startsWith('no word from leader'),
+    )!;
+    expect(election.msg).toContain(`leader ${oldLeader.id}`);
+    const followerView = election['contact'] as {
+      peers: Record<string, { heardMsAgo: number }>;
+      maxTickGapMs: number;
+    };
+    expect(followerView.peers[oldLeader.id]!.heardMsAgo).toBeGreaterThanOrEqual(electionTimeoutMs);
+    const otherFollower = followers.find((id) => id !== election.node)!;
+    expect(Object.keys(followerView.peers).sort()).toEqual([oldLeader.id, otherFollower].sort());
+    expect(followerView.maxTickGapMs).toBeGreaterThan(0);
+    cluster.network.heal();
+  });
+
   it('fails over when the leader stops, and the old leader catches up on restart', async () => {
     cluster = await TestCluster.start(['n1', 'n2', 'n3']);
     await put(cluster, 'before', '1');

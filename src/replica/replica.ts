@@ -59,6 +59,7 @@ import {
   setMemberAddress,
 } from './kv-state-machine.ts';
 import type { MemberInfo, ProposalResult, ReplicaLogStore, ReplicaStateStore } from './types.ts';
+import { PeerContact } from './contact.ts';
 
 /** How often timeouts, learner promotion and gauges are checked. */
 const HOUSEKEEPING_INTERVAL_MS = 50;
@@ -143,6 +144,7 @@ export class Replica {
 
   /** Keyed by log index; insertion order is creation order, so the oldest deadline is first. */
   private readonly pending = new Map<number, PendingProposal>();
+  private readonly contact: PeerContact;
   /** Reads waiting for a ReadIndex round to start (one round in flight at a time). */
   private queuedReads: ReadWaiter[] = [];
   /** The round in flight: its request id and its readers. */
@@ -188,6 +190,8 @@ export class Replica {
     this.baseLogger = options.logger;
     this.logger = options.logger;
     this.conf = conf;
+    // Tick gaps over two election timeouts: the window an election or a step-down looks back on.
+    this.contact = new PeerContact(options.raft.electionTicks * 2);
     this.applied = options.state.appliedIndex();
     this.lastSnapshotIndex = logIndex(options.log.firstIndex() - 1);
     const initial = options.log.initialState().hardState;
@@ -252,6 +256,7 @@ export class Replica {
     await this.options.transport.start({
       onMessage: (message) => {
         if (this.stopped) return;
+        this.contact.heard(message.from, performance.now());
         try {
           this.raftNode.step(message);
         } catch (error) {
@@ -281,6 +286,7 @@ export class Replica {
     });
     this.options.log.setSnapshotSource((compacted) => this.snapshotForPeer(compacted));
     this.tickTimer = setInterval(() => {
+      this.contact.tick(performance.now());
       this.raftNode.tick();
       this.writeStateIfLogQuiet();
       this.kick();
@@ -588,7 +594,7 @@ export class Replica {
 
   private async handleReady(ready: Ready): Promise<void> {
     const transport = this.options.transport;
-    if (ready.softState !== null) this.onSoftState(ready.softState);
+    if (ready.softState !== null) this.onSoftState(ready.softState, ready.hardState?.term);
     if (ready.messages.length > 0) transport.send(ready.messages);
     // Committed entries already durable in the local log are applied while this Ready's own
     // write is in flight (their callers need not wait one more fsync); the rest wait for it.
@@ -939,9 +945,10 @@ export class Replica {
 
   // ---------------------------------------------------------------- leadership and reads
 
-  private onSoftState(next: SoftState): void {
+  private onSoftState(next: SoftState, nextTerm: Term | undefined): void {
     const previous = this.softState;
     this.softState = next;
+    this.reportLostContact(previous, next, nextTerm);
     this.metrics.role.set(ROLE_VALUES[next.role]);
     this.metrics.isLeader.set(next.role === 'leader' ? 1 : 0);
     // A transfer this node asked for moved its whole log to the successor (the target caught up
@@ -959,6 +966,37 @@ export class Replica {
       if (!transferred) this.steppedDown = true;
       this.metrics.peerLag.reset();
     }
+  }
+
+  /**
+   * Says why leadership is moving when this node is the one that noticed: a follower that heard
+   * nothing from its leader for an election timeout, or a leader that heard from no quorum for
+   * one. The report (when each peer was last heard from, what waits in the transport, this
+   * node's longest tick gap) tells a network or peer problem from a stall of this node.
+   */
+  private reportLostContact(
+    previous: SoftState,
+    next: SoftState,
+    nextTerm: Term | undefined,
+  ): void {
+    let message: string;
+    if (previous.role === 'follower' && next.role !== 'follower' && next.role !== 'leader') {
+      if (previous.leader === null) return; // no leader yet (start-up, or already searching)
+      // With pre-vote, a timeout goes through preCandidate; straight to candidate is a transfer.
+      if (next.role === 'candidate' && this.options.raft.preVote) return;
+      message = `no word from leader ${previous.leader} within the election timeout: starting an election`;
+    } else if (previous.role === 'leader' && next.role !== 'leader') {
+      if (this.transferWaiters.length > 0) return; // a transfer this node asked for
+      message =
+        nextTerm !== undefined && nextTerm > this.currentTerm
+          ? `stepping down: a peer campaigned in term ${nextTerm}`
+          : 'stepping down: no quorum of voters heard from within the election timeout';
+    } else {
+      return;
+    }
+    const peers = [...this.conf.voters, ...this.conf.learners].filter((id) => id !== this.id);
+    const report = this.contact.report(performance.now(), peers, this.options.transport.stats());
+    this.logger.warn({ contact: report }, message);
   }
 
   /**

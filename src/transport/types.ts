@@ -2,6 +2,7 @@
  * How a node's Raft messages reach its peers. Two implementations pass one contract suite:
  * `MemoryTransport` (tests, in-process clusters) and `GrpcTransport` (production).
  */
+import type { TransportStats } from './stats.ts';
 import type { NodeId } from '../lib/index.ts';
 import type { Message } from '../raft/types.ts';
 
@@ -30,4 +31,6 @@ export interface Transport {
   removePeer(peer: NodeId): void;
   /** Stops sending and receiving; pending messages are dropped. */
   close(): Promise<void>;
+  /** Counters and queue figures (metrics, and the report logged when leadership moves). */
+  stats(): TransportStats;
 }

@@ -10,7 +10,8 @@ import { configSchema } from '../../config/index.ts';
 import type { BatonConfig } from '../../config/index.ts';
 import { nodeId } from '../../lib/index.ts';
 import type { NodeId } from '../../lib/index.ts';
-import { NodeMetrics, silentLogger } from '../../observability/index.ts';
+import { pino } from 'pino';
+import { NodeMetrics } from '../../observability/index.ts';
 import { openNodeStore } from '../../storage/index.ts';
 import type { NodeStore } from '../../storage/index.ts';
 import { MemoryTransport, MemoryTransportNetwork } from '../../transport/index.ts';
@@ -45,8 +46,18 @@ export type SettingsOverrides = {
   replica?: Partial<BatonConfig['replica']>;
 };
 
+/** A warn-or-worse log line a node wrote (see TestCluster.warnings). */
+export interface LoggedWarning {
+  readonly node: string;
+  readonly level: number;
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
 export class TestCluster {
   readonly network = new MemoryTransportNetwork();
+  /** Every node's warn-and-worse log lines, in order: tests check what an operator would read. */
+  readonly warnings: LoggedWarning[] = [];
   readonly nodes = new Map<NodeId, TestNode>();
   private readonly founders: NodeId[];
   private readonly overrides: SettingsOverrides;
@@ -110,7 +121,14 @@ export class TestCluster {
       stateMachine: createNodeStateMachine(),
       raft: settings.raft,
       replica: settings.replica,
-      logger: silentLogger(),
+      logger: pino(
+        { level: 'warn', base: { node: id } },
+        {
+          write: (line: string) => {
+            this.warnings.push(JSON.parse(line) as LoggedWarning);
+          },
+        },
+      ),
       metrics,
     });
     await replica.start();
