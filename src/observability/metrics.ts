@@ -63,6 +63,11 @@ export class NodeMetrics {
     help: 'Times the known leader changed (including to none).',
     registers: [this.registry],
   });
+  readonly ticksSkipped = new Counter({
+    name: 'baton_raft_ticks_skipped_total',
+    help: 'Raft ticks not counted because this node was waiting on a stalled log write (a slow disk).',
+    registers: [this.registry],
+  });
   readonly persistSeconds = new Histogram({
     name: 'baton_raft_append_seconds',
     help: 'Time to persist one Ready (entries + hard state, one fsynced batch).',

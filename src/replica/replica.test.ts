@@ -167,6 +167,31 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     cluster.network.heal();
   });
 
+  it('rides out a disk stall on every node without an election: Raft time stands still while a log write hangs', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    await put(cluster, 'before', 'stall');
+    const leader = await cluster.leader();
+    const term = leader.replica.status().term;
+    cluster.disk.stall();
+    const during = leader.replica.propose(kvPut('during', bytes('stall')));
+    // Every log write hangs for several election timeouts (150–300 ms each).
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    cluster.disk.resume();
+    const { index } = await during;
+    await waitApplied(cluster, index);
+    for (const node of cluster.nodes.values()) expect(node.replica.status().term).toBe(term);
+    expect((await cluster.leader()).id).toBe(leader.id);
+    const messages = cluster.warnings.map((w) => `${w.node}: ${w.msg}`);
+    expect(messages.filter((m) => /election|stepping down/.test(m))).toEqual([]);
+    // Every node was waiting on the write of the new entry, and said so.
+    for (const id of cluster.nodes.keys()) {
+      expect(messages).toContain(
+        `${id}: the log write is stalled (slow disk); Raft time stands still until it completes`,
+      );
+      expect(messages).toContain(`${id}: the stalled log write completed; Raft time runs again`);
+    }
+  });
+
   it('fails over when the leader stops, and the old leader catches up on restart', async () => {
     cluster = await TestCluster.start(['n1', 'n2', 'n3']);
     await put(cluster, 'before', '1');

@@ -181,6 +181,9 @@ export class Replica {
   /** Persist statistics, for tests and benchmarks: how many fsynced batches and entries. */
   readonly persistStats = { batches: 0, entries: 0 };
   private logBatchesAtLastTick = -1;
+  /** When the log write in flight started (performance.now()), or null. */
+  private persistStartedMs: number | null = null;
+  private diskStallReported = false;
 
   private constructor(options: ReplicaOptions, conf: ConfState) {
     this.options = options;
@@ -286,7 +289,9 @@ export class Replica {
     });
     this.options.log.setSnapshotSource((compacted) => this.snapshotForPeer(compacted));
     this.tickTimer = setInterval(() => {
-      this.contact.tick(performance.now());
+      const nowMs = performance.now();
+      this.contact.tick(nowMs);
+      if (this.logWriteStalled(nowMs)) return;
       this.raftNode.tick();
       this.writeStateIfLogQuiet();
       this.kick();
@@ -582,6 +587,39 @@ export class Replica {
   }
 
   /**
+   * While this node's own log write hangs (a disk stall: an fsync that takes seconds), its Raft
+   * clock stops: ticks are dropped, not saved up. The loop cannot send or persist anything
+   * meanwhile, so counting that time would only start elections (a follower) or step down (a
+   * leader) over a silence this node causes itself — and on a shared disk every node stalls at
+   * once and all of them would. etcd behaves the same way because its ticks wait behind its Raft
+   * loop. Peers with healthy disks still see this node go quiet and elect a new leader.
+   */
+  private logWriteStalled(nowMs: number): boolean {
+    if (this.persistStartedMs === null) return false;
+    const inFlightMs = nowMs - this.persistStartedMs;
+    const settings = this.options.raft;
+    if (inFlightMs <= settings.heartbeatTicks * settings.tickMs) return false;
+    this.metrics.ticksSkipped.inc();
+    if (!this.diskStallReported) {
+      this.diskStallReported = true;
+      this.logger.warn(
+        { inFlightMs: Math.round(inFlightMs) },
+        'the log write is stalled (slow disk); Raft time stands still until it completes',
+      );
+    }
+    return true;
+  }
+
+  private endDiskStall(startedMs: number): void {
+    if (!this.diskStallReported) return;
+    this.diskStallReported = false;
+    this.logger.warn(
+      { tookMs: Math.round(performance.now() - startedMs) },
+      'the stalled log write completed; Raft time runs again',
+    );
+  }
+
+  /**
    * State batches ride in the next log write. Under a steady stream of writes one always comes
    * within a tick; when a whole tick passed without one, the log has gone quiet and the waiting
    * batches are written on their own.
@@ -647,11 +685,17 @@ export class Replica {
         return;
     }
     const startedMs = performance.now();
-    await this.options.log.save({
-      snapshot: ready.snapshot,
-      entries: ready.entries,
-      hardState: ready.hardState,
-    });
+    this.persistStartedMs = startedMs;
+    try {
+      await this.options.log.save({
+        snapshot: ready.snapshot,
+        entries: ready.entries,
+        hardState: ready.hardState,
+      });
+    } finally {
+      this.persistStartedMs = null;
+      this.endDiskStall(startedMs);
+    }
     this.metrics.persistSeconds.observe((performance.now() - startedMs) / 1000);
     this.metrics.persistBatchEntries.observe(ready.entries.length);
     if (ready.hardState !== null) {

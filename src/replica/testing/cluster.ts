@@ -11,6 +11,7 @@ import type { BatonConfig } from '../../config/index.ts';
 import { nodeId } from '../../lib/index.ts';
 import type { NodeId } from '../../lib/index.ts';
 import { pino } from 'pino';
+import type { ReplicaLogStore } from '../types.ts';
 import { NodeMetrics } from '../../observability/index.ts';
 import { openNodeStore } from '../../storage/index.ts';
 import type { NodeStore } from '../../storage/index.ts';
@@ -54,8 +55,49 @@ export interface LoggedWarning {
   readonly [field: string]: unknown;
 }
 
+/**
+ * One disk under every node, as on a single machine: stall() makes every log write started from
+ * then on wait until resume(), like an fsync that hangs for a while.
+ */
+export class SharedDisk {
+  private gate: Promise<void> | null = null;
+  private release: (() => void) | null = null;
+
+  stall(): void {
+    if (this.gate !== null) return;
+    this.gate = new Promise((resolve) => {
+      this.release = resolve;
+    });
+  }
+
+  resume(): void {
+    this.release?.();
+    this.gate = null;
+    this.release = null;
+  }
+
+  /** The node's log store with every save() waiting out a stall first. */
+  wrap(log: ReplicaLogStore): ReplicaLogStore {
+    return new Proxy(log, {
+      get: (target, property, receiver) => {
+        if (property === 'save') {
+          return async (...args: Parameters<ReplicaLogStore['save']>) => {
+            if (this.gate !== null) await this.gate;
+            return target.save(...args);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function'
+          ? (value as (...a: unknown[]) => unknown).bind(target)
+          : value;
+      },
+    });
+  }
+}
+
 export class TestCluster {
   readonly network = new MemoryTransportNetwork();
+  readonly disk = new SharedDisk();
   /** Every node's warn-and-worse log lines, in order: tests check what an operator would read. */
   readonly warnings: LoggedWarning[] = [];
   readonly nodes = new Map<NodeId, TestNode>();
@@ -115,7 +157,7 @@ export class TestCluster {
       clusterId: 'test',
       address: TestCluster.address(id),
       peers,
-      log: store.log,
+      log: this.disk.wrap(store.log),
       state: store.state,
       transport,
       stateMachine: createNodeStateMachine(),
