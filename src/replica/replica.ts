@@ -600,7 +600,8 @@ export class Replica {
     const settings = this.options.raft;
     if (inFlightMs <= settings.heartbeatTicks * settings.tickMs) return false;
     this.metrics.ticksSkipped.inc();
-    if (!this.diskStallReported) {
+    // Writes of a few heartbeats happen under load; say so only once it would have cost an election.
+    if (!this.diskStallReported && inFlightMs > settings.electionTicks * settings.tickMs) {
       this.diskStallReported = true;
       this.logger.warn(
         { inFlightMs: Math.round(inFlightMs) },
