@@ -338,6 +338,19 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     await put(cluster, 'after', 'transfer');
   });
 
+  it('stops the whole cluster at once without waiting out the hand-off timeout', async () => {
+    // A timeout far beyond the test's own: waiting it out would fail the test.
+    cluster = await TestCluster.start(['n1', 'n2', 'n3'], {
+      replica: { shutdownTransferTimeoutMs: 60_000 },
+    });
+    await put(cluster, 'before', 'stop');
+    await Promise.all(
+      [...cluster.nodes.keys()].map((id) => cluster!.stopNode(id, { transfer: true })),
+    );
+    expect(cluster.nodes.size).toBe(0);
+    expect(cluster.warnings.filter((w) => w.msg.includes('did not complete'))).toEqual([]);
+  });
+
   it('hands off leadership on graceful stop', async () => {
     cluster = await TestCluster.start(['n1', 'n2', 'n3']);
     await put(cluster, 'warm', 'up');

@@ -1174,21 +1174,72 @@ export class Replica {
     if (target === null) return;
     const timeoutMs = this.options.replica.shutdownTransferTimeoutMs;
     this.logger.info({ to: target }, 'shutting down: transferring leadership first');
-    try {
-      const startedMs = performance.now();
-      await this.awaitTransfer(target, timeoutMs);
+    const startedMs = performance.now();
+    const transfer = this.awaitTransfer(target, timeoutMs);
+    const watch = { done: false };
+    const outcome = await Promise.race([
+      transfer.then(
+        () => 'transferred' as const,
+        (error: unknown) => error,
+      ),
+      this.transferGivenUp(target, watch),
+    ]);
+    watch.done = true;
+    if (outcome === 'transferred') {
       this.logger.info({ to: target }, 'leadership transferred');
       // Proposals this node accepted are in the successor's log and commit in its term; wait
       // (bounded) to see them applied so their callers get an answer instead of an error.
       while (this.pending.size > 0 && performance.now() - startedMs < timeoutMs) {
         await new Promise((resolve) => setTimeout(resolve, HOUSEKEEPING_INTERVAL_MS));
       }
-    } catch (error) {
+    } else if (typeof outcome === 'string') {
+      this.cancelTransferWait(target);
+      // Typically the whole cluster is stopping at once (Ctrl-C on `npm start`): nobody is left
+      // to take over, and waiting out the timeout would only delay the stop.
+      this.logger.info({ to: target, afterMs: Math.round(performance.now() - startedMs) }, outcome);
+    } else {
       this.logger.warn(
-        { err: error, to: target },
+        { err: outcome, to: target },
         'leadership transfer before shutdown did not complete; stopping anyway',
       );
     }
+  }
+
+  /**
+   * Resolves with a reason once the hand-off can no longer succeed: the core gave the transfer up
+   * (the target did not take over within an election timeout) while this node still leads, or
+   * this node stepped down and no leader appeared for two election timeouts.
+   */
+  private async transferGivenUp(
+    target: NodeId,
+    watch: { readonly done: boolean },
+  ): Promise<string> {
+    const settings = this.options.raft;
+    const leaderlessLimitMs = 2 * settings.electionTicks * settings.tickMs;
+    let leaderlessSinceMs: number | null = null;
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, settings.tickMs));
+      if (watch.done || this.stopped) return 'stopped watching the transfer';
+      const status = this.raftNode.status();
+      if (status.role === 'leader') {
+        if (status.leadTransferee === null)
+          return `${target} did not take over within an election timeout; stopping anyway`;
+        continue;
+      }
+      if (status.leader !== null) {
+        leaderlessSinceMs = null;
+        continue;
+      }
+      leaderlessSinceMs ??= performance.now();
+      if (performance.now() - leaderlessSinceMs > leaderlessLimitMs)
+        return 'no node took over leadership (the others are likely stopping too); stopping anyway';
+    }
+  }
+
+  private cancelTransferWait(target: NodeId): void {
+    const cancelled = this.transferWaiters.filter((w) => w.target === target);
+    this.transferWaiters = this.transferWaiters.filter((w) => w.target !== target);
+    for (const waiter of cancelled) clearTimeout(waiter.timer);
   }
 
   // ---------------------------------------------------------------- housekeeping
