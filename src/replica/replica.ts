@@ -1193,9 +1193,9 @@ export class Replica {
         await new Promise((resolve) => setTimeout(resolve, HOUSEKEEPING_INTERVAL_MS));
       }
     } else if (typeof outcome === 'string') {
-      this.cancelTransferWait(target);
       // Typically the whole cluster is stopping at once (Ctrl-C on `npm start`): nobody is left
-      // to take over, and waiting out the timeout would only delay the stop.
+      // to take over, and waiting out the timeout would only delay the stop. The waiter is
+      // failed with everything else when the stop completes.
       this.logger.info({ to: target, afterMs: Math.round(performance.now() - startedMs) }, outcome);
     } else {
       this.logger.warn(
@@ -1234,12 +1234,6 @@ export class Replica {
       if (performance.now() - leaderlessSinceMs > leaderlessLimitMs)
         return 'no node took over leadership (the others are likely stopping too); stopping anyway';
     }
-  }
-
-  private cancelTransferWait(target: NodeId): void {
-    const cancelled = this.transferWaiters.filter((w) => w.target === target);
-    this.transferWaiters = this.transferWaiters.filter((w) => w.target !== target);
-    for (const waiter of cancelled) clearTimeout(waiter.timer);
   }
 
   // ---------------------------------------------------------------- housekeeping
