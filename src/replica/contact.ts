@@ -45,11 +45,11 @@ export class PeerContact {
     }
   }
 
-  report(nowMs: number, peers: readonly NodeId[], transport: TransportStats | null): ContactReport {
+  report(nowMs: number, peers: readonly NodeId[], transport: TransportStats): ContactReport {
     const view: Record<string, PeerContactView> = {};
     for (const peer of peers) {
       const heard = this.lastHeardMs.get(peer);
-      const sending = transport?.peers.get(peer);
+      const sending = transport.peers.get(peer);
       view[peer] = {
         heardMsAgo: heard === undefined ? null : Math.round(nowMs - heard),
         queuedMessages: sending?.queuedMessages ?? 0,
