@@ -141,7 +141,17 @@ export async function startNode(
       });
     }
     logger.info(
-      { address, metricsPort: ops?.port ?? null, peers: config.peers, join: config.join },
+      {
+        address,
+        metricsPort: ops?.port ?? null,
+        peers: config.peers,
+        join: config.join,
+        // The V8 flags in effect (SERVER_NODE_FLAGS explains why they matter under load).
+        nodeFlags: [
+          ...process.execArgv,
+          ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/),
+        ].filter((flag) => flag.startsWith('--')),
+      },
       'node started',
     );
     let closing: Promise<void> | null = null;

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 import { NodeProcessError } from './errors.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,7 +19,8 @@ export interface NodeCommand {
 
 /**
  * `BATON_NODE_COMMAND` (space separated) wins; otherwise bin/baton.js (which registers tsx in
- * the same process), or src/cli/index.ts under tsx's loader, in this same node binary.
+ * the same process), or src/cli/index.ts under tsx's loader, in this same node binary, with the
+ * server's V8 flags (spawning node directly bypasses the shebang that carries them).
  */
 export function defaultNodeCommand(): NodeCommand {
   const override = process.env['BATON_NODE_COMMAND'];
@@ -27,10 +29,11 @@ export function defaultNodeCommand(): NodeCommand {
     return { executable: executable!, argsPrefix };
   }
   const bin = `${REPO_ROOT}bin/baton.js`;
-  if (existsSync(bin)) return { executable: process.execPath, argsPrefix: [bin] };
+  if (existsSync(bin))
+    return { executable: process.execPath, argsPrefix: [...SERVER_NODE_FLAGS, bin] };
   return {
     executable: process.execPath,
-    argsPrefix: ['--import', 'tsx', `${REPO_ROOT}src/cli/index.ts`],
+    argsPrefix: [...SERVER_NODE_FLAGS, '--import', 'tsx', `${REPO_ROOT}src/cli/index.ts`],
   };
 }
 

@@ -8,10 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 import { freePorts } from '../../src/lib/testing/ports.ts';
 
 const BATON_BIN = fileURLToPath(new URL('../../bin/baton.js', import.meta.url));
-
 
 export interface NodeSpec {
   readonly id: string;
@@ -93,7 +93,9 @@ export class ProcessCluster {
       'info',
       ...extraArgs,
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const output: string[] = [];
     const keep = (chunk: Buffer): void => {
       for (const line of chunk.toString('utf8').split('\n')) {
