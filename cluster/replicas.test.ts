@@ -167,6 +167,42 @@ describe('a cluster of real processes', () => {
   );
 
   it(
+    'a removed node finds out, stops by itself, and refuses to start again on its old data',
+    async () => {
+      const c = await startCluster();
+      const load = startLoad(c.client, 'removed', 4);
+      await moreAcknowledged(load, 50);
+      const id = await c.addNode();
+      await waitUntil(`${id} promoted to voter`, async () =>
+        (await c.waitForLeader()).status.members.some((m) => m.id === id && m.voter),
+      );
+      await moreAcknowledged(load, 50);
+
+      // Removed through the API only: nobody stops the process.
+      await c.removeNode(id, { stop: false });
+      const exit = await c.node(id).waitForExit(30_000);
+      expect(exit).toEqual({ code: 0, signal: null });
+      const log = c.node(id).logTail();
+      expect(log).toContain(`this node (${id}) was removed from cluster ${c.clusterId}`);
+      expect(log).toContain('"reason":"removal from the cluster"');
+
+      // The cluster goes on without it; restarted on its old data it refuses, saying what to do.
+      await moreAcknowledged(load, 50);
+      await load.stop();
+      const refused = await c.startRefused(id);
+      expect(refused.code, c.node(id).logTail()).not.toBe(0);
+      // Refused from what it recorded when it found out, before talking to anyone.
+      expect(c.node(id).logTail()).toMatch(
+        new RegExp(
+          `node ${id} was removed from cluster ${c.clusterId} \\(recorded when it found out: .*wipe the data directory`,
+        ),
+      );
+      await expectAcknowledgedEverywhere(c, [...c.members], load.acknowledged);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
     'hands leadership off on SIGTERM without failing a single write',
     async () => {
       const c = await startCluster();

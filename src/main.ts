@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { DestinationStream } from 'pino';
-import { ApiServices, WorkflowApi } from './api/index.ts';
+import { ApiServices, RemovalProbe, WorkflowApi } from './api/index.ts';
 import { Dispatcher, EffectBus, ObservedEngine } from './dispatch/index.ts';
 import { WorkflowEngine } from './engine/index.ts';
 import type { BatonConfig } from './config/index.ts';
@@ -12,7 +12,8 @@ import { nodeId } from './lib/index.ts';
 import type { NodeId } from './lib/index.ts';
 import { createLogger, NodeMetrics, startOpsServer } from './observability/index.ts';
 import type { Logger, OpsServer } from './observability/index.ts';
-import { createNodeStateMachine, Replica } from './replica/index.ts';
+import { createNodeStateMachine, NodeRemovedError, Replica } from './replica/index.ts';
+import type { Removal } from './replica/index.ts';
 import { openNodeStore } from './storage/index.ts';
 import { GrpcTransport } from './transport/index.ts';
 import type { TransportMetrics } from './transport/index.ts';
@@ -25,6 +26,8 @@ export interface StartNodeOptions {
   readonly logDestination?: DestinationStream;
   /** Called when the node stops itself after a fatal error (main exits the process). */
   readonly onFatal?: (error: unknown) => void;
+  /** Called once when the node learns it was removed from the cluster (main shuts it down). */
+  readonly onRemoved?: (removal: Removal) => void;
 }
 
 export interface RunningNode {
@@ -81,6 +84,7 @@ export async function startNode(
   let workflowApi: WorkflowApi | null = null;
   let dispatcher: Dispatcher | null = null;
   let ops: OpsServer | null = null;
+  let removalProbe: RemovalProbe | null = null;
   try {
     const port = await bind(server, config.listen);
     const address =
@@ -110,8 +114,34 @@ export async function startNode(
       onFatal: (error) => {
         options.onFatal?.(error);
       },
+      onRemoved: (removal) => {
+        // Recorded before the server is told, so the shutdown that follows cannot close the
+        // store first; a restart on this directory is then refused at once.
+        const recorded = store
+          .markRemoved(JSON.stringify({ ...removal, atMs: Date.now() }))
+          .catch((error: unknown) => {
+            logger.error({ err: error }, 'could not record the removal in the data directory');
+          });
+        void recorded.then(() => options.onRemoved?.(removal));
+      },
     });
     replica = openedReplica;
+    // A node restarted on the data of a removed member would campaign or serve a frozen state; a
+    // joining node legitimately starts outside the membership it has seen so far.
+    if (store.openReport.removed !== null)
+      throw new NodeRemovedError(
+        id,
+        config.clusterId,
+        config.dataDir,
+        `recorded when it found out: ${store.openReport.removed}`,
+      );
+    if (!config.join && !openedReplica.isMember() && openedReplica.members().length > 0)
+      throw new NodeRemovedError(
+        id,
+        config.clusterId,
+        config.dataDir,
+        'the membership it has applied no longer includes it',
+      );
     api = new ApiServices({
       replica: openedReplica,
       settings: config.api,
@@ -131,6 +161,16 @@ export async function startNode(
     });
     workflowApi.register(server);
     await openedReplica.start();
+    const electionTimeoutMs = config.raft.electionTicks * config.raft.tickMs;
+    removalProbe = new RemovalProbe({
+      replica: openedReplica,
+      silenceMs: 2 * electionTimeoutMs,
+      intervalMs: electionTimeoutMs,
+      callTimeoutMs: Math.max(electionTimeoutMs, 200),
+      maxMessageBytes: config.api.maxGrpcMessageBytes,
+      logger: logger.child({ component: 'removal-probe' }),
+    });
+    removalProbe.start();
     if (config.metricsListen !== '') {
       const split = config.metricsListen.lastIndexOf(':');
       ops = await startOpsServer({
@@ -159,6 +199,7 @@ export async function startNode(
     const apiServices = api;
     const workflowServices = workflowApi;
     const runningDispatcher = dispatcher;
+    const runningProbe = removalProbe;
     return {
       config,
       replica: openedReplica,
@@ -170,6 +211,7 @@ export async function startNode(
       shutdown: () => {
         // Long-polls end first, so draining the gRPC server does not wait for them.
         runningDispatcher.close();
+        runningProbe.close();
         closing ??= closeAll(
           logger,
           openedReplica,
@@ -185,6 +227,7 @@ export async function startNode(
       },
     };
   } catch (error) {
+    removalProbe?.close();
     await replica?.stop().catch(() => undefined);
     dispatcher?.close();
     workflowApi?.close();

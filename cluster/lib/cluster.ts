@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import type { StatusResponse } from './api.ts';
 import { BatonClient, type ClientOptions } from './client.ts';
 import { NodeProcessError, WaitTimeoutError } from './errors.ts';
-import { defaultNodeCommand, NodeProcess, type NodeCommand } from './node-process.ts';
+import {
+  defaultNodeCommand,
+  NodeProcess,
+  type ExitInfo,
+  type NodeCommand,
+} from './node-process.ts';
 import { freePorts } from '../../src/lib/testing/ports.ts';
 import { sleep } from './stats.ts';
 
@@ -323,14 +328,24 @@ export class ProcessCluster {
     return id;
   }
 
-  /** Removes a member through Admin.RemoveNode, then stops its process. */
-  async removeNode(id: string): Promise<void> {
-    // A removed node may stop by itself; that is not a crash.
+  /**
+   * Removes a member through Admin.RemoveNode, then stops its process — unless `stop` is false:
+   * the node then finds out by itself and exits.
+   */
+  async removeNode(id: string, options: { stop?: boolean } = {}): Promise<void> {
+    // A removed node stops by itself; that is not a crash.
     this.expectedRunning.delete(id);
     await this.client.removeNode(id);
     this.members.delete(id);
     this.client.removeEndpoint(this.address(id));
-    await this.stop(id);
+    if (options.stop ?? true) await this.stop(id);
+  }
+
+  /** Starts a stopped node that is expected to refuse to run; resolves with how it exited. */
+  async startRefused(id: string, timeoutMs = 30_000): Promise<ExitInfo> {
+    this.launch(id, false);
+    this.expectedRunning.delete(id);
+    return this.node(id).waitForExit(timeoutMs);
   }
 
   /** SIGTERM to every running node, wait, and remove the temporary directory. */

@@ -8,6 +8,7 @@ export {
   HOPS_METADATA_KEY,
 } from './status.ts';
 export { apiProto } from './proto.ts';
+export { RemovalProbe, statusProvesRemoval } from './removal-probe.ts';
 export { ValidationError } from './errors.ts';
 export { WorkflowApi } from './workflow-service.ts';
 export type { WorkflowApiOptions } from './workflow-service.ts';

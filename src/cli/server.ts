@@ -34,15 +34,15 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   });
   let node: RunningNode | null = null;
   let stopping = false;
-  const stop = (signal: string): void => {
+  const stop = (reason: string): void => {
     if (stopping) {
-      console.error(`received ${signal} again: exiting at once`);
+      console.error(`${reason} while shutting down: exiting at once`);
       process.exit(1);
     }
     stopping = true;
     const running = node;
     if (running === null) process.exit(0);
-    running.logger.info({ signal }, 'signal received: graceful shutdown');
+    running.logger.info({ reason }, 'graceful shutdown');
     running.shutdown().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -61,6 +61,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     onFatal: () => {
       // The replica already logged the cause; a node that cannot trust its disk must not linger.
       setTimeout(() => process.exit(1), 100);
+    },
+    onRemoved: () => {
+      // Logged by the replica, with what to do. Exit status 0: removing a node is an operator's
+      // decision, not a failure a supervisor should answer by restarting it.
+      setImmediate(() => {
+        if (!stopping) stop('removal from the cluster');
+      });
     },
   });
 }

@@ -70,3 +70,18 @@ export class CommandRejectedError extends BatonError {
     super('FAILED_PRECONDITION', `command rejected: ${reason}`);
   }
 }
+
+/** The data directory says this node is no longer a member: it was removed from the cluster. */
+export class NodeRemovedError extends BatonError {
+  override readonly name = 'NodeRemovedError';
+
+  /** @param evidence what in the directory says so */
+  constructor(nodeId: string, clusterId: string, dataDir: string, evidence: string) {
+    super(
+      'FAILED_PRECONDITION',
+      `node ${nodeId} was removed from cluster ${clusterId} (${evidence}, in ${dataDir}). ` +
+        `A removed node does not come back with its old data: wipe the data directory, start the node with --join, ` +
+        `and add it again with \`baton cluster add-node --id ${nodeId} --address <host:port>\``,
+    );
+  }
+}

@@ -4,7 +4,7 @@
  * member address book (kv-state-machine.ts).
  */
 export { Replica } from './replica.ts';
-export type { ReplicaOptions } from './replica.ts';
+export type { Removal, ReplicaOptions } from './replica.ts';
 export { CommandRouter, createNodeStateMachine, engineProposal } from './router.ts';
 export { CommandFamily, wrapCommand } from './command.ts';
 export {

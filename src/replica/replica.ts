@@ -96,6 +96,16 @@ export interface ReplicaOptions {
   readonly rng?: Rng;
   /** Called once when the loop hits an error it cannot continue from (a disk error, a throwing apply). */
   readonly onFatal?: (error: unknown) => void;
+  /** Called once when this node learns it is no longer a member (the server then shuts down). */
+  readonly onRemoved?: (removal: Removal) => void;
+}
+
+/** How a node learned that a membership change removed it. */
+export interface Removal {
+  /** Who said so: this node applied the change itself, or a peer's status showed it. */
+  readonly learnedFrom: 'own-log' | { readonly peer: NodeId; readonly peerAppliedIndex: number };
+  /** The change's log index, when this node applied it. */
+  readonly index: LogIndex | null;
 }
 
 interface PendingProposal {
@@ -184,6 +194,9 @@ export class Replica {
   /** When the log write in flight started (performance.now()), or null. */
   private persistStartedMs: number | null = null;
   private diskStallReported = false;
+  /** When this node last heard from its leader, or a leader became known (performance.now()). */
+  private leaderContactMs = performance.now();
+  private removal: Removal | null = null;
 
   private constructor(options: ReplicaOptions, conf: ConfState) {
     this.options = options;
@@ -259,7 +272,9 @@ export class Replica {
     await this.options.transport.start({
       onMessage: (message) => {
         if (this.stopped) return;
-        this.contact.heard(message.from, performance.now());
+        const nowMs = performance.now();
+        this.contact.heard(message.from, nowMs);
+        if (message.from === this.softState.leader) this.leaderContactMs = nowMs;
         try {
           this.raftNode.step(message);
         } catch (error) {
@@ -454,9 +469,42 @@ export class Replica {
     ];
   }
 
+  /** Whether this node is a voter or learner in the membership it has applied. */
+  isMember(): boolean {
+    return this.conf.voters.includes(this.id) || this.conf.learners.includes(this.id);
+  }
+
+  /** Milliseconds since this node last heard from a leader (0 while it leads). */
+  leaderSilenceMs(): number {
+    if (this.softState.role === 'leader') return 0;
+    return performance.now() - this.leaderContactMs;
+  }
+
+  /** Set once this node learned it was removed from the cluster. */
+  removedFromCluster(): Removal | null {
+    return this.removal;
+  }
+
+  /**
+   * Records that a membership change removed this node. A removed node hears from no leader
+   * again (the leader drops it with the change, often before it learns the change committed), so
+   * left alone it would campaign forever as a voter, or, as a learner, keep serving a state that
+   * no longer moves. From here it reports not ready; the server shuts it down.
+   */
+  markRemoved(removal: Removal): void {
+    if (this.removal !== null || this.stopped) return;
+    this.removal = removal;
+    this.logger.error(
+      { removal, applied: this.applied },
+      `this node (${this.id}) was removed from cluster ${this.clusterId}; it stops. To bring it back, wipe its data directory, start it with --join and add it again (baton cluster add-node)`,
+    );
+    this.options.onRemoved?.(removal);
+  }
+
   /** Ready for traffic: a leader is known and everything known committed is applied. */
   readiness(): { ready: boolean; reason: string } {
     if (this.stopped) return { ready: false, reason: 'stopped' };
+    if (this.removal !== null) return { ready: false, reason: 'removed from the cluster' };
     if (this.softState.leader === null) return { ready: false, reason: 'no leader known' };
     const status = this.raftNode.status();
     if (this.applied < status.commit)
@@ -746,7 +794,8 @@ export class Replica {
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       const change = changes[i];
-      if (change !== null && change !== undefined) await this.onConfChangeApplied(change);
+      if (change !== null && change !== undefined)
+        await this.onConfChangeApplied(change, entry.index);
       this.settleProposal(entry, results[i]);
     }
     this.metrics.applySeconds.observe((performance.now() - startedMs) / 1000);
@@ -799,7 +848,7 @@ export class Replica {
     }
   }
 
-  private async onConfChangeApplied(data: Uint8Array): Promise<void> {
+  private async onConfChangeApplied(data: Uint8Array, index: LogIndex): Promise<void> {
     const before = this.conf;
     this.conf = applyConfChangeEntry(before, data);
     if (this.conf === before) {
@@ -813,7 +862,7 @@ export class Replica {
       'membership changed',
     );
     if (change.node === this.id) {
-      if (change.type === 'remove') this.logger.warn('this node was removed from the cluster');
+      if (change.type === 'remove') this.markRemoved({ learnedFrom: 'own-log', index });
       return;
     }
     if (change.type === 'remove') {
@@ -1000,6 +1049,7 @@ export class Replica {
     // first), so its proposals still commit there: they keep waiting instead of failing.
     const transferred = this.transferWaiters.some((w) => w.target === next.leader);
     if (previous.leader !== next.leader) {
+      this.leaderContactMs = performance.now();
       this.metrics.leaderChanges.inc();
       this.metrics.setLeader(next.leader);
       this.logger.info({ leader: next.leader, role: next.role }, 'leader changed');

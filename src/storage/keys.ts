@@ -10,6 +10,7 @@
  *   0x30 0x01 / 0x30 0x02 snapshot metadata / snapshot data
  *   0x40 ‖ utf8(key)      the state machine's keyspace (UTF-8 byte order = KvReader order)
  *   0x50 0x01 / 0x50 0x02 applied index / node identity
+ *   0x50 0x03             set once this node learned it was removed from the cluster
  *
  * Region 0x00 holds no record: a range there overlaps no table, so compacting it only flushes
  * the memtable (the state store's durability barrier).
@@ -27,6 +28,7 @@ export const SNAPSHOT_META_KEY = Uint8Array.of(0x30, 0x01);
 export const SNAPSHOT_DATA_KEY = Uint8Array.of(0x30, 0x02);
 export const APPLIED_INDEX_KEY = Uint8Array.of(0x50, 0x01);
 export const IDENTITY_KEY = Uint8Array.of(0x50, 0x02);
+export const REMOVED_KEY = Uint8Array.of(0x50, 0x03);
 /** Never written; see the region note above. */
 export const BARRIER_KEY = Uint8Array.of(0x00);
 

@@ -48,6 +48,17 @@ describe('openNodeStore', () => {
     ...overrides,
   });
 
+  it('keeps a recorded removal across reopens (and has none until one is recorded)', async () => {
+    const path = await dataDir();
+    const first = await openNodeStore(options(path));
+    expect(first.openReport.removed).toBeNull();
+    await first.markRemoved('{"learnedFrom":"own-log","index":42}');
+    await first.close();
+    const second = await openNodeStore(options(path));
+    expect(second.openReport.removed).toBe('{"learnedFrom":"own-log","index":42}');
+    await second.close();
+  });
+
   it('initializes a new directory with the bootstrap membership and keeps it on reopen', async () => {
     const path = await dataDir();
     const first = await openNodeStore(options(path));

@@ -16,7 +16,7 @@ import {
 } from './data-dir.ts';
 import type { Database } from './data-dir.ts';
 import { DataDirFormatError, StorageCorruptError } from './errors.ts';
-import { IDENTITY_KEY } from './keys.ts';
+import { IDENTITY_KEY, REMOVED_KEY } from './keys.ts';
 import { initialLogWrites, LevelLogStore } from './level-log-store.ts';
 import type { LogOpenReport } from './level-log-store.ts';
 import { initialStateWrites, LevelStateStore } from './state-store.ts';
@@ -51,6 +51,8 @@ export interface NodeStoreOpenReport {
    * snapshot in the log and in the state) and open re-installed the snapshot into the state.
    */
   readonly restoredStateFromSnapshot: LogIndex | null;
+  /** What markRemoved recorded, if this node learned it was removed from the cluster. */
+  readonly removed: string | null;
   /** Things an operator should know (each also logged at warn when a logger was given). */
   readonly warnings: readonly string[];
 }
@@ -59,6 +61,11 @@ export interface NodeStore {
   readonly log: LevelLogStore;
   readonly state: LevelStateStore;
   readonly openReport: NodeStoreOpenReport;
+  /**
+   * Records (synced) that this node was removed from the cluster, so that a later start on this
+   * directory is refused at once instead of rediscovering it from its peers.
+   */
+  markRemoved(detail: string): Promise<void>;
   /** Waits for writes in flight, then closes LevelDB and releases the directory lock. */
   close(): Promise<void>;
 }
@@ -123,6 +130,7 @@ export async function openNodeStore(options: OpenNodeStoreOptions): Promise<Node
       log: logReport,
       appliedIndex: state.appliedIndex(),
       restoredStateFromSnapshot,
+      removed: await readRemoved(db, dataDir),
       warnings,
     };
     for (const warning of warnings) options.logger?.warn({ dataDir }, warning);
@@ -142,6 +150,11 @@ export async function openNodeStore(options: OpenNodeStoreOptions): Promise<Node
       log,
       state,
       openReport,
+      markRemoved: async (detail) => {
+        await writeBatch(db, [{ type: 'put', key: REMOVED_KEY, value: encodeStrings([detail]) }], {
+          sync: true,
+        });
+      },
       close: () => {
         closed ??= (async () => {
           await Promise.allSettled([log.flush(), state.flush()]);
@@ -152,6 +165,20 @@ export async function openNodeStore(options: OpenNodeStoreOptions): Promise<Node
     };
   } catch (error) {
     await db.close();
+    throw error;
+  }
+}
+
+async function readRemoved(db: Database, dataDir: string): Promise<string | null> {
+  const value = await db.get(REMOVED_KEY);
+  if (value === undefined) return null;
+  const unframed = unframe(value);
+  if (!unframed.ok) throw new StorageCorruptError('removal record', dataDir, unframed.detail);
+  try {
+    return decodeStringsPayload(unframed.payload)[0] ?? '';
+  } catch (error) {
+    if (error instanceof MalformedPayloadError || error instanceof TypeError)
+      throw new StorageCorruptError('removal record', dataDir, error.message);
     throw error;
   }
 }
