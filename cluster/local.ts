@@ -76,12 +76,23 @@ async function main(): Promise<void> {
   let lastLeader = '';
   while (!stopping) {
     const exited = [...cluster.members].filter((id) => !cluster.node(id).running);
-    if (exited.length > 0) {
-      for (const id of exited) {
+    // A clean exit is a node removed from the cluster (it stops by itself) or stopped from
+    // outside: the others keep going. Anything else is a crash, and the cluster stops with it.
+    const crashed = exited.filter((id) => cluster.node(id).exitInfo?.code !== 0);
+    for (const id of exited) {
+      const node = cluster.node(id);
+      if (crashed.includes(id)) {
         console.error(
-          `node ${id} exited (${JSON.stringify(cluster.node(id).exitInfo)}); see ${cluster.node(id).spec.logFile}`,
+          `node ${id} exited (${JSON.stringify(node.exitInfo)}); see ${node.spec.logFile}`,
         );
+      } else {
+        const removed = node.logTail().includes(`this node (${id}) was removed from cluster`);
+        const what = removed ? 'was removed from the cluster and stopped' : 'stopped cleanly';
+        console.log(`node ${id} ${what}; the others keep running`);
+        cluster.members.delete(id);
       }
+    }
+    if (crashed.length > 0 || cluster.members.size === 0) {
       stop();
       return;
     }

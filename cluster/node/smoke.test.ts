@@ -3,12 +3,17 @@
  * followers forward), kill -9 of the leader, a new leader, and every acknowledged write readable.
  */
 import * as grpc from '@grpc/grpc-js';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePorts } from '../../src/lib/testing/ports.ts';
 import { CliClient } from '../../src/cli/client.ts';
 import type { StatusResponse__Output } from '../../src/gen/baton/v1/StatusResponse.ts';
 import { ProcessCluster } from './processes.ts';
 
 const WAIT_CEILING_MS = 60_000;
+const BATON_BIN = fileURLToPath(new URL('../../bin/baton.js', import.meta.url));
 const FOUNDERS = ['n1', 'n2', 'n3'];
 
 async function waitFor<T>(probe: () => Promise<T | null>, what: string): Promise<T> {
@@ -113,6 +118,29 @@ describe('three baton server processes', () => {
       'the old leader to catch up',
     );
     restarted.close();
+  });
+
+  it('cluster status skips an endpoint that does not answer (and names it with --all)', async () => {
+    await leaderOf(cluster);
+    const [deadPort] = await freePorts(1);
+    const dead = `127.0.0.1:${deadPort}`;
+    const live = cluster.specs[0]!.address;
+    const run = promisify(execFile);
+    const args = ['cluster', 'status', '--endpoints', `${dead},${live}`, '--timeout-ms', '1000'];
+    const first = await run(BATON_BIN, args, { timeout: 60_000 });
+    expect(first.stdout).toContain('cluster smoke  node n1');
+    expect(first.stdout).not.toContain(dead);
+    const all = await run(BATON_BIN, [...args, '--all'], { timeout: 60_000 });
+    expect(all.stdout).toContain(`${dead}: no answer (UNAVAILABLE`);
+    expect(all.stdout).toContain('cluster smoke  node n1');
+    const none = await run(BATON_BIN, ['cluster', 'status', '--endpoints', dead], {
+      timeout: 60_000,
+    }).then(
+      () => null,
+      (error: unknown) => error as { code: number; stderr: string },
+    );
+    expect(none?.code).toBe(1);
+    expect(none?.stderr).toContain('baton: UNAVAILABLE');
   });
 
   it('answers /metrics, /healthz and /readyz on the metrics port', async () => {

@@ -126,18 +126,29 @@ Example (three nodes on one machine):
   )
     .option('--all', 'ask every endpoint, not just the first that answers')
     .action(async (flags: ClientFlags & { all?: boolean }) => {
-      const endpoints = parseEndpoints(flags.endpoints);
-      const targets = flags.all === true ? endpoints : [endpoints[0] ?? ''];
-      for (const endpoint of targets) {
-        await withClient({ ...flags, endpoints: endpoint }, async (client) => {
-          printStatus(
-            await client.admin<StatusResponse__Output>(
-              (c, m, o, cb) => c.Status({}, m, o, cb),
-              false,
-            ),
-          );
-        });
+      // Endpoints in order until one answers (a stopped or removed node is skipped), or with
+      // --all each of them, the unreachable ones named; it fails only when none answers.
+      let lastError: unknown = null;
+      let answered = 0;
+      for (const endpoint of parseEndpoints(flags.endpoints)) {
+        try {
+          await withClient({ ...flags, endpoints: endpoint }, async (client) => {
+            printStatus(
+              await client.admin<StatusResponse__Output>(
+                (c, m, o, cb) => c.Status({}, m, o, cb),
+                false,
+              ),
+            );
+          });
+        } catch (error) {
+          lastError = error;
+          if (flags.all === true) console.log(`${endpoint}: no answer (${describeError(error)})\n`);
+          continue;
+        }
+        answered++;
+        if (flags.all !== true) break;
       }
+      if (answered === 0) throw lastError;
     });
   addClientOptions(
     cluster.command('add-node').description('add a node (as a learner, promoted once caught up)'),
