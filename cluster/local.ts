@@ -6,7 +6,7 @@
  * leadership handed off, wait for exit).
  */
 import { resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { ProcessCluster } from './lib/cluster.ts';
 import { sleep } from './lib/stats.ts';
 
@@ -15,21 +15,30 @@ export const LOCAL_LISTEN_PORTS = [7001, 7002, 7003];
 export const LOCAL_METRICS_PORTS = [9101, 9102, 9103];
 export const LEADER_POLL_INTERVAL_MS = 500;
 
+function portList(value: string): number[] {
+  const ports = value.split(',').map(Number);
+  if (ports.length !== LOCAL_SIZE || !ports.every((p) => Number.isInteger(p) && p > 0 && p < 65536))
+    throw new InvalidArgumentError(`expected ${LOCAL_SIZE} ports, comma-separated`);
+  return ports;
+}
+
 async function main(): Promise<void> {
   const options = new Command()
     .name('npm start --')
     .option('--data <dir>', 'base data directory', 'data')
     .option('--logs', 'print node logs here, prefixed with the node id, instead of to files', false)
+    .option('--ports <list>', "the nodes' gRPC ports", portList, LOCAL_LISTEN_PORTS)
+    .option('--metrics-ports <list>', 'their metrics ports', portList, LOCAL_METRICS_PORTS)
     .parse()
-    .opts<{ data: string; logs: boolean }>();
+    .opts<{ data: string; logs: boolean; ports: number[]; metricsPorts: number[] }>();
   const baseDir = resolve(options.data);
   const colors = ['\x1b[36m', '\x1b[33m', '\x1b[35m'];
   const cluster = await ProcessCluster.start({
     size: LOCAL_SIZE,
     baseDir,
     clusterId: 'local',
-    listenPorts: LOCAL_LISTEN_PORTS,
-    metricsPorts: LOCAL_METRICS_PORTS,
+    listenPorts: options.ports,
+    metricsPorts: options.metricsPorts,
     detached: true,
     ...(options.logs
       ? {
@@ -42,14 +51,15 @@ async function main(): Promise<void> {
   });
 
   let stopping = false;
-  const stop = (): void => {
+  /** @param exitCode 1 when a node crashed, so a script running `npm start` sees the failure. */
+  const stop = (exitCode = 0): void => {
     if (stopping) return;
     stopping = true;
     console.log('\nstopping: SIGTERM to every node …');
     cluster.shutdown().then(
       () => {
         console.log('all nodes stopped.');
-        process.exit(0);
+        process.exit(exitCode);
       },
       (error: unknown) => {
         console.error(error);
@@ -57,8 +67,12 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => {
+    stop();
+  });
+  process.on('SIGTERM', () => {
+    stop();
+  });
 
   console.log(`Baton local cluster "${cluster.clusterId}" (data under ${baseDir})`);
   for (const id of cluster.members) {
@@ -82,8 +96,10 @@ async function main(): Promise<void> {
     for (const id of exited) {
       const node = cluster.node(id);
       if (crashed.includes(id)) {
+        // Its last words are usually the reason (a refused start prints one `baton: …` line).
+        const lastLine = node.logTail().trimEnd().split('\n').at(-1) ?? '';
         console.error(
-          `node ${id} exited (${JSON.stringify(node.exitInfo)}); see ${node.spec.logFile}`,
+          `node ${id} exited (${JSON.stringify(node.exitInfo)}): ${lastLine}\n  see ${node.spec.logFile}`,
         );
       } else {
         const removed = node.logTail().includes(`this node (${id}) was removed from cluster`);
@@ -93,7 +109,7 @@ async function main(): Promise<void> {
       }
     }
     if (crashed.length > 0 || cluster.members.size === 0) {
-      stop();
+      stop(crashed.length > 0 ? 1 : 0);
       return;
     }
     const leader = await cluster.findLeader();
