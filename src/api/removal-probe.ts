@@ -1,7 +1,8 @@
 /**
- * How a removed node finds out. The leader stops talking to a node as soon as the membership
- * change that removes it is applied, usually before that node learns the change committed, so
- * the node's own log rarely tells it. A member that has heard from no leader for a while asks its
+ * How a removed node finds out. The leader stops replicating to a node as soon as it appends the
+ * membership change that removes it (a configuration takes effect when appended), so the node
+ * usually never even receives the change and its own log cannot tell it. A member that has heard
+ * from no leader for a while asks its
  * peers for their status instead: a peer that has applied at least as much of the log and whose
  * membership lacks this node proves a committed change removed it.
  *

@@ -487,9 +487,10 @@ export class Replica {
 
   /**
    * Records that a membership change removed this node. A removed node hears from no leader
-   * again (the leader drops it with the change, often before it learns the change committed), so
-   * left alone it would campaign forever as a voter, or, as a learner, keep serving a state that
-   * no longer moves. From here it reports not ready; the server shuts it down.
+   * again (the leader stops replicating to it once it appends the change, so the node rarely even
+   * receives it; RemovalProbe finds out from its peers), so left alone it would campaign forever
+   * as a voter, or, as a learner, keep serving a state that no longer moves. From here it reports
+   * not ready; the server shuts it down.
    */
   markRemoved(removal: Removal): void {
     if (this.removal !== null || this.stopped) return;
