@@ -108,6 +108,14 @@ export interface Removal {
   readonly index: LogIndex | null;
 }
 
+/** One committed membership change, applied: its entry and the membership before and after. */
+interface ConfStep {
+  readonly data: Uint8Array;
+  readonly index: LogIndex;
+  readonly before: ConfState;
+  readonly after: ConfState;
+}
+
 interface PendingProposal {
   readonly term: Term;
   readonly deadlineMs: number;
@@ -792,12 +800,19 @@ export class Replica {
     const last = entries.at(-1)!;
     await this.commitState(batch, last.index);
     this.applied = last.index;
+    // The membership moves with the applied index in one synchronous step: a status read during
+    // the awaits below must never pair this applied index with an older membership (a removed
+    // node trusts exactly that pair from its peers, see RemovalProbe).
+    const confSteps: Array<ConfStep | null> = changes.map((change, i) => {
+      if (change === null || change === undefined) return null;
+      const before = this.conf;
+      this.conf = applyConfChangeEntry(before, change);
+      return { data: change, index: entries[i]!.index, before, after: this.conf };
+    });
     for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]!;
-      const change = changes[i];
-      if (change !== null && change !== undefined)
-        await this.onConfChangeApplied(change, entry.index);
-      this.settleProposal(entry, results[i]);
+      const step = confSteps[i];
+      if (step !== null && step !== undefined) await this.onConfChangeApplied(step);
+      this.settleProposal(entries[i]!, results[i]);
     }
     this.metrics.applySeconds.observe((performance.now() - startedMs) / 1000);
     this.metrics.applyBatchEntries.observe(entries.length);
@@ -849,17 +864,17 @@ export class Replica {
     }
   }
 
-  private async onConfChangeApplied(data: Uint8Array, index: LogIndex): Promise<void> {
-    const before = this.conf;
-    this.conf = applyConfChangeEntry(before, data);
-    if (this.conf === before) {
+  /** What applying one committed membership change does beyond the membership itself. */
+  private async onConfChangeApplied(step: ConfStep): Promise<void> {
+    const { data, index, before, after } = step;
+    if (after === before) {
       this.logger.warn('a committed membership change did not apply (the core ignores it too)');
       return;
     }
     const change = decodeConfChange(data);
     const transport = this.options.transport;
     this.logger.info(
-      { change, voters: this.conf.voters, learners: this.conf.learners },
+      { change, voters: after.voters, learners: after.learners },
       'membership changed',
     );
     if (change.node === this.id) {
