@@ -2,9 +2,9 @@
  * How a removed node finds out. The leader stops replicating to a node as soon as it appends the
  * membership change that removes it (a configuration takes effect when appended), so the node
  * usually never even receives the change and its own log cannot tell it. A member that has heard
- * from no leader for a while asks its
- * peers for their status instead: a peer that has applied at least as much of the log and whose
- * membership lacks this node proves a committed change removed it.
+ * from no leader for a while asks its peers for their status instead: a peer that has applied at
+ * least as much of the log and whose membership lacks this node proves a committed change removed
+ * it. (The cached per-address clients are the forwarder's; only their Admin.Status is used here.)
  *
  * Why that proof holds: applied entries are committed, so every node's log agrees on them; the
  * membership at index i is a function of the log up to i. This node's membership at its applied

@@ -803,14 +803,17 @@ export class Replica {
     // The membership moves with the applied index in one synchronous step: a status read during
     // the awaits below must never pair this applied index with an older membership (a removed
     // node trusts exactly that pair from its peers, see RemovalProbe).
-    const confSteps: Array<ConfStep | null> = changes.map((change, i) => {
-      if (change === null || change === undefined) return null;
-      const before = this.conf;
-      this.conf = applyConfChangeEntry(before, change);
-      return { data: change, index: entries[i]!.index, before, after: this.conf };
-    });
+    // Nearly every batch has none: it then costs no allocation.
+    const confSteps = changes.some((change) => change !== null)
+      ? changes.map((change, i): ConfStep | null => {
+          if (change === null) return null;
+          const before = this.conf;
+          this.conf = applyConfChangeEntry(before, change);
+          return { data: change, index: entries[i]!.index, before, after: this.conf };
+        })
+      : null;
     for (let i = 0; i < entries.length; i++) {
-      const step = confSteps[i];
+      const step = confSteps?.[i];
       if (step !== null && step !== undefined) await this.onConfChangeApplied(step);
       this.settleProposal(entries[i]!, results[i]);
     }
