@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { ProcessCluster } from './lib/cluster.ts';
+import { exitReason } from './lib/exit-reason.ts';
 import { sleep } from './lib/stats.ts';
 
 export const LOCAL_SIZE = 3;
@@ -96,10 +97,8 @@ async function main(): Promise<void> {
     for (const id of exited) {
       const node = cluster.node(id);
       if (crashed.includes(id)) {
-        // Its last words are usually the reason (a refused start prints one `baton: …` line).
-        const lastLine = node.logTail().trimEnd().split('\n').at(-1) ?? '';
         console.error(
-          `node ${id} exited (${JSON.stringify(node.exitInfo)}): ${lastLine}\n  see ${node.spec.logFile}`,
+          `node ${id} exited (${JSON.stringify(node.exitInfo)}): ${exitReason(node.logTail())}\n  see ${node.spec.logFile}`,
         );
       } else {
         const removed = node.logTail().includes(`this node (${id}) was removed from cluster`);

@@ -72,6 +72,16 @@ export async function startNode(
       : { voters: [id, ...peers.keys()], learners: [] },
     logger: logger.child({ component: 'storage' }),
   });
+  if (store.openReport.removed !== null) {
+    // Refused before anything starts, so the refusal is the node's last word in its log.
+    await store.close();
+    throw new NodeRemovedError(
+      id,
+      config.clusterId,
+      config.dataDir,
+      `recorded when it found out: ${store.openReport.removed}`,
+    );
+  }
   const server = new grpc.Server({
     'grpc.max_receive_message_length': config.api.maxGrpcMessageBytes,
     'grpc.max_send_message_length': config.api.maxGrpcMessageBytes,
@@ -128,13 +138,6 @@ export async function startNode(
     replica = openedReplica;
     // A node restarted on the data of a removed member would campaign or serve a frozen state; a
     // joining node legitimately starts outside the membership it has seen so far.
-    if (store.openReport.removed !== null)
-      throw new NodeRemovedError(
-        id,
-        config.clusterId,
-        config.dataDir,
-        `recorded when it found out: ${store.openReport.removed}`,
-      );
     if (!config.join && !openedReplica.isMember() && openedReplica.members().length > 0)
       throw new NodeRemovedError(
         id,
