@@ -133,6 +133,11 @@ export class ProcessCluster {
     return [...this.members].filter((id) => this.node(id).running);
   }
 
+  /** The gRPC addresses of the running members. */
+  endpoints(): string[] {
+    return this.runningMembers().map((id) => this.address(id));
+  }
+
   private define(id: string, listenPort: number, metricsPort: number): NodeProcess {
     const node = new NodeProcess({
       id,
@@ -318,13 +323,22 @@ export class ProcessCluster {
 
   /** Starts a fresh node with --join and adds it through Admin.AddNode; returns its id. */
   async addNode(): Promise<string> {
+    const id = await this.startJoiner();
+    await this.client.addNode(id, this.address(id));
+    this.members.add(id);
+    return id;
+  }
+
+  /**
+   * Starts a fresh node with --join that nobody has added yet (the caller adds it, e.g. through
+   * the CLI); it is not counted among `members`. Returns its id.
+   */
+  async startJoiner(): Promise<string> {
     const id = `n${this.nextIdNumber++}`;
     const [listenPort, metricsPort] = await freePorts(2);
     this.define(id, listenPort!, metricsPort!);
     this.launch(id, true);
     await this.checkNoEarlyExit([id]);
-    await this.client.addNode(id, this.address(id));
-    this.members.add(id);
     return id;
   }
 

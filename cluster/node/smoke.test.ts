@@ -10,11 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts } from '../../src/lib/testing/ports.ts';
 import { CliClient } from '../../src/cli/client.ts';
 import type { StatusResponse__Output } from '../../src/gen/baton/v1/StatusResponse.ts';
-import { ProcessCluster } from './processes.ts';
+import { ProcessCluster } from '../lib/cluster.ts';
 
 const WAIT_CEILING_MS = 60_000;
 const BATON_BIN = fileURLToPath(new URL('../../bin/baton.js', import.meta.url));
-const FOUNDERS = ['n1', 'n2', 'n3'];
 
 async function waitFor<T>(probe: () => Promise<T | null>, what: string): Promise<T> {
   const deadline = Date.now() + WAIT_CEILING_MS;
@@ -69,18 +68,17 @@ async function get(client: CliClient, key: string, stale = false): Promise<strin
 describe('three baton server processes', () => {
   let cluster: ProcessCluster;
   beforeAll(async () => {
-    cluster = await ProcessCluster.create(['n1', 'n2', 'n3', 'n4']);
-    for (const id of FOUNDERS) cluster.start(id, [], FOUNDERS);
+    cluster = await ProcessCluster.start({ size: 3, clusterId: 'smoke' });
   });
   afterAll(async () => {
-    await cluster.close();
+    await cluster.shutdown();
   });
 
   it('replicates, survives kill -9 of the leader, and keeps every acknowledged write', async () => {
     const first = await leaderOf(cluster);
-    const follower = cluster.specs.find((s) => s.id !== first && FOUNDERS.includes(s.id))!;
+    const follower = cluster.runningMembers().find((id) => id !== first)!;
     // Through a follower only: it must forward to the leader.
-    const viaFollower = new CliClient([follower.address], 5_000);
+    const viaFollower = new CliClient([cluster.address(follower)], 5_000);
     const acknowledged = new Map<string, string>();
     for (let i = 0; i < 30; i++) {
       if (await put(viaFollower, `k${i}`, `v${i}`)) acknowledged.set(`k${i}`, `v${i}`);
@@ -111,8 +109,8 @@ describe('three baton server processes', () => {
     }
 
     // The old leader restarts from its disk and catches up.
-    cluster.start(first, [], FOUNDERS);
-    const restarted = new CliClient([cluster.spec(first).address], 5_000);
+    await cluster.restart(first);
+    const restarted = new CliClient([cluster.address(first)], 5_000);
     await waitFor(
       async () => ((await get(restarted, 'k59', true)) === acknowledged.get('k59') ? true : null),
       'the old leader to catch up',
@@ -124,7 +122,7 @@ describe('three baton server processes', () => {
     await leaderOf(cluster);
     const [deadPort] = await freePorts(1);
     const dead = `127.0.0.1:${deadPort}`;
-    const live = cluster.specs[0]!.address;
+    const live = cluster.address('n1');
     const run = promisify(execFile);
     const args = ['cluster', 'status', '--endpoints', `${dead},${live}`, '--timeout-ms', '1000'];
     const first = await run(BATON_BIN, args, { timeout: 60_000 });
@@ -144,7 +142,7 @@ describe('three baton server processes', () => {
   });
 
   it('answers /metrics, /healthz and /readyz on the metrics port', async () => {
-    const spec = cluster.specs[0]!;
+    const spec = cluster.node('n1').spec;
     await leaderOf(cluster);
     const health = await fetch(`http://${spec.metricsAddress}/healthz`);
     expect(health.status).toBe(200);
@@ -167,7 +165,7 @@ describe('three baton server processes', () => {
   it('hands off leadership on SIGTERM without failing a write', async () => {
     const leader = await leaderOf(cluster);
     const client = new CliClient(
-      cluster.endpoints().filter((e) => e !== cluster.spec(leader).address),
+      cluster.endpoints().filter((e) => e !== cluster.address(leader)),
       5_000,
     );
     const writing = (async () => {
@@ -178,7 +176,8 @@ describe('three baton server processes', () => {
       return failures;
     })();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await cluster.terminate(leader)).toBe(0);
+    await cluster.stop(leader);
+    expect(cluster.node(leader).exitInfo).toEqual({ code: 0, signal: null });
     // The client retries UNAVAILABLE itself; a write that still failed would show up here.
     expect(await writing).toBe(0);
     const next = await leaderOf(cluster);
@@ -186,32 +185,32 @@ describe('three baton server processes', () => {
     client.close();
   });
   it('adds a node that joins with --join, promotes it, and removes it', async () => {
-    for (const id of FOUNDERS) if (!cluster.running.has(id)) cluster.start(id, [], FOUNDERS);
+    for (const id of cluster.members) if (!cluster.node(id).running) await cluster.restart(id);
     await leaderOf(cluster);
     const client = new CliClient(cluster.endpoints(), 5_000);
     expect(await put(client, 'before-join', 'x')).toBe(true);
-    const n4 = cluster.spec('n4');
-    cluster.start('n4', ['--join'], FOUNDERS);
-    await client.admin((c, m, o, cb) => c.AddNode({ id: 'n4', address: n4.address }, m, o, cb));
+    const n4 = await cluster.startJoiner();
+    const n4Address = cluster.address(n4);
+    await client.admin((c, m, o, cb) => c.AddNode({ id: n4, address: n4Address }, m, o, cb));
     await waitFor(async () => {
-      const status = await statusOf(n4.address);
-      return status.members.some((m) => m.id === 'n4' && m.voter) ? status : null;
-    }, 'n4 to be promoted to voter');
+      const status = await statusOf(n4Address);
+      return status.members.some((m) => m.id === n4 && m.voter) ? status : null;
+    }, `${n4} to be promoted to voter`);
     expect(await put(client, 'after-join', 'y')).toBe(true);
-    const local = new CliClient([n4.address], 5_000);
+    const local = new CliClient([n4Address], 5_000);
     await waitFor(
       async () => ((await get(local, 'after-join', true)) === 'y' ? true : null),
-      'n4 to apply',
+      `${n4} to apply`,
     );
     expect(await get(local, 'before-join', true)).toBe('x');
     expect(await get(local, 'k0', true)).toBe('v0');
     local.close();
     const leader = await leaderOf(cluster);
-    if (leader === 'n4')
+    if (leader === n4)
       await client.admin((c, m, o, cb) => c.TransferLeadership({ to: '' }, m, o, cb));
-    await client.admin((c, m, o, cb) => c.RemoveNode({ id: 'n4' }, m, o, cb));
-    const status = await statusOf(cluster.spec(FOUNDERS[0]!).address);
-    expect(status.members.map((m) => m.id)).not.toContain('n4');
+    await client.admin((c, m, o, cb) => c.RemoveNode({ id: n4 }, m, o, cb));
+    const status = await statusOf(cluster.address('n1'));
+    expect(status.members.map((m) => m.id)).not.toContain(n4);
     client.close();
   });
 });

@@ -15,10 +15,9 @@ import type { ActivatedTask__Output } from '../../src/gen/baton/v1/ActivatedTask
 import type { GetWorkflowResponse__Output } from '../../src/gen/baton/v1/GetWorkflowResponse.ts';
 import type { StatusResponse__Output } from '../../src/gen/baton/v1/StatusResponse.ts';
 import type { TaskAck__Output } from '../../src/gen/baton/v1/TaskAck.ts';
-import { ProcessCluster } from '../node/processes.ts';
+import { ProcessCluster } from '../lib/cluster.ts';
 
 const WAIT_CEILING_MS = 45_000;
-const FOUNDERS = ['n1', 'n2', 'n3'];
 const SAGA = readFileSync(
   new URL('../../src/engine/definition/examples/order-saga.yaml', import.meta.url),
   'utf8',
@@ -72,13 +71,12 @@ describe('the order saga on three baton processes with a leader crash', () => {
   let cluster: ProcessCluster;
 
   beforeAll(async () => {
-    cluster = await ProcessCluster.create(FOUNDERS);
-    for (const id of FOUNDERS) cluster.start(id);
+    cluster = await ProcessCluster.start({ size: 3, clusterId: 'saga' });
     await leaderId(cluster);
   });
 
   afterAll(async () => {
-    await cluster.close();
+    await cluster.shutdown();
   });
 
   it('compensates after shipping fails, across a kill -9 of the leader', async () => {
