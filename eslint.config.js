@@ -11,7 +11,22 @@ const impureModules = [
   { name: 'prom-client', message: 'src/raft and src/engine are pure: the host records metrics.' },
 ];
 const impurePatterns = [
-  { group: ['node:*', 'fs', 'net', 'http', 'https', 'child_process', 'os', 'dgram', 'worker_threads', 'timers', 'crypto'], message: 'src/raft and src/engine are pure: no Node I/O modules.' },
+  {
+    group: [
+      'node:*',
+      'fs',
+      'net',
+      'http',
+      'https',
+      'child_process',
+      'os',
+      'dgram',
+      'worker_threads',
+      'timers',
+      'crypto',
+    ],
+    message: 'src/raft and src/engine are pure: no Node I/O modules.',
+  },
   { group: ['@grpc/*'], message: 'src/raft and src/engine are pure: no network.' },
 ];
 const impureGlobals = [
@@ -23,7 +38,16 @@ const impureGlobals = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'src/gen/**', 'cluster/bench/results/**', 'eslint.config.js'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'data/**',
+      'src/gen/**',
+      'cluster/bench/results/**',
+      'eslint.config.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -37,8 +61,14 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowNullish: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true, allowNullish: true },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unnecessary-condition': 'off',
       '@typescript-eslint/no-extraneous-class': 'off',
@@ -59,7 +89,10 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Pure core: no clock; time arrives inside commands.' },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'Pure core: no clock; time arrives inside commands.',
+        },
       ],
     },
   },

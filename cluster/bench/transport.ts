@@ -30,7 +30,12 @@ function option(name: string, fallback: number): number {
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;
 }
 
-function message(from: NodeId, to: NodeId, type: Message['type'], fields: Partial<Message> = {}): Message {
+function message(
+  from: NodeId,
+  to: NodeId,
+  type: Message['type'],
+  fields: Partial<Message> = {},
+): Message {
   return {
     type,
     from,
@@ -48,7 +53,9 @@ function message(from: NodeId, to: NodeId, type: Message['type'], fields: Partia
   };
 }
 
-async function node(id: NodeId): Promise<{ transport: GrpcTransport; server: grpc.Server; port: number }> {
+async function node(
+  id: NodeId,
+): Promise<{ transport: GrpcTransport; server: grpc.Server; port: number }> {
   const server = new grpc.Server();
   const transport = new GrpcTransport({
     clusterId: CLUSTER_ID,
@@ -57,7 +64,10 @@ async function node(id: NodeId): Promise<{ transport: GrpcTransport; server: grp
     limits: {
       maxQueuedMessagesPerPeer: MAX_QUEUED_MESSAGES,
       maxBatchBytes: option('batch-bytes', DEFAULT_TRANSPORT_LIMITS.maxBatchBytes),
-      maxInflightWritesPerPeer: option('inflight-writes', DEFAULT_TRANSPORT_LIMITS.maxInflightWritesPerPeer),
+      maxInflightWritesPerPeer: option(
+        'inflight-writes',
+        DEFAULT_TRANSPORT_LIMITS.maxInflightWritesPerPeer,
+      ),
     },
   });
   transport.registerServer(server);
@@ -86,7 +96,9 @@ async function receiver(senderPort: number): Promise<void> {
         ackScheduled = true;
         setImmediate(() => {
           ackScheduled = false;
-          transport.send([message(RECEIVER, SENDER, 'appendResponse', { index: logIndex(received) })]);
+          transport.send([
+            message(RECEIVER, SENDER, 'appendResponse', { index: logIndex(received) }),
+          ]);
         });
       }
     },
@@ -125,9 +137,13 @@ async function main(): Promise<void> {
     onSnapshotStatus() {},
   });
 
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--receiver', String(port)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--receiver', String(port)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const receiverPort = await new Promise<number>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       const match = /READY (\d+)/.exec(chunk.toString());

@@ -9,7 +9,10 @@
 import { readFileSync } from 'node:fs';
 import { EngineHarness } from '../../src/engine/testing/harness.ts';
 
-const definition = readFileSync(new URL('../../src/engine/definition/examples/order-saga.yaml', import.meta.url), 'utf8');
+const definition = readFileSync(
+  new URL('../../src/engine/definition/examples/order-saga.yaml', import.meta.url),
+  'utf8',
+);
 
 async function main(): Promise<void> {
   const engine = new EngineHarness();
@@ -37,7 +40,9 @@ async function main(): Promise<void> {
   console.log('\nhistory of order-1001:');
   for (const line of await engine.history('order-1001')) console.log(`  ${line}`);
   const view = await engine.instance('order-1001');
-  console.log(`\nfinal status: ${view.status} (${view.error?.code ?? ''}: ${view.error?.message ?? ''})`);
+  console.log(
+    `\nfinal status: ${view.status} (${view.error?.code ?? ''}: ${view.error?.message ?? ''})`,
+  );
   if (view.status !== 'COMPENSATED') process.exitCode = 1;
 }
 

@@ -17,7 +17,6 @@ import { workflowProto } from './workflow-proto.ts';
 
 const WAIT_CEILING_MS = 30_000;
 
-
 type Callback<T> = (error: grpc.ServiceError | null, response?: T) => void;
 
 /** Calls a unary method by name; resolves with the response or rejects with the ServiceError. */

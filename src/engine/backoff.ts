@@ -10,7 +10,8 @@ import type { RetryPolicy } from './definition/types.ts';
 export function backoffDelayMs(policy: RetryPolicy, attempt: number, seed: number): number {
   let delayMs = policy.initialIntervalMs;
   if (policy.backoff === 'exponential') {
-    for (let i = 1; i < attempt && delayMs < policy.maxIntervalMs; i++) delayMs = delayMs * policy.multiplier;
+    for (let i = 1; i < attempt && delayMs < policy.maxIntervalMs; i++)
+      delayMs = delayMs * policy.multiplier;
   }
   delayMs = Math.min(delayMs, policy.maxIntervalMs);
   if (policy.jitter > 0) {

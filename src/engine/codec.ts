@@ -5,7 +5,8 @@ import { CorruptStateError } from './errors.ts';
  * the engine stores goes through it, so the same state serializes to the same bytes on every node
  * whatever order its properties were created in (DESIGN.md rule 3).
  */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -76,7 +77,9 @@ export function decodeStored<T>(bytes: Uint8Array, key: string): T {
 }
 
 /** Decodes bytes from outside (a command); returns undefined when they are not UTF-8 JSON. */
-export function tryDecodeJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false; reason: string } {
+export function tryDecodeJson(
+  bytes: Uint8Array,
+): { ok: true; value: unknown } | { ok: false; reason: string } {
   let text: string;
   try {
     text = decoder.decode(bytes);
@@ -86,7 +89,10 @@ export function tryDecodeJson(bytes: Uint8Array): { ok: true; value: unknown } |
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (cause) {
-    return { ok: false, reason: `not valid JSON (${cause instanceof Error ? cause.message : 'parse error'})` };
+    return {
+      ok: false,
+      reason: `not valid JSON (${cause instanceof Error ? cause.message : 'parse error'})`,
+    };
   }
 }
 

@@ -78,7 +78,12 @@ const schemas = {
     nowMs,
   }),
   /** A timer is due: a wait ends, a retry backoff ends, or a timeout (task or workflow) expires. */
-  FireTimer: z.strictObject({ type: z.literal('FireTimer'), timerId: z.string().min(1).max(300), nowMs, seed }),
+  FireTimer: z.strictObject({
+    type: z.literal('FireTimer'),
+    timerId: z.string().min(1).max(300),
+    nowMs,
+    seed,
+  }),
   Signal: z.strictObject({
     type: z.literal('Signal'),
     instanceId: id,
@@ -103,11 +108,21 @@ const schemas = {
     nowMs,
   }),
   PauseWorkflow: z.strictObject({ type: z.literal('PauseWorkflow'), instanceId: id, nowMs }),
-  ResumeWorkflow: z.strictObject({ type: z.literal('ResumeWorkflow'), instanceId: id, nowMs, seed }),
+  ResumeWorkflow: z.strictObject({
+    type: z.literal('ResumeWorkflow'),
+    instanceId: id,
+    nowMs,
+    seed,
+  }),
   /** Re-runs a FAILED instance from the top-level task that failed. */
   RetryWorkflow: z.strictObject({ type: z.literal('RetryWorkflow'), instanceId: id, nowMs, seed }),
   /** Runs a closed instance again from its first task with its original input. */
-  RestartWorkflow: z.strictObject({ type: z.literal('RestartWorkflow'), instanceId: id, nowMs, seed }),
+  RestartWorkflow: z.strictObject({
+    type: z.literal('RestartWorkflow'),
+    instanceId: id,
+    nowMs,
+    seed,
+  }),
   /** Deletes instances closed before cutoffMs (the leader computes it from the retention). */
   PruneClosed: z.strictObject({
     type: z.literal('PruneClosed'),
@@ -159,7 +174,9 @@ export function parseCommand(value: unknown): Command {
 /** Decodes the bytes of a committed command; throws BadCommandError (a rejection, not a crash). */
 export function decodeCommand(bytes: Uint8Array, maxBytes: number): Command {
   if (bytes.length > maxBytes) {
-    throw new BadCommandError(`command is ${bytes.length} bytes, more than the limit of ${maxBytes}`);
+    throw new BadCommandError(
+      `command is ${bytes.length} bytes, more than the limit of ${maxBytes}`,
+    );
   }
   const decoded = tryDecodeJson(bytes);
   if (!decoded.ok) throw new BadCommandError(`command is ${decoded.reason}`);
@@ -169,7 +186,9 @@ export function decodeCommand(bytes: Uint8Array, maxBytes: number): Command {
   }
   const { v, ...rest } = value as Record<string, unknown>;
   if (v !== COMMAND_VERSION) {
-    throw new BadCommandError(`command version ${String(v)} is not supported (expected ${COMMAND_VERSION})`);
+    throw new BadCommandError(
+      `command version ${String(v)} is not supported (expected ${COMMAND_VERSION})`,
+    );
   }
   return parseCommand(rest);
 }

@@ -6,7 +6,14 @@ import { UNRECORDED_EVENTS, type EngineEvent, type HistoryEvent } from './events
 import { keys } from './keys.ts';
 import type { EngineLimits } from './limits.ts';
 import type { Plan } from './plan.ts';
-import { isClosed, type InstanceState, type InstanceStatus, type TaskRecord, type TaskTypeSettings, type TimerRecord } from './state.ts';
+import {
+  isClosed,
+  type InstanceState,
+  type InstanceStatus,
+  type TaskRecord,
+  type TaskTypeSettings,
+  type TimerRecord,
+} from './state.ts';
 import type { Tx } from './tx.ts';
 
 /** What the leader's dispatcher needs to know about a command without rescanning state. */
@@ -31,7 +38,8 @@ export interface CancelChildNotice {
   reason: string;
 }
 
-export type Notice = ({ kind: 'childClosed' } & ChildClosedNotice) | ({ kind: 'cancelChild' } & CancelChildNotice);
+export type Notice =
+  ({ kind: 'childClosed' } & ChildClosedNotice) | ({ kind: 'cancelChild' } & CancelChildNotice);
 
 interface LoadedInstance {
   /** Canonical JSON at load time; undefined for an instance created by this command. */
@@ -91,14 +99,21 @@ export class CommandContext {
     if (bytes === undefined) return undefined;
     const beforeJson = decoder.decode(bytes);
     const state = decodeStored<InstanceState>(bytes, key);
-    this.instances.set(instanceId, { before: JSON.parse(beforeJson) as InstanceState, beforeJson, state });
+    this.instances.set(instanceId, {
+      before: JSON.parse(beforeJson) as InstanceState,
+      beforeJson,
+      state,
+    });
     return state;
   }
 
   async requireInstance(instanceId: string): Promise<InstanceState> {
     const found = await this.instance(instanceId);
     if (found === undefined) {
-      throw new CommandRejectedError('INSTANCE_NOT_FOUND', `workflow instance ${instanceId} does not exist`);
+      throw new CommandRejectedError(
+        'INSTANCE_NOT_FOUND',
+        `workflow instance ${instanceId} does not exist`,
+      );
     }
     return found;
   }
@@ -148,7 +163,11 @@ export class CommandContext {
   }
 
   /** Records the event in the instance's history (bounded) and applies it. */
-  emit(instance: InstanceState, event: EngineEvent, apply: (instance: InstanceState, event: EngineEvent) => void): void {
+  emit(
+    instance: InstanceState,
+    event: EngineEvent,
+    apply: (instance: InstanceState, event: EngineEvent) => void,
+  ): void {
     if (isRecorded(event)) this.record(instance, event);
     apply(instance, event);
     instance.updatedMs = this.nowMs;
@@ -200,7 +219,8 @@ const PAYLOAD_FIELDS = ['input', 'output', 'payload', 'vars', 'http', 'details',
 function trimmed(entry: HistoryEvent): HistoryEvent {
   const copy: Record<string, unknown> = { ...entry };
   for (const field of PAYLOAD_FIELDS) {
-    if (copy[field] !== undefined) copy[field] = { omittedBytes: canonicalJson(copy[field]).length };
+    if (copy[field] !== undefined)
+      copy[field] = { omittedBytes: canonicalJson(copy[field]).length };
   }
   for (const field of ['error', 'reason'] as const) {
     const error = copy[field];
@@ -214,7 +234,12 @@ function trimmed(entry: HistoryEvent): HistoryEvent {
 function isRecorded(event: EngineEvent): boolean {
   if (event.type === 'StepStarted') return event.kind !== 'worker' && event.kind !== 'http';
   // Shown where it tells a person when something will happen (a task's retry shows in TaskFailed).
-  if (event.type === 'TimerSet') return event.purpose === 'wait' || event.purpose === 'signalTimeout' || event.purpose === 'childRetry';
+  if (event.type === 'TimerSet')
+    return (
+      event.purpose === 'wait' ||
+      event.purpose === 'signalTimeout' ||
+      event.purpose === 'childRetry'
+    );
   return !UNRECORDED_EVENTS.has(event.type);
 }
 
@@ -231,7 +256,8 @@ function writeIndexes(tx: Tx, before: InstanceState | undefined, after: Instance
     if (before !== undefined) tx.del(keys.byStatus(before.status, before.createdMs, before.id));
     tx.put(keys.byStatus(after.status, after.createdMs, after.id), new Uint8Array());
   }
-  const closedBefore = before !== undefined && isClosed(before.status) ? before.closedMs : undefined;
+  const closedBefore =
+    before !== undefined && isClosed(before.status) ? before.closedMs : undefined;
   const closedAfter = isClosed(after.status) ? after.closedMs : undefined;
   if (closedBefore !== closedAfter) {
     if (closedBefore !== undefined) tx.del(keys.byClosed(closedBefore, after.id));

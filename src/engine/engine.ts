@@ -64,7 +64,12 @@ export class WorkflowEngine implements StateMachine<EngineResult> {
 
 function rejection(error: unknown): EngineResult {
   if (error instanceof CommandRejectedError) {
-    return { ok: false, code: error.rejection, grpcCode: grpcCodeOfRejection(error.rejection), message: error.message };
+    return {
+      ok: false,
+      code: error.rejection,
+      grpcCode: grpcCodeOfRejection(error.rejection),
+      message: error.message,
+    };
   }
   throw error;
 }
@@ -102,7 +107,10 @@ async function route(ctx: CommandContext, command: Command): Promise<EngineRespo
 /** Children that closed tell their parents; parents that stopped cancel their children. */
 async function drainNotices(ctx: CommandContext): Promise<void> {
   for (let handled = 0; ctx.notices.length > 0; handled++) {
-    assert(handled < MAX_NOTICES_PER_COMMAND, 'a command caused more follow-ups than any workflow tree can');
+    assert(
+      handled < MAX_NOTICES_PER_COMMAND,
+      'a command caused more follow-ups than any workflow tree can',
+    );
     const notice = ctx.notices.shift()!;
     if (notice.kind === 'childClosed') {
       await flow.childClosed(ctx, notice.parentInstanceId, notice.stepId, notice.childInstanceId);
@@ -115,7 +123,10 @@ async function drainNotices(ctx: CommandContext): Promise<void> {
 }
 
 /** Answers with the instance's status after the whole command settled (children included). */
-async function withSettledStatus(ctx: CommandContext, response: EngineResponse): Promise<EngineResponse> {
+async function withSettledStatus(
+  ctx: CommandContext,
+  response: EngineResponse,
+): Promise<EngineResponse> {
   if (!('status' in response)) return response;
   const instance = await ctx.instance(response.instanceId);
   return instance === undefined ? response : { ...response, status: instance.status };
@@ -141,7 +152,10 @@ class CachedPlans implements PlanSource {
     if (cached !== undefined) return cached;
     const stored = await tx.getJson<StoredDefinition>(keys.definition(name, version));
     if (stored === undefined) {
-      throw new CommandRejectedError('DEFINITION_NOT_FOUND', `workflow definition ${name} has no version ${version}`);
+      throw new CommandRejectedError(
+        'DEFINITION_NOT_FOUND',
+        `workflow definition ${name} has no version ${version}`,
+      );
     }
     // Execution always uses the stored canonical form, so every node runs the same definition.
     const plan = new Plan(JSON.parse(stored.canonical) as Definition, version);

@@ -5,17 +5,31 @@ import { EngineHarness } from './testing/harness.ts';
 
 /** The definitions helper's example documents, run end to end through the engine. */
 
-const example = (name: string): string => readFileSync(new URL(`./definition/examples/${name}`, import.meta.url), 'utf8');
+const example = (name: string): string =>
+  readFileSync(new URL(`./definition/examples/${name}`, import.meta.url), 'utf8');
 
 describe('fulfillment example', () => {
   it('quotes over http, picks per line with a cap, routes, and notifies on a quorum', async () => {
     const h = new EngineHarness();
     await h.register(example('fulfillment.yaml'));
-    const lines = [{ sku: 'a', quantity: 1 }, { sku: 'b', quantity: 2 }, { sku: 'c', quantity: 3 }];
+    const lines = [
+      { sku: 'a', quantity: 1 },
+      { sku: 'b', quantity: 2 },
+      { sku: 'c', quantity: 3 },
+    ];
     await h.start('f1', 'fulfillment', { orderId: 'o9', lines, express: true, address: 'Main St' });
     const [quote] = await h.activate(HTTP_TASK_TYPE);
-    expect(quote?.http).toMatchObject({ method: 'POST', url: 'https://carrier.example.com/v1/quotes', body: { destination: 'Main St', parcels: 3 } });
-    await h.ok({ type: 'CompleteTask', taskId: quote!.taskId, attempt: 1, output: { status: 201, headers: {}, body: { carrier: 'ACME', price: 7 } } });
+    expect(quote?.http).toMatchObject({
+      method: 'POST',
+      url: 'https://carrier.example.com/v1/quotes',
+      body: { destination: 'Main St', parcels: 3 },
+    });
+    await h.ok({
+      type: 'CompleteTask',
+      taskId: quote!.taskId,
+      attempt: 1,
+      output: { status: 201, headers: {}, body: { carrier: 'ACME', price: 7 } },
+    });
     for (let i = 0; i < 3; i++) await h.work('warehouse.pick', { picked: i });
     await h.work('shipping.express', { tracking: 'T1' });
     expect(await h.activate('shipping.standard')).toEqual([]);
@@ -39,11 +53,26 @@ tasks: [{ ref: transfer, type: worker, taskType: bank.transfer, input: =input }]
     const h = new EngineHarness({ startMs: Date.parse('2026-01-01T00:00:00Z') });
     await h.register(payout);
     await h.register(example('approval.yaml'));
-    await h.start('x1', 'expense-approval', { expenseId: 'e1', amount: 1500, payDate: '2026-01-02T00:00:00Z' });
-    await h.ok({ type: 'Signal', instanceId: 'x1', name: 'approval', payload: { approved: true, by: 'carol' } });
-    expect((await h.work('reports.status', { ready: false })).input).toEqual({ expenseId: 'e1', attempt: 0 });
+    await h.start('x1', 'expense-approval', {
+      expenseId: 'e1',
+      amount: 1500,
+      payDate: '2026-01-02T00:00:00Z',
+    });
+    await h.ok({
+      type: 'Signal',
+      instanceId: 'x1',
+      name: 'approval',
+      payload: { approved: true, by: 'carol' },
+    });
+    expect((await h.work('reports.status', { ready: false })).input).toEqual({
+      expenseId: 'e1',
+      attempt: 0,
+    });
     await h.advance(60_000);
-    expect((await h.work('reports.status', { ready: true })).input).toEqual({ expenseId: 'e1', attempt: 1 });
+    expect((await h.work('reports.status', { ready: true })).input).toEqual({
+      expenseId: 'e1',
+      attempt: 1,
+    });
     await h.advance(60_000);
     expect((await h.instance('x1')).currentTasks[0]?.ref).toBe('payday');
     await h.advance(24 * 60 * 60 * 1000);
@@ -58,11 +87,24 @@ tasks: [{ ref: transfer, type: worker, taskType: bank.transfer, input: =input }]
     const h = new EngineHarness();
     await h.register(payout);
     await h.register(example('approval.yaml'));
-    await h.start('x2', 'expense-approval', { expenseId: 'e2', amount: 5, payDate: '2026-01-02T00:00:00Z' });
-    await h.ok({ type: 'Signal', instanceId: 'x2', name: 'approval', payload: { approved: false, by: 'dave' } });
+    await h.start('x2', 'expense-approval', {
+      expenseId: 'e2',
+      amount: 5,
+      payDate: '2026-01-02T00:00:00Z',
+    });
+    await h.ok({
+      type: 'Signal',
+      instanceId: 'x2',
+      name: 'approval',
+      payload: { approved: false, by: 'dave' },
+    });
     const view = await h.instance('x2');
     expect(view.status).toBe('FAILED');
-    expect(view.error).toMatchObject({ code: 'TERMINATED', message: 'the expense was not approved', details: { rejectedBy: 'dave' } });
+    expect(view.error).toMatchObject({
+      code: 'TERMINATED',
+      message: 'the expense was not approved',
+      details: { rejectedBy: 'dave' },
+    });
   });
 });
 
@@ -90,14 +132,19 @@ tasks:
     await h.failWork('finish', 'NO');
     const first = await h.work('unbook');
     const second = await h.work('unbook');
-    expect([first.input, second.input]).toEqual([{ id: 'y', booking: 'by' }, { id: 'x', booking: 'bx' }]);
+    expect([first.input, second.input]).toEqual([
+      { id: 'y', booking: 'by' },
+      { id: 'x', booking: 'bx' },
+    ]);
     expect((await h.instance('b1')).status).toBe('COMPENSATED');
   });
 
   it('cancels a running child when the parent is cancelled', async () => {
     const h = new EngineHarness();
     await h.register('name: kid\ntasks: [{ ref: k, type: worker, taskType: kid }]\n');
-    await h.register('name: mom\ntasks: [{ ref: run, type: subworkflow, workflow: kid, version: latest }]\n');
+    await h.register(
+      'name: mom\ntasks: [{ ref: run, type: subworkflow, workflow: kid, version: latest }]\n',
+    );
     await h.start('m1', 'mom');
     const childId = (await h.instance('m1')).currentTasks[0]!.childInstanceId!;
     await h.ok({ type: 'CancelWorkflow', instanceId: 'm1' });

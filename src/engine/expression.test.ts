@@ -15,16 +15,31 @@ import {
 const context: ExpressionContext = { nowMs: Date.UTC(2026, 10, 27, 16, 30, 0, 123), seed: 7 };
 
 const scope: ExpressionScope = {
-  input: { orderId: 'o-1', items: [{ sku: 'a', quantity: 2, price: 5 }, { sku: 'b', quantity: 1, price: 12.5 }] },
+  input: {
+    orderId: 'o-1',
+    items: [
+      { sku: 'a', quantity: 2, price: 5 },
+      { sku: 'b', quantity: 1, price: 12.5 },
+    ],
+  },
   vars: { reservationId: 'r-9', total: 22.5 },
   tasks: { reserve: { status: 'COMPLETED', output: { reservationId: 'r-9', ok: true } } },
 };
 
-async function run(source: string, input: ExpressionScope | JsonValue = scope, ctx = context, limits = DEFAULT_EXPRESSION_LIMITS) {
+async function run(
+  source: string,
+  input: ExpressionScope | JsonValue = scope,
+  ctx = context,
+  limits = DEFAULT_EXPRESSION_LIMITS,
+) {
   return evaluateExpression(compileExpression(source), input, ctx, limits);
 }
 
-async function failure(source: string, input: ExpressionScope | JsonValue = scope, limits = DEFAULT_EXPRESSION_LIMITS) {
+async function failure(
+  source: string,
+  input: ExpressionScope | JsonValue = scope,
+  limits = DEFAULT_EXPRESSION_LIMITS,
+) {
   try {
     await run(source, input, context, limits);
   } catch (error) {
@@ -43,7 +58,11 @@ describe('typical mappings', () => {
   });
 
   it('builds objects, sums and concatenates', async () => {
-    expect(await run('{"id": input.orderId, "skus": input.items.sku, "total": $sum(input.items.(quantity * price))}')).toEqual({
+    expect(
+      await run(
+        '{"id": input.orderId, "skus": input.items.sku, "total": $sum(input.items.(quantity * price))}',
+      ),
+    ).toEqual({
       id: 'o-1',
       skus: ['a', 'b'],
       total: 22.5,
@@ -88,7 +107,9 @@ describe('determinism', () => {
     }
     const shuffled = await run('$shuffle([1,2,3,4,5,6,7,8,9,10])');
     expect(await run('$shuffle([1,2,3,4,5,6,7,8,9,10])')).toEqual(shuffled);
-    expect([...(shuffled as number[])].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect([...(shuffled as number[])].sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+    ]);
   });
 
   it('reads zone-less timestamps as UTC and fills parsed dates from the context time', async () => {
@@ -101,7 +122,9 @@ describe('determinism', () => {
   it('keeps concurrent evaluations apart', async () => {
     const compiled = compileExpression('[$millis(), $random()]');
     const contexts = [1, 2, 3, 4].map((i) => ({ nowMs: i * 1000, seed: i }));
-    const together = await Promise.all(contexts.map((ctx) => evaluateExpression(compiled, null, ctx)));
+    const together = await Promise.all(
+      contexts.map((ctx) => evaluateExpression(compiled, null, ctx)),
+    );
     const alone: unknown[] = [];
     for (const ctx of contexts) alone.push(await evaluateExpression(compiled, null, ctx));
     expect(together).toEqual(alone);
@@ -124,7 +147,11 @@ describe('determinism', () => {
           const value = JSON.parse(JSON.stringify(input)) as JsonValue;
           for (const compiled of sources) {
             const a = await evaluateExpression(compiled, value, { nowMs, seed });
-            const b = await evaluateExpression(compiled, JSON.parse(JSON.stringify(input)) as JsonValue, { nowMs, seed });
+            const b = await evaluateExpression(
+              compiled,
+              JSON.parse(JSON.stringify(input)) as JsonValue,
+              { nowMs, seed },
+            );
             expect(JSON.stringify(a)).toBe(JSON.stringify(b));
           }
         },
@@ -149,14 +176,18 @@ describe('limits', () => {
   });
 
   it('allows bounded recursion', async () => {
-    expect(await run('($f := function($n) { $n <= 1 ? 1 : $n * $f($n - 1) }; $f(10))')).toBe(3628800);
+    expect(await run('($f := function($n) { $n <= 1 ? 1 : $n * $f($n - 1) }; $f(10))')).toBe(
+      3628800,
+    );
   });
 
   it('counts steps over large iterations', async () => {
     const error = await failure('$map([1..200000], function($v) { $v * 2 })');
     expect(error.failure).toBe('STEP_LIMIT');
     const small = { ...DEFAULT_EXPRESSION_LIMITS, maxSteps: 50 };
-    expect((await failure('$map([1..100], function($v) { $v * 2 })', scope, small)).failure).toBe('STEP_LIMIT');
+    expect((await failure('$map([1..100], function($v) { $v * 2 })', scope, small)).failure).toBe(
+      'STEP_LIMIT',
+    );
   });
 
   it('refuses strings that grow past the value limit', async () => {
@@ -182,7 +213,9 @@ describe('limits', () => {
 
   it('computes $distinct in linear time with jsonata equality', async () => {
     expect(await run('$count($distinct([1..5000].{"a": $ % 100, "b": [$ % 2]}))')).toBe(100);
-    expect(await run('$distinct([{"a": 1, "b": 2}, {"b": 2, "a": 1}, 1, "1", 1, null, [1], [1]])')).toEqual([{ a: 1, b: 2 }, 1, '1', null, [1]]);
+    expect(
+      await run('$distinct([{"a": 1, "b": 2}, {"b": 2, "a": 1}, 1, "1", 1, null, [1], [1]])'),
+    ).toEqual([{ a: 1, b: 2 }, 1, '1', null, [1]]);
     expect(await run('$distinct(input.items.sku)')).toEqual(['a', 'b']);
     expect(await run('$distinct(["x", "x"])')).toEqual(['x']);
     expect(await run('$distinct(input.items[0].sku)')).toBe('a');
@@ -204,7 +237,9 @@ describe('errors and safety', () => {
       expect(wrapped.failure).toBe('SYNTAX');
       expect(wrapped.position).toBe(9);
       expect(wrapped.jsonataCode).toBe('S0207');
-      expect(wrapped.message).toBe('expression "input.a +": Unexpected end of expression at position 9 (S0207)');
+      expect(wrapped.message).toBe(
+        'expression "input.a +": Unexpected end of expression at position 9 (S0207)',
+      );
     }
   });
 
@@ -284,10 +319,12 @@ describe('templates', () => {
 
 describe('isTruthy', () => {
   it('follows JSONata boolean casting', () => {
-    expect([undefined, null, false, 0, '', [], {}, [0, false]].map((value) => isTruthy(value))).toEqual(
-      Array<boolean>(8).fill(false),
+    expect(
+      [undefined, null, false, 0, '', [], {}, [0, false]].map((value) => isTruthy(value)),
+    ).toEqual(Array<boolean>(8).fill(false));
+    expect([true, 1, 'x', [0, 1], { a: 1 }].map((value) => isTruthy(value))).toEqual(
+      Array<boolean>(5).fill(true),
     );
-    expect([true, 1, 'x', [0, 1], { a: 1 }].map((value) => isTruthy(value))).toEqual(Array<boolean>(5).fill(true));
   });
 });
 
@@ -299,6 +336,8 @@ describe('hostile keys', () => {
     expect(JSON.stringify(result)).toBe('{"__proto__":{"polluted":true},"a":1}');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     const template = JSON.parse('{"__proto__": "=a"}') as JsonValue;
-    expect(JSON.stringify(await evaluateTemplate(template, input, context))).toBe('{"__proto__":1}');
+    expect(JSON.stringify(await evaluateTemplate(template, input, context))).toBe(
+      '{"__proto__":1}',
+    );
   });
 });

@@ -66,13 +66,7 @@ const MAX_SEQUENCE_LENGTH = 1_000_000;
 const MAX_RESULT_NESTING = 200;
 
 export type ExpressionFailure =
-  | 'SYNTAX'
-  | 'UNSAFE'
-  | 'EVALUATION'
-  | 'STEP_LIMIT'
-  | 'DEPTH_LIMIT'
-  | 'SIZE_LIMIT'
-  | 'NOT_JSON';
+  'SYNTAX' | 'UNSAFE' | 'EVALUATION' | 'STEP_LIMIT' | 'DEPTH_LIMIT' | 'SIZE_LIMIT' | 'NOT_JSON';
 
 /** An expression did not compile, failed while evaluating, or exceeded a limit. */
 export class ExpressionError extends BatonError {
@@ -182,15 +176,25 @@ function checkSafety(source: string, root: jsonata.ExprNode): void {
     if ((node.type as string) === 'regex' && value instanceof RegExp) {
       const problem = regexProblem(value.source);
       if (problem !== undefined) {
-        throw new ExpressionError('UNSAFE', source, `regular expression /${value.source}/ ${problem}`, {
-          ...(node.position === undefined ? {} : { position: node.position }),
-        });
+        throw new ExpressionError(
+          'UNSAFE',
+          source,
+          `regular expression /${value.source}/ ${problem}`,
+          {
+            ...(node.position === undefined ? {} : { position: node.position }),
+          },
+        );
       }
     }
     if (node.type === 'variable' && value === 'eval') {
-      throw new ExpressionError('UNSAFE', source, '$eval is not available in workflow expressions', {
-        ...(node.position === undefined ? {} : { position: node.position }),
-      });
+      throw new ExpressionError(
+        'UNSAFE',
+        source,
+        '$eval is not available in workflow expressions',
+        {
+          ...(node.position === undefined ? {} : { position: node.position }),
+        },
+      );
     }
   });
 }
@@ -255,9 +259,16 @@ export function regexProblem(pattern: string): string | undefined {
       previousWasGroupEnd = true;
       continue;
     }
-    const quantifier = ch === '*' || ch === '+' || ch === '?' || (ch === '{' && /^\{\d+(,\d*)?\}/.test(pattern.slice(i)));
+    const quantifier =
+      ch === '*' ||
+      ch === '+' ||
+      ch === '?' ||
+      (ch === '{' && /^\{\d+(,\d*)?\}/.test(pattern.slice(i)));
     if (quantifier) {
-      const repeats = ch !== '?' && !/^\{\d+\}/.test(pattern.slice(i)) && !/^\{[01](,[01])?\}/.test(pattern.slice(i));
+      const repeats =
+        ch !== '?' &&
+        !/^\{\d+\}/.test(pattern.slice(i)) &&
+        !/^\{[01](,[01])?\}/.test(pattern.slice(i));
       if (previousWasGroupEnd && lastGroupHadQuantifier && repeats) {
         return 'repeats a group that itself repeats (like (a+)+), which can take exponential time; rewrite it without the nested repetition';
       }
@@ -375,7 +386,10 @@ const STRING_UNITS_PER_STEP = 256;
 function charge(state: EvaluationState, steps: number): void {
   state.steps += steps;
   if (state.steps > state.limits.maxSteps) {
-    throw new LimitExceeded('STEP_LIMIT', `took more than ${state.limits.maxSteps} evaluation steps`);
+    throw new LimitExceeded(
+      'STEP_LIMIT',
+      `took more than ${state.limits.maxSteps} evaluation steps`,
+    );
   }
 }
 
@@ -392,7 +406,9 @@ function onExit(_expr: unknown, _input: unknown, environment: JsonataFrame, resu
         : `built a list of ${result.length} items, longer than the limit of ${maxValueLength}`,
     );
   }
-  const steps = Math.floor(result.length / (isString ? STRING_UNITS_PER_STEP : ARRAY_ITEMS_PER_STEP));
+  const steps = Math.floor(
+    result.length / (isString ? STRING_UNITS_PER_STEP : ARRAY_ITEMS_PER_STEP),
+  );
   if (steps > 0) charge(state, steps);
 }
 
@@ -405,7 +421,10 @@ type Builtin = (this: JsonataFocus, ...args: unknown[]) => unknown;
 function captureBuiltins(): { fromMillis: Builtin; toMillis: Builtin; pad: Builtin } {
   const probe = jsonata('null');
   let captured: { fromMillis: Builtin; toMillis: Builtin; pad: Builtin } | undefined;
-  const assign = probe.assign.bind(probe) as unknown as (name: string | symbol, value: unknown) => void;
+  const assign = probe.assign.bind(probe) as unknown as (
+    name: string | symbol,
+    value: unknown,
+  ) => void;
   assign(ENTRY_HOOK, (_expr: unknown, _input: unknown, environment: JsonataFrame) => {
     const get = (name: string): Builtin => {
       const fn = environment.lookup(name) as { implementation?: Builtin } | undefined;
@@ -424,7 +443,15 @@ const BUILTINS = captureBuiltins();
 const ZONED_OR_DATE_ONLY = /(Z|[+-]\d\d:?\d\d)$|^\d{4}(-\d\d(-\d\d)?)?$/;
 
 /** The functions we replace, by name. */
-const DETERMINISTIC_FUNCTION_NAMES = ['now', 'millis', 'random', 'shuffle', 'toMillis', 'pad', 'distinct'] as const;
+const DETERMINISTIC_FUNCTION_NAMES = [
+  'now',
+  'millis',
+  'random',
+  'shuffle',
+  'toMillis',
+  'pad',
+  'distinct',
+] as const;
 
 /**
  * Our replacements as jsonata function objects (implementation + parsed signature), built once:
@@ -436,17 +463,26 @@ function buildDeterministicFunctions(): ReadonlyMap<string, unknown> {
   const probe = jsonata('null');
   registerDeterministicFunctions(probe);
   const functions = new Map<string, unknown>();
-  const assign = probe.assign.bind(probe) as unknown as (name: string | symbol, value: unknown) => void;
+  const assign = probe.assign.bind(probe) as unknown as (
+    name: string | symbol,
+    value: unknown,
+  ) => void;
   assign(ENTRY_HOOK, (_expr: unknown, _input: unknown, environment: JsonataFrame) => {
     for (const name of DETERMINISTIC_FUNCTION_NAMES) functions.set(name, environment.lookup(name));
   });
   probe.evaluate(null).catch(() => undefined);
-  assert(functions.size === DETERMINISTIC_FUNCTION_NAMES.length, 'jsonata did not call its entry hook synchronously');
+  assert(
+    functions.size === DETERMINISTIC_FUNCTION_NAMES.length,
+    'jsonata did not call its entry hook synchronously',
+  );
   return functions;
 }
 
 function installDeterministicLibrary(program: jsonata.Expression): void {
-  const assign = program.assign.bind(program) as unknown as (name: string | symbol, value: unknown) => void;
+  const assign = program.assign.bind(program) as unknown as (
+    name: string | symbol,
+    value: unknown,
+  ) => void;
   assign(ENTRY_HOOK, onFirstEntry);
   assign(EXIT_HOOK, onExit);
   for (const [name, fn] of DETERMINISTIC_FUNCTIONS) assign(name, fn);
@@ -512,7 +548,10 @@ function registerDeterministicFunctions(program: jsonata.Expression): void {
     function (this: JsonataFocus, text?: string, width?: number, padding?: string): unknown {
       const { maxValueLength } = stateOf(this.environment).limits;
       if (width !== undefined && Math.abs(width) > maxValueLength) {
-        throw new LimitExceeded('SIZE_LIMIT', `$pad to ${width} characters exceeds the limit of ${maxValueLength}`);
+        throw new LimitExceeded(
+          'SIZE_LIMIT',
+          `$pad to ${width} characters exceeds the limit of ${maxValueLength}`,
+        );
       }
       return BUILTINS.pad.call(this, text, width, padding);
     },
@@ -551,7 +590,10 @@ let nextFunctionId = 0;
 /** Text equal for deep-equal values (object key order ignored), distinct otherwise. */
 function distinctKey(value: unknown, depth = 0): string {
   if (depth > MAX_RESULT_NESTING) {
-    throw new LimitExceeded('SIZE_LIMIT', `$distinct over values nested deeper than ${MAX_RESULT_NESTING} levels`);
+    throw new LimitExceeded(
+      'SIZE_LIMIT',
+      `$distinct over values nested deeper than ${MAX_RESULT_NESTING} levels`,
+    );
   }
   if (value === undefined) return 'u';
   if (value === null || typeof value !== 'object') {
@@ -559,7 +601,8 @@ function distinctKey(value: unknown, depth = 0): string {
     return JSON.stringify(value);
   }
   if (isJsonataFunction(value)) return functionKey(value);
-  if (Array.isArray(value)) return `[${value.map((item) => distinctKey(item, depth + 1)).join(',')}]`;
+  if (Array.isArray(value))
+    return `[${value.map((item) => distinctKey(item, depth + 1)).join(',')}]`;
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record).sort();
   return `{${keys.map((key) => `${JSON.stringify(key)}:${distinctKey(record[key], depth + 1)}`).join(',')}}`;
@@ -677,17 +720,29 @@ export function isTruthy(value: JsonValue | undefined): boolean {
  * Copies a jsonata result into plain JSON, counting serialized bytes as it goes so that a value
  * with shared structure (small in memory, huge as JSON) fails fast instead of exhausting memory.
  */
-function toPlainJson(source: string, value: unknown, maxOutputBytes: number): JsonValue | undefined {
+function toPlainJson(
+  source: string,
+  value: unknown,
+  maxOutputBytes: number,
+): JsonValue | undefined {
   let bytes = 0;
   const charge = (amount: number): void => {
     bytes += amount;
     if (bytes > maxOutputBytes) {
-      throw new ExpressionError('SIZE_LIMIT', source, `result is larger than ${maxOutputBytes} bytes as JSON`);
+      throw new ExpressionError(
+        'SIZE_LIMIT',
+        source,
+        `result is larger than ${maxOutputBytes} bytes as JSON`,
+      );
     }
   };
   const copy = (item: unknown, depth: number): JsonValue | undefined => {
     if (depth > MAX_RESULT_NESTING) {
-      throw new ExpressionError('SIZE_LIMIT', source, `result is nested deeper than ${MAX_RESULT_NESTING} levels`);
+      throw new ExpressionError(
+        'SIZE_LIMIT',
+        source,
+        `result is nested deeper than ${MAX_RESULT_NESTING} levels`,
+      );
     }
     if (item === undefined) return undefined;
     if (item === null) {
@@ -700,7 +755,11 @@ function toPlainJson(source: string, value: unknown, maxOutputBytes: number): Js
         return item;
       case 'number':
         if (!Number.isFinite(item)) {
-          throw new ExpressionError('NOT_JSON', source, `result contains the number ${item}, which JSON cannot hold`);
+          throw new ExpressionError(
+            'NOT_JSON',
+            source,
+            `result contains the number ${item}, which JSON cannot hold`,
+          );
         }
         charge(String(item).length);
         return item;
@@ -708,7 +767,11 @@ function toPlainJson(source: string, value: unknown, maxOutputBytes: number): Js
         charge(utf8Length(item) + 2);
         return item;
       case 'function':
-        throw new ExpressionError('NOT_JSON', source, 'result contains a function, which JSON cannot hold');
+        throw new ExpressionError(
+          'NOT_JSON',
+          source,
+          'result contains a function, which JSON cannot hold',
+        );
       case 'object': {
         if (Array.isArray(item)) {
           charge(2);
@@ -720,7 +783,11 @@ function toPlainJson(source: string, value: unknown, maxOutputBytes: number): Js
           return result;
         }
         if (isJsonataFunction(item)) {
-          throw new ExpressionError('NOT_JSON', source, 'result contains a function, which JSON cannot hold');
+          throw new ExpressionError(
+            'NOT_JSON',
+            source,
+            'result contains a function, which JSON cannot hold',
+          );
         }
         charge(2);
         const result: { [key: string]: JsonValue } = {};
@@ -737,7 +804,11 @@ function toPlainJson(source: string, value: unknown, maxOutputBytes: number): Js
       case 'undefined':
         break;
     }
-    throw new ExpressionError('NOT_JSON', source, `result contains a ${typeof item}, which JSON cannot hold`);
+    throw new ExpressionError(
+      'NOT_JSON',
+      source,
+      `result contains a ${typeof item}, which JSON cannot hold`,
+    );
   };
   return copy(value, 0);
 }
@@ -753,7 +824,12 @@ function isJsonataFunction(value: object): boolean {
  */
 export function setOwn<T>(record: { [key: string]: T }, key: string, value: T): void {
   if (key === '__proto__') {
-    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(record, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   } else {
     record[key] = value;
   }
@@ -779,16 +855,29 @@ export function utf8Length(text: string): number {
 
 function wrapEvaluationError(source: string, error: unknown): ExpressionError {
   if (error instanceof ExpressionError) return error;
-  if (error instanceof LimitExceeded) return new ExpressionError(error.failure, source, error.message);
+  if (error instanceof LimitExceeded)
+    return new ExpressionError(error.failure, source, error.message);
   if (error instanceof RangeError) {
-    return new ExpressionError('DEPTH_LIMIT', source, `exhausted the stack (${error.message})`, { cause: error });
+    return new ExpressionError('DEPTH_LIMIT', source, `exhausted the stack (${error.message})`, {
+      cause: error,
+    });
   }
   return wrapJsonataError('EVALUATION', source, error);
 }
 
-function wrapJsonataError(failure: 'SYNTAX' | 'EVALUATION', source: string, error: unknown): ExpressionError {
-  const record = (error !== null && typeof error === 'object' ? error : {}) as Record<string, unknown>;
-  const message = typeof record.message === 'string' && record.message.length > 0 ? record.message : String(error);
+function wrapJsonataError(
+  failure: 'SYNTAX' | 'EVALUATION',
+  source: string,
+  error: unknown,
+): ExpressionError {
+  const record = (error !== null && typeof error === 'object' ? error : {}) as Record<
+    string,
+    unknown
+  >;
+  const message =
+    typeof record.message === 'string' && record.message.length > 0
+      ? record.message
+      : String(error);
   const details: { position?: number; jsonataCode?: string; cause?: unknown } = { cause: error };
   if (typeof record.position === 'number') details.position = record.position;
   if (typeof record.code === 'string') details.jsonataCode = record.code;

@@ -99,12 +99,22 @@ tasks:
     await h.start('t1', 'timed');
     const [first] = await h.activate('job');
     await h.advance(3000);
-    const late = await h.run({ type: 'CompleteTask', taskId: first!.taskId, attempt: 1, output: 1 });
+    const late = await h.run({
+      type: 'CompleteTask',
+      taskId: first!.taskId,
+      attempt: 1,
+      output: 1,
+    });
     expect(late).toMatchObject({ ok: false, code: 'TASK_NOT_RUNNING' });
     await h.advance(100);
     const [second] = await h.activate('job');
     expect(second?.attempt).toBe(2);
-    const stale = await h.run({ type: 'CompleteTask', taskId: first!.taskId, attempt: 1, output: 1 });
+    const stale = await h.run({
+      type: 'CompleteTask',
+      taskId: first!.taskId,
+      attempt: 1,
+      output: 1,
+    });
     expect(stale).toMatchObject({ ok: false, code: 'STALE_ATTEMPT' });
     await h.advance(2000);
     await h.ok({ type: 'HeartbeatTask', taskId: second!.taskId, attempt: 2 });
@@ -291,7 +301,10 @@ tasks:
     await h.ok({ type: 'TerminateWorkflow', instanceId: 'op3', reason: 'wrong input' });
     expect((await h.instance('op3')).status).toBe('TERMINATED');
     expect(await h.activate('a')).toEqual([]);
-    expect(await h.run({ type: 'TerminateWorkflow', instanceId: 'op3' })).toMatchObject({ ok: false, code: 'INSTANCE_CLOSED' });
+    expect(await h.run({ type: 'TerminateWorkflow', instanceId: 'op3' })).toMatchObject({
+      ok: false,
+      code: 'INSTANCE_CLOSED',
+    });
     await h.ok({ type: 'RestartWorkflow', instanceId: 'op3' });
     expect((await h.instance('op3')).status).toBe('RUNNING');
     expect((await h.activate('a')).length).toBe(1);
@@ -305,7 +318,12 @@ tasks: [{ ref: a, type: worker, taskType: limited, concurrencyLimit: 1, rateLimi
     await h.start('lim1', 'limited');
     await h.start('lim2', 'limited');
     expect((await h.activate('limited', 10)).length).toBe(1);
-    expect(await getTaskTypeSettings(h.kv, 'limited')).toEqual({ taskType: 'limited', running: 1, concurrencyLimit: 1, rateLimitPerSecond: 5 });
+    expect(await getTaskTypeSettings(h.kv, 'limited')).toEqual({
+      taskType: 'limited',
+      running: 1,
+      concurrencyLimit: 1,
+      rateLimitPerSecond: 5,
+    });
     expect(await h.activate('limited', 10)).toEqual([]);
   });
 
@@ -334,19 +352,51 @@ tasks: [{ ref: a, type: worker, taskType: a }]
   it('applies the reuse policy to a workflow id', async () => {
     const h = await harnessWith(simple);
     await h.start('id1', 'simple');
-    expect(await h.run({ type: 'StartWorkflow', instanceId: 'id1', definitionName: 'simple' })).toMatchObject({ ok: false, code: 'INSTANCE_ALREADY_EXISTS' });
-    expect(await h.start('id1', 'simple', {}, { reusePolicy: 'RETURN_EXISTING' })).toMatchObject({ existing: true, status: 'RUNNING' });
-    expect(await h.run({ type: 'StartWorkflow', instanceId: 'id1', definitionName: 'simple', reusePolicy: 'ALLOW_IF_CLOSED' })).toMatchObject({ ok: false });
+    expect(
+      await h.run({ type: 'StartWorkflow', instanceId: 'id1', definitionName: 'simple' }),
+    ).toMatchObject({ ok: false, code: 'INSTANCE_ALREADY_EXISTS' });
+    expect(await h.start('id1', 'simple', {}, { reusePolicy: 'RETURN_EXISTING' })).toMatchObject({
+      existing: true,
+      status: 'RUNNING',
+    });
+    expect(
+      await h.run({
+        type: 'StartWorkflow',
+        instanceId: 'id1',
+        definitionName: 'simple',
+        reusePolicy: 'ALLOW_IF_CLOSED',
+      }),
+    ).toMatchObject({ ok: false });
     await h.work('a');
-    expect(await h.start('id1', 'simple', {}, { reusePolicy: 'ALLOW_IF_CLOSED' })).toMatchObject({ existing: false, status: 'RUNNING' });
-    expect(await h.history('id1')).toEqual(['#0 WorkflowStarted simple v1', '#1 TaskScheduled a type=a attempt=1']);
+    expect(await h.start('id1', 'simple', {}, { reusePolicy: 'ALLOW_IF_CLOSED' })).toMatchObject({
+      existing: false,
+      status: 'RUNNING',
+    });
+    expect(await h.history('id1')).toEqual([
+      '#0 WorkflowStarted simple v1',
+      '#1 TaskScheduled a type=a attempt=1',
+    ]);
   });
 
   it('applies the reuse policy to a business key and lists by it', async () => {
     const h = await harnessWith(simple);
     await h.start('bk1', 'simple', {}, { businessKey: 'order-77' });
-    expect(await h.start('bk2', 'simple', {}, { businessKey: 'order-77', reusePolicy: 'RETURN_EXISTING' })).toMatchObject({ instanceId: 'bk1', existing: true });
-    expect(await h.run({ type: 'StartWorkflow', instanceId: 'bk3', definitionName: 'simple', businessKey: 'order-77' })).toMatchObject({ ok: false, code: 'INSTANCE_ALREADY_EXISTS' });
+    expect(
+      await h.start(
+        'bk2',
+        'simple',
+        {},
+        { businessKey: 'order-77', reusePolicy: 'RETURN_EXISTING' },
+      ),
+    ).toMatchObject({ instanceId: 'bk1', existing: true });
+    expect(
+      await h.run({
+        type: 'StartWorkflow',
+        instanceId: 'bk3',
+        definitionName: 'simple',
+        businessKey: 'order-77',
+      }),
+    ).toMatchObject({ ok: false, code: 'INSTANCE_ALREADY_EXISTS' });
     const page = await listInstances(h.kv, { businessKey: 'order-77' });
     expect(page.instances.map((instance) => instance.instanceId)).toEqual(['bk1']);
   });
@@ -357,7 +407,12 @@ describe('versions', () => {
     const h = new EngineHarness();
     const v1 = 'name: v\ntasks: [{ ref: a, type: worker, taskType: a1 }]\n';
     expect(await h.register(v1)).toBe(1);
-    expect(await h.register('{"name":"v","tasks":[{"type":"worker","ref":"a","taskType":"a1"}]}', 'json')).toBe(1);
+    expect(
+      await h.register(
+        '{"name":"v","tasks":[{"type":"worker","ref":"a","taskType":"a1"}]}',
+        'json',
+      ),
+    ).toBe(1);
     await h.start('old', 'v');
     expect(await h.register(v1.replace('a1', 'a2'))).toBe(2);
     await h.start('new', 'v');
@@ -371,7 +426,12 @@ describe('versions', () => {
 describe('history and retention', () => {
   it('bounds the history, keeping the newest events', async () => {
     const h = new EngineHarness({ limits: { maxHistoryEvents: 5 } });
-    await h.register('name: long\ntasks:\n' + [1, 2, 3, 4].map((i) => `  - { ref: s${i}, type: set, variables: { v${i}: '${i}' } }`).join('\n'));
+    await h.register(
+      'name: long\ntasks:\n' +
+        [1, 2, 3, 4]
+          .map((i) => `  - { ref: s${i}, type: set, variables: { v${i}: '${i}' } }`)
+          .join('\n'),
+    );
     await h.start('long1', 'long');
     const view = await h.instance('long1');
     expect(view.status).toBe('COMPLETED');
@@ -396,12 +456,21 @@ describe('history and retention', () => {
     await h.start('young', 'quick');
     await h.work('a');
     await h.start('running', 'quick');
-    const response = await h.ok({ type: 'PruneClosed', cutoffMs: h.nowMs - 5_000, maxInstances: 10 });
+    const response = await h.ok({
+      type: 'PruneClosed',
+      cutoffMs: h.nowMs - 5_000,
+      maxInstances: 10,
+    });
     expect(response).toEqual({ type: 'PruneClosed', pruned: ['old'] });
-    const left = h.kv.dump().map(([key]) => key).filter((key) => !baseline.includes(key));
+    const left = h.kv
+      .dump()
+      .map(([key]) => key)
+      .filter((key) => !baseline.includes(key));
     expect(left.filter((key) => key.includes('old'))).toEqual([]);
     expect(left.filter((key) => key.includes('young')).length).toBeGreaterThan(0);
-    expect((await listInstances(h.kv, {})).instances.map((instance) => instance.instanceId)).toEqual(['young', 'running']);
+    expect(
+      (await listInstances(h.kv, {})).instances.map((instance) => instance.instanceId),
+    ).toEqual(['young', 'running']);
     expect(await listDueTimers(h.kv, h.nowMs + 1e9, 10)).toEqual([]);
   });
 });
@@ -467,7 +536,9 @@ tasks:
 describe('pause and retries', () => {
   it('holds a retry that comes due while paused until the resume', async () => {
     const h = new EngineHarness();
-    await h.register('name: held\ntasks: [{ ref: a, type: worker, taskType: a, retry: { maxAttempts: 2, backoff: fixed, initialIntervalMs: 100, maxIntervalMs: 100, jitter: 0 } }]\n');
+    await h.register(
+      'name: held\ntasks: [{ ref: a, type: worker, taskType: a, retry: { maxAttempts: 2, backoff: fixed, initialIntervalMs: 100, maxIntervalMs: 100, jitter: 0 } }]\n',
+    );
     await h.start('p1', 'held');
     await h.failWork('a', 'BUSY');
     await h.ok({ type: 'PauseWorkflow', instanceId: 'p1' });

@@ -88,7 +88,11 @@ function frameChain(instance: InstanceState, frame: Frame): Frame[] {
   return chain;
 }
 
-function scopeOf(instance: InstanceState, frame: Frame | undefined, extra: { result?: JsonValue } = {}): ExpressionScope {
+function scopeOf(
+  instance: InstanceState,
+  frame: Frame | undefined,
+  extra: { result?: JsonValue } = {},
+): ExpressionScope {
   const tasks: Record<string, TaskScopeEntry> = {};
   let item: JsonValue | undefined;
   let index: number | undefined;
@@ -121,23 +125,49 @@ function scopeOf(instance: InstanceState, frame: Frame | undefined, extra: { res
 
 function expressionFailure(error: unknown, ref: string | undefined, what: string): StepFailure {
   if (error instanceof ExpressionError) {
-    return new StepFailure({ code: 'EXPRESSION_FAILED', message: `${what}: ${error.message}`, ...(ref === undefined ? {} : { ref }) });
+    return new StepFailure({
+      code: 'EXPRESSION_FAILED',
+      message: `${what}: ${error.message}`,
+      ...(ref === undefined ? {} : { ref }),
+    });
   }
   throw error;
 }
 
-async function evaluate(ctx: CommandContext, source: string, scope: ExpressionScope, ref: string | undefined, what: string): Promise<JsonValue> {
+async function evaluate(
+  ctx: CommandContext,
+  source: string,
+  scope: ExpressionScope,
+  ref: string | undefined,
+  what: string,
+): Promise<JsonValue> {
   try {
-    const value = await evaluateExpression(compileExpression(source), scope, { nowMs: ctx.nowMs, seed: ctx.nextSeed() }, expressionLimits(ctx));
+    const value = await evaluateExpression(
+      compileExpression(source),
+      scope,
+      { nowMs: ctx.nowMs, seed: ctx.nextSeed() },
+      expressionLimits(ctx),
+    );
     return value ?? null;
   } catch (error) {
     throw expressionFailure(error, ref, what);
   }
 }
 
-async function evaluateTemplateIn(ctx: CommandContext, template: JsonValue, scope: ExpressionScope, ref: string, what: string): Promise<JsonValue> {
+async function evaluateTemplateIn(
+  ctx: CommandContext,
+  template: JsonValue,
+  scope: ExpressionScope,
+  ref: string,
+  what: string,
+): Promise<JsonValue> {
   try {
-    return await evaluateTemplate(template, scope, { nowMs: ctx.nowMs, seed: ctx.nextSeed() }, expressionLimits(ctx));
+    return await evaluateTemplate(
+      template,
+      scope,
+      { nowMs: ctx.nowMs, seed: ctx.nextSeed() },
+      expressionLimits(ctx),
+    );
   } catch (error) {
     throw expressionFailure(error, ref, what);
   }
@@ -164,12 +194,18 @@ export function inputProblem(plan: Plan, input: JsonValue): string | undefined {
   return `workflow input does not match the inputSchema of ${plan.definition.name} v${plan.version}: ${issues.map(formatIssue).join('; ')}`;
 }
 
-export async function startInstance(ctx: CommandContext, params: StartParams): Promise<InstanceState> {
+export async function startInstance(
+  ctx: CommandContext,
+  params: StartParams,
+): Promise<InstanceState> {
   const definition = params.plan.definition;
   const problem = inputProblem(params.plan, params.input);
   if (problem !== undefined) throw new CommandRejectedError('BAD_COMMAND', problem);
   // Callers purge a reused id first, and child ids carry their parent's run: never a collision.
-  assert((await ctx.instance(params.instanceId)) === undefined, `instance ${params.instanceId} would be created over an existing one`);
+  assert(
+    (await ctx.instance(params.instanceId)) === undefined,
+    `instance ${params.instanceId} would be created over an existing one`,
+  );
   const instance: InstanceState = {
     id: params.instanceId,
     definitionName: definition.name,
@@ -208,7 +244,15 @@ export async function startInstance(ctx: CommandContext, params: StartParams): P
 /** Starts the top-level sequence (start, restart) with the whole-workflow timer. */
 async function runFromTop(ctx: CommandContext, instance: InstanceState, plan: Plan): Promise<void> {
   const frameId = String(allocate(instance));
-  emit(ctx, instance, { type: 'FrameStarted', frameId, parentStepId: null, parentFrameId: null, owner: null, sequence: ROOT_SEQUENCE, slot: 0 });
+  emit(ctx, instance, {
+    type: 'FrameStarted',
+    frameId,
+    parentStepId: null,
+    parentFrameId: null,
+    owner: null,
+    sequence: ROOT_SEQUENCE,
+    slot: 0,
+  });
   armWorkflowTimer(ctx, instance, plan);
   await advanceFrame(ctx, instance, frameId);
 }
@@ -233,13 +277,21 @@ export function setTimer(
   emit(ctx, instance, { type: 'TimerSet', id, instanceId: instance.id, purpose, dueMs, ...owner });
 }
 
-async function cancelTimer(ctx: CommandContext, instance: InstanceState, timerId: string): Promise<void> {
+async function cancelTimer(
+  ctx: CommandContext,
+  instance: InstanceState,
+  timerId: string,
+): Promise<void> {
   const record = await ctx.timer(timerId);
   if (record === undefined) return;
   emit(ctx, instance, { type: 'TimerCancelled', ...record });
 }
 
-async function cancelTaskTimers(ctx: CommandContext, instance: InstanceState, task: TaskRecord): Promise<void> {
+async function cancelTaskTimers(
+  ctx: CommandContext,
+  instance: InstanceState,
+  task: TaskRecord,
+): Promise<void> {
   for (const purpose of ['scheduleToStart', 'startToClose', 'heartbeat', 'retry'] as const) {
     const ref = task.timers[purpose];
     if (ref !== undefined) await cancelTimer(ctx, instance, ref.id);
@@ -256,7 +308,11 @@ function canSchedule(instance: InstanceState, frame: Frame): boolean {
 }
 
 /** Starts tasks of a frame until one has to wait, the frame ends, or the instance cannot go on. */
-export async function advanceFrame(ctx: CommandContext, instance: InstanceState, frameId: string): Promise<void> {
+export async function advanceFrame(
+  ctx: CommandContext,
+  instance: InstanceState,
+  frameId: string,
+): Promise<void> {
   const plan = await ctx.plan(instance);
   for (let guard = 0; guard <= ctx.limits.maxStepsPerInstance + 1; guard++) {
     const frame = instance.frames[frameId];
@@ -272,13 +328,23 @@ export async function advanceFrame(ctx: CommandContext, instance: InstanceState,
   assert(false, `frame ${frameId} of ${instance.id} did not settle within the step limit`);
 }
 
-async function finishFrame(ctx: CommandContext, instance: InstanceState, frame: Frame, plan: Plan): Promise<void> {
+async function finishFrame(
+  ctx: CommandContext,
+  instance: InstanceState,
+  frame: Frame,
+  plan: Plan,
+): Promise<void> {
   if (frame.id === instance.rootFrameId) {
     await completeWorkflow(ctx, instance, frame, plan);
     return;
   }
   if (frame.compensationOf !== undefined) {
-    emit(ctx, instance, { type: 'FrameClosed', frameId: frame.id, outcome: 'COMPLETED', output: frame.lastOutput });
+    emit(ctx, instance, {
+      type: 'FrameClosed',
+      frameId: frame.id,
+      outcome: 'COMPLETED',
+      output: frame.lastOutput,
+    });
     await runNextCompensation(ctx, instance, plan);
     return;
   }
@@ -289,7 +355,12 @@ async function finishFrame(ctx: CommandContext, instance: InstanceState, frame: 
     await loopBodyDone(ctx, instance, step, frame, plan.task(step.ref) as LoopTask);
     return;
   }
-  emit(ctx, instance, { type: 'FrameClosed', frameId: frame.id, outcome: 'COMPLETED', output: frame.lastOutput });
+  emit(ctx, instance, {
+    type: 'FrameClosed',
+    frameId: frame.id,
+    outcome: 'COMPLETED',
+    output: frame.lastOutput,
+  });
   if (step.kind === 'switch') {
     await completeStep(ctx, instance, step.id, frame.lastOutput);
     return;
@@ -297,11 +368,22 @@ async function finishFrame(ctx: CommandContext, instance: InstanceState, frame: 
   await fanOutSettled(ctx, instance, step, plan, undefined);
 }
 
-async function completeWorkflow(ctx: CommandContext, instance: InstanceState, root: Frame, plan: Plan): Promise<void> {
+async function completeWorkflow(
+  ctx: CommandContext,
+  instance: InstanceState,
+  root: Frame,
+  plan: Plan,
+): Promise<void> {
   let output = root.lastOutput;
   if (plan.definition.output !== undefined) {
     try {
-      output = await evaluate(ctx, plan.definition.output, scopeOf(instance, root), undefined, 'workflow output');
+      output = await evaluate(
+        ctx,
+        plan.definition.output,
+        scopeOf(instance, root),
+        undefined,
+        'workflow output',
+      );
     } catch (error) {
       if (!(error instanceof StepFailure)) throw error;
       await failWorkflow(ctx, instance, error.info);
@@ -315,14 +397,25 @@ async function completeWorkflow(ctx: CommandContext, instance: InstanceState, ro
 
 function notifyParent(ctx: CommandContext, instance: InstanceState): void {
   if (instance.parent === undefined) return;
-  ctx.notices.push({ kind: 'childClosed', parentInstanceId: instance.parent.instanceId, stepId: instance.parent.stepId, childInstanceId: instance.id });
+  ctx.notices.push({
+    kind: 'childClosed',
+    parentInstanceId: instance.parent.instanceId,
+    stepId: instance.parent.stepId,
+    childInstanceId: instance.id,
+  });
 }
 
 async function closeTimers(ctx: CommandContext, instance: InstanceState): Promise<void> {
-  if (instance.workflowTimer !== undefined) await cancelTimer(ctx, instance, instance.workflowTimer.id);
+  if (instance.workflowTimer !== undefined)
+    await cancelTimer(ctx, instance, instance.workflowTimer.id);
 }
 
-async function failFrame(ctx: CommandContext, instance: InstanceState, frame: Frame, error: ErrorInfo): Promise<void> {
+async function failFrame(
+  ctx: CommandContext,
+  instance: InstanceState,
+  frame: Frame,
+  error: ErrorInfo,
+): Promise<void> {
   if (frame.id === instance.rootFrameId) {
     await failWorkflow(ctx, instance, error);
     return;
@@ -356,7 +449,12 @@ async function failFrame(ctx: CommandContext, instance: InstanceState, frame: Fr
 // Steps
 
 /** Completes a step and lets its frame go on (used when a step finishes later than it started). */
-export async function completeStep(ctx: CommandContext, instance: InstanceState, stepId: string, output: JsonValue): Promise<void> {
+export async function completeStep(
+  ctx: CommandContext,
+  instance: InstanceState,
+  stepId: string,
+  output: JsonValue,
+): Promise<void> {
   const step = instance.steps[stepId];
   if (step === undefined) return;
   const frameId = step.frameId;
@@ -365,7 +463,12 @@ export async function completeStep(ctx: CommandContext, instance: InstanceState,
 }
 
 /** Emits a step's completion (with its `assign` mapping); false when the mapping failed it. */
-async function recordCompletion(ctx: CommandContext, instance: InstanceState, step: Step, output: JsonValue): Promise<boolean> {
+async function recordCompletion(
+  ctx: CommandContext,
+  instance: InstanceState,
+  step: Step,
+  output: JsonValue,
+): Promise<boolean> {
   const plan = await ctx.plan(instance);
   const task = plan.task(step.ref);
   const frame = instance.frames[step.frameId];
@@ -374,7 +477,13 @@ async function recordCompletion(ctx: CommandContext, instance: InstanceState, st
     const vars: JsonObject = {};
     try {
       for (const [name, source] of Object.entries(task.assign)) {
-        vars[name] = await evaluate(ctx, source, scopeOf(instance, frame, { result: output }), step.ref, `assign.${name} of ${step.ref}`);
+        vars[name] = await evaluate(
+          ctx,
+          source,
+          scopeOf(instance, frame, { result: output }),
+          step.ref,
+          `assign.${name} of ${step.ref}`,
+        );
       }
     } catch (error) {
       if (!(error instanceof StepFailure)) throw error;
@@ -384,12 +493,23 @@ async function recordCompletion(ctx: CommandContext, instance: InstanceState, st
     emit(ctx, instance, { type: 'VariablesSet', ref: step.ref, vars });
   }
   const compensable = task.compensation !== undefined && !plan.isCompensation(step.ref);
-  emit(ctx, instance, { type: 'StepCompleted', stepId: step.id, ref: step.ref, output, compensable });
+  emit(ctx, instance, {
+    type: 'StepCompleted',
+    stepId: step.id,
+    ref: step.ref,
+    output,
+    compensable,
+  });
   return true;
 }
 
 /** Fails a step for good (retries, if any, are decided before) and propagates to its frame. */
-export async function failStep(ctx: CommandContext, instance: InstanceState, stepId: string, error: ErrorInfo): Promise<void> {
+export async function failStep(
+  ctx: CommandContext,
+  instance: InstanceState,
+  stepId: string,
+  error: ErrorInfo,
+): Promise<void> {
   const step = instance.steps[stepId];
   if (step === undefined) return;
   const frame = instance.frames[step.frameId];
@@ -398,12 +518,25 @@ export async function failStep(ctx: CommandContext, instance: InstanceState, ste
   if (frame !== undefined) await failFrame(ctx, instance, frame, info);
 }
 
-async function startStep(ctx: CommandContext, instance: InstanceState, frame: Frame, task: Task, plan: Plan): Promise<void> {
+async function startStep(
+  ctx: CommandContext,
+  instance: InstanceState,
+  frame: Frame,
+  task: Task,
+  plan: Plan,
+): Promise<void> {
   const stepId = String(allocate(instance));
   let input: JsonValue = null;
   let failure: ErrorInfo | undefined;
   try {
-    if (task.input !== undefined) input = await evaluateTemplateIn(ctx, task.input, scopeOf(instance, frame), task.ref, `input of ${task.ref}`);
+    if (task.input !== undefined)
+      input = await evaluateTemplateIn(
+        ctx,
+        task.input,
+        scopeOf(instance, frame),
+        task.ref,
+        `input of ${task.ref}`,
+      );
   } catch (error) {
     if (!(error instanceof StepFailure)) throw error;
     failure = error.info;
@@ -418,7 +551,11 @@ async function startStep(ctx: CommandContext, instance: InstanceState, frame: Fr
     ...(task.type === 'signal' ? { signalName: task.name } : {}),
   });
   if (failure === undefined && instance.stepCount > ctx.limits.maxStepsPerInstance) {
-    failure = { code: 'STEP_LIMIT', message: `the instance started more than ${ctx.limits.maxStepsPerInstance} steps`, ref: task.ref };
+    failure = {
+      code: 'STEP_LIMIT',
+      message: `the instance started more than ${ctx.limits.maxStepsPerInstance} steps`,
+      ref: task.ref,
+    };
   }
   if (failure !== undefined) {
     await failStep(ctx, instance, stepId, failure);
@@ -433,7 +570,14 @@ async function startStep(ctx: CommandContext, instance: InstanceState, frame: Fr
   }
 }
 
-async function runStep(ctx: CommandContext, instance: InstanceState, frame: Frame, step: Step, task: Task, plan: Plan): Promise<void> {
+async function runStep(
+  ctx: CommandContext,
+  instance: InstanceState,
+  frame: Frame,
+  step: Step,
+  task: Task,
+  plan: Plan,
+): Promise<void> {
   switch (task.type) {
     case 'worker':
       scheduleWorkerTask(ctx, instance, step, task);
@@ -447,14 +591,26 @@ async function runStep(ctx: CommandContext, instance: InstanceState, frame: Fram
       // validator rejects reading a variable the same task sets), so order does not matter.
       const scope = scopeOf(instance, frame);
       for (const [name, source] of Object.entries(task.variables)) {
-        vars[name] = await evaluate(ctx, source, scope, task.ref, `variables.${name} of ${task.ref}`);
+        vars[name] = await evaluate(
+          ctx,
+          source,
+          scope,
+          task.ref,
+          `variables.${name} of ${task.ref}`,
+        );
       }
       emit(ctx, instance, { type: 'VariablesSet', ref: task.ref, vars });
       await recordCompletion(ctx, instance, step, vars);
       return;
     }
     case 'transform': {
-      const output = await evaluate(ctx, task.expression, scopeOf(instance, frame), task.ref, `expression of ${task.ref}`);
+      const output = await evaluate(
+        ctx,
+        task.expression,
+        scopeOf(instance, frame),
+        task.ref,
+        `expression of ${task.ref}`,
+      );
       await recordCompletion(ctx, instance, step, output);
       return;
     }
@@ -465,7 +621,12 @@ async function runStep(ctx: CommandContext, instance: InstanceState, frame: Fram
       await runSwitch(ctx, instance, frame, step, task, plan);
       return;
     case 'loop': {
-      emit(ctx, instance, { type: 'LoopIterationStarted', stepId: step.id, ref: task.ref, iteration: 0 });
+      emit(ctx, instance, {
+        type: 'LoopIterationStarted',
+        stepId: step.id,
+        ref: task.ref,
+        iteration: 0,
+      });
       const childFrameId = startChildFrame(ctx, instance, step, frame, 'body', 0, { iteration: 0 });
       await advanceFrame(ctx, instance, childFrameId);
       return;
@@ -488,10 +649,23 @@ async function runStep(ctx: CommandContext, instance: InstanceState, frame: Fram
   }
 }
 
-async function runSwitch(ctx: CommandContext, instance: InstanceState, frame: Frame, step: Step, task: SwitchTask, plan: Plan): Promise<void> {
+async function runSwitch(
+  ctx: CommandContext,
+  instance: InstanceState,
+  frame: Frame,
+  step: Step,
+  task: SwitchTask,
+  plan: Plan,
+): Promise<void> {
   let chosen: string | undefined;
   for (const [i, switchCase] of task.cases.entries()) {
-    const value = await evaluate(ctx, switchCase.when, scopeOf(instance, frame), task.ref, `cases[${i}].when of ${task.ref}`);
+    const value = await evaluate(
+      ctx,
+      switchCase.when,
+      scopeOf(instance, frame),
+      task.ref,
+      `cases[${i}].when of ${task.ref}`,
+    );
     if (isTruthy(value)) {
       chosen = `case:${i}`;
       break;
@@ -507,13 +681,34 @@ async function runSwitch(ctx: CommandContext, instance: InstanceState, frame: Fr
   await advanceFrame(ctx, instance, childFrameId);
 }
 
-async function runWait(ctx: CommandContext, instance: InstanceState, frame: Frame, step: Step, task: WaitTask): Promise<void> {
+async function runWait(
+  ctx: CommandContext,
+  instance: InstanceState,
+  frame: Frame,
+  step: Step,
+  task: WaitTask,
+): Promise<void> {
   let dueMs: number;
   if (task.until !== undefined) {
-    const value = await evaluate(ctx, task.until, scopeOf(instance, frame), task.ref, `until of ${task.ref}`);
-    dueMs = typeof value === 'number' ? Math.floor(value) : typeof value === 'string' ? parseIsoTimeMs(value) : Number.NaN;
+    const value = await evaluate(
+      ctx,
+      task.until,
+      scopeOf(instance, frame),
+      task.ref,
+      `until of ${task.ref}`,
+    );
+    dueMs =
+      typeof value === 'number'
+        ? Math.floor(value)
+        : typeof value === 'string'
+          ? parseIsoTimeMs(value)
+          : Number.NaN;
     if (!Number.isSafeInteger(dueMs) || dueMs < 0) {
-      throw new StepFailure({ code: 'BAD_WAIT_TIME', message: `until of ${task.ref} gave ${JSON.stringify(value)}, not epoch milliseconds or an ISO 8601 time`, ref: task.ref });
+      throw new StepFailure({
+        code: 'BAD_WAIT_TIME',
+        message: `until of ${task.ref} gave ${JSON.stringify(value)}, not epoch milliseconds or an ISO 8601 time`,
+        ref: task.ref,
+      });
     }
   } else {
     dueMs = ctx.nowMs + task.durationMs;
@@ -522,15 +717,26 @@ async function runWait(ctx: CommandContext, instance: InstanceState, frame: Fram
 }
 
 /** A signal that arrived earlier completes the step at once; else the step waits (maybe timed). */
-async function runSignal(ctx: CommandContext, instance: InstanceState, step: Step, task: SignalTask): Promise<void> {
+async function runSignal(
+  ctx: CommandContext,
+  instance: InstanceState,
+  step: Step,
+  task: SignalTask,
+): Promise<void> {
   const buffered = instance.bufferedSignals[task.name];
   if (buffered !== undefined && buffered.length > 0) {
     const payload = buffered[0] ?? null;
-    emit(ctx, instance, { type: 'SignalConsumed', ref: task.ref, name: task.name, fromBuffer: true });
+    emit(ctx, instance, {
+      type: 'SignalConsumed',
+      ref: task.ref,
+      name: task.name,
+      fromBuffer: true,
+    });
     await recordCompletion(ctx, instance, step, payload);
     return;
   }
-  if (task.timeoutMs !== undefined) setTimer(ctx, instance, 'signalTimeout', ctx.nowMs + task.timeoutMs, { stepId: step.id });
+  if (task.timeoutMs !== undefined)
+    setTimer(ctx, instance, 'signalTimeout', ctx.nowMs + task.timeoutMs, { stepId: step.id });
 }
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
@@ -547,9 +753,19 @@ export function parseIsoTimeMs(text: string): number {
   return Date.parse(zoned);
 }
 
-async function terminateTask(ctx: CommandContext, instance: InstanceState, frame: Frame, step: Step, task: Extract<Task, { type: 'terminate' }>, plan: Plan): Promise<void> {
+async function terminateTask(
+  ctx: CommandContext,
+  instance: InstanceState,
+  frame: Frame,
+  step: Step,
+  task: Extract<Task, { type: 'terminate' }>,
+  plan: Plan,
+): Promise<void> {
   const source = task.output ?? plan.definition.output;
-  const output = source === undefined ? null : await evaluate(ctx, source, scopeOf(instance, frame), task.ref, `output of ${task.ref}`);
+  const output =
+    source === undefined
+      ? null
+      : await evaluate(ctx, source, scopeOf(instance, frame), task.ref, `output of ${task.ref}`);
   await recordCompletion(ctx, instance, step, output);
   if (task.status === 'COMPLETED') {
     await cancelEverything(ctx, instance);
@@ -558,7 +774,12 @@ async function terminateTask(ctx: CommandContext, instance: InstanceState, frame
     notifyParent(ctx, instance);
     return;
   }
-  await failWorkflow(ctx, instance, { code: 'TERMINATED', message: task.reason ?? `terminated by task ${task.ref}`, ref: task.ref, details: output });
+  await failWorkflow(ctx, instance, {
+    code: 'TERMINATED',
+    message: task.reason ?? `terminated by task ${task.ref}`,
+    ref: task.ref,
+    details: output,
+  });
 }
 
 function startChildFrame(
@@ -571,14 +792,28 @@ function startChildFrame(
   extra: { item?: JsonValue; index?: number; iteration?: number },
 ): string {
   const frameId = String(allocate(instance));
-  emit(ctx, instance, { type: 'FrameStarted', frameId, parentStepId: step.id, parentFrameId: frame.id, owner: step.ref, sequence, slot, ...extra });
+  emit(ctx, instance, {
+    type: 'FrameStarted',
+    frameId,
+    parentStepId: step.id,
+    parentFrameId: frame.id,
+    owner: step.ref,
+    sequence,
+    slot,
+    ...extra,
+  });
   return frameId;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Worker and http tasks
 
-function scheduleWorkerTask(ctx: CommandContext, instance: InstanceState, step: Step, task: WorkerTask): void {
+function scheduleWorkerTask(
+  ctx: CommandContext,
+  instance: InstanceState,
+  step: Step,
+  task: WorkerTask,
+): void {
   const taskId = childId(instance.id, instance.run, allocate(instance));
   emit(ctx, instance, {
     type: 'TaskScheduled',
@@ -594,14 +829,29 @@ function scheduleWorkerTask(ctx: CommandContext, instance: InstanceState, step: 
   armScheduleToStart(ctx, instance, taskId, 1, task);
 }
 
-async function scheduleHttpTask(ctx: CommandContext, instance: InstanceState, frame: Frame, step: Step, task: HttpTask): Promise<void> {
+async function scheduleHttpTask(
+  ctx: CommandContext,
+  instance: InstanceState,
+  frame: Frame,
+  step: Step,
+  task: HttpTask,
+): Promise<void> {
   const scope = scopeOf(instance, frame);
   const url = await evaluateTemplateIn(ctx, task.url, scope, task.ref, `url of ${task.ref}`);
   const headers: JsonObject = {};
   for (const [name, template] of Object.entries(task.headers)) {
-    headers[name] = await evaluateTemplateIn(ctx, template, scope, task.ref, `headers.${name} of ${task.ref}`);
+    headers[name] = await evaluateTemplateIn(
+      ctx,
+      template,
+      scope,
+      task.ref,
+      `headers.${name} of ${task.ref}`,
+    );
   }
-  const body = task.body === undefined ? undefined : await evaluateTemplateIn(ctx, task.body, scope, task.ref, `body of ${task.ref}`);
+  const body =
+    task.body === undefined
+      ? undefined
+      : await evaluateTemplateIn(ctx, task.body, scope, task.ref, `body of ${task.ref}`);
   const taskId = childId(instance.id, instance.run, allocate(instance));
   emit(ctx, instance, {
     type: 'TaskScheduled',
@@ -625,14 +875,27 @@ async function scheduleHttpTask(ctx: CommandContext, instance: InstanceState, fr
   armScheduleToStart(ctx, instance, taskId, 1, task);
 }
 
-function armScheduleToStart(ctx: CommandContext, instance: InstanceState, taskId: string, attempt: number, task: Task): void {
+function armScheduleToStart(
+  ctx: CommandContext,
+  instance: InstanceState,
+  taskId: string,
+  attempt: number,
+  task: Task,
+): void {
   if (task.timeouts.scheduleToStartMs > 0) {
-    setTimer(ctx, instance, 'scheduleToStart', ctx.nowMs + task.timeouts.scheduleToStartMs, { taskId, attempt });
+    setTimer(ctx, instance, 'scheduleToStart', ctx.nowMs + task.timeouts.scheduleToStartMs, {
+      taskId,
+      attempt,
+    });
   }
 }
 
 /** Puts a task whose retry backoff ended back in the ready queue. */
-export async function rescheduleTask(ctx: CommandContext, instance: InstanceState, task: TaskRecord): Promise<void> {
+export async function rescheduleTask(
+  ctx: CommandContext,
+  instance: InstanceState,
+  task: TaskRecord,
+): Promise<void> {
   const plan = await ctx.plan(instance);
   const definition = plan.task(task.ref);
   const attempt = task.attempt + 1;
@@ -651,17 +914,36 @@ export async function rescheduleTask(ctx: CommandContext, instance: InstanceStat
 }
 
 /** A worker's lease begins: the task runs, its start-to-close and heartbeat clocks start. */
-export async function startTaskAttempt(ctx: CommandContext, instance: InstanceState, task: TaskRecord, workerId: string): Promise<number> {
+export async function startTaskAttempt(
+  ctx: CommandContext,
+  instance: InstanceState,
+  task: TaskRecord,
+  workerId: string,
+): Promise<number> {
   const definition = (await ctx.plan(instance)).task(task.ref);
-  if (task.timers.scheduleToStart !== undefined) await cancelTimer(ctx, instance, task.timers.scheduleToStart.id);
-  emit(ctx, instance, { type: 'TaskStarted', ref: task.ref, taskId: task.id, attempt: task.attempt, workerId });
+  if (task.timers.scheduleToStart !== undefined)
+    await cancelTimer(ctx, instance, task.timers.scheduleToStart.id);
+  emit(ctx, instance, {
+    type: 'TaskStarted',
+    ref: task.ref,
+    taskId: task.id,
+    attempt: task.attempt,
+    workerId,
+  });
   // An http task's request timeout is also its attempt's start-to-close.
-  const startToCloseMs = definition.type === 'http' ? definition.timeoutMs : definition.timeouts.startToCloseMs;
+  const startToCloseMs =
+    definition.type === 'http' ? definition.timeoutMs : definition.timeouts.startToCloseMs;
   const leaseMs = Math.min(startToCloseMs, ctx.limits.maxLeaseMs);
   const leaseExpiresMs = ctx.nowMs + leaseMs;
-  setTimer(ctx, instance, 'startToClose', leaseExpiresMs, { taskId: task.id, attempt: task.attempt });
+  setTimer(ctx, instance, 'startToClose', leaseExpiresMs, {
+    taskId: task.id,
+    attempt: task.attempt,
+  });
   if (definition.timeouts.heartbeatMs > 0) {
-    setTimer(ctx, instance, 'heartbeat', ctx.nowMs + definition.timeouts.heartbeatMs, { taskId: task.id, attempt: task.attempt });
+    setTimer(ctx, instance, 'heartbeat', ctx.nowMs + definition.timeouts.heartbeatMs, {
+      taskId: task.id,
+      attempt: task.attempt,
+    });
   }
   return leaseExpiresMs;
 }
@@ -673,32 +955,61 @@ export async function startTaskAttempt(ctx: CommandContext, instance: InstanceSt
  */
 const OUTPUT_COPIES_IN_STATE = 3;
 
-function outputOverflow(ctx: CommandContext, instance: InstanceState, output: JsonValue): ErrorInfo | undefined {
+function outputOverflow(
+  ctx: CommandContext,
+  instance: InstanceState,
+  output: JsonValue,
+): ErrorInfo | undefined {
   const outputBytes = canonicalJson(output).length;
   const stateBytes = canonicalJson(instance).length;
-  if (stateBytes + OUTPUT_COPIES_IN_STATE * outputBytes <= ctx.limits.maxInstanceStateBytes) return undefined;
+  if (stateBytes + OUTPUT_COPIES_IN_STATE * outputBytes <= ctx.limits.maxInstanceStateBytes)
+    return undefined;
   return {
     code: 'OUTPUT_TOO_LARGE',
     message: `an output of ${outputBytes} bytes would grow the instance's state past its limit of ${ctx.limits.maxInstanceStateBytes} bytes`,
   };
 }
 
-export async function completeTaskAttempt(ctx: CommandContext, instance: InstanceState, task: TaskRecord, output: JsonValue): Promise<void> {
+export async function completeTaskAttempt(
+  ctx: CommandContext,
+  instance: InstanceState,
+  task: TaskRecord,
+  output: JsonValue,
+): Promise<void> {
   const overflow = outputOverflow(ctx, instance, output);
   if (overflow !== undefined) {
     await failTaskAttempt(ctx, instance, task, { ...overflow, retryable: false }, 'fail');
     return;
   }
   if (task.http !== undefined) {
-    const status = typeof output === 'object' && output !== null && !Array.isArray(output) ? output.status : undefined;
+    const status =
+      typeof output === 'object' && output !== null && !Array.isArray(output)
+        ? output.status
+        : undefined;
     if (typeof status !== 'number' || !task.http.expectedStatus.includes(status)) {
       const shown = typeof status === 'number' ? String(status) : 'NONE';
-      await failTaskAttempt(ctx, instance, task, { code: `HTTP_${shown}`, message: `http ${task.http.method} answered status ${shown}, expected one of ${task.http.expectedStatus.join(', ')}`, details: output }, 'fail');
+      await failTaskAttempt(
+        ctx,
+        instance,
+        task,
+        {
+          code: `HTTP_${shown}`,
+          message: `http ${task.http.method} answered status ${shown}, expected one of ${task.http.expectedStatus.join(', ')}`,
+          details: output,
+        },
+        'fail',
+      );
       return;
     }
   }
   await cancelTaskTimers(ctx, instance, task);
-  emit(ctx, instance, { type: 'TaskCompleted', ref: task.ref, taskId: task.id, attempt: task.attempt, output });
+  emit(ctx, instance, {
+    type: 'TaskCompleted',
+    ref: task.ref,
+    taskId: task.id,
+    attempt: task.attempt,
+    output,
+  });
   await completeStep(ctx, instance, task.stepId, output);
 }
 
@@ -715,60 +1026,139 @@ export async function failTaskAttempt(
 ): Promise<void> {
   const policy = (await ctx.plan(instance)).task(task.ref).retry;
   const retry =
-    error.retryable !== false && !policy.nonRetryableErrors.includes(error.code) && task.attempt < policy.maxAttempts && !isClosed(instance.status);
+    error.retryable !== false &&
+    !policy.nonRetryableErrors.includes(error.code) &&
+    task.attempt < policy.maxAttempts &&
+    !isClosed(instance.status);
   await cancelTaskTimers(ctx, instance, task);
-  const retryAtMs = retry ? ctx.nowMs + backoffDelayMs(policy, task.attempt, ctx.nextSeed()) : undefined;
-  const info: ErrorInfo = { code: error.code, message: error.message, ref: task.ref, ...(error.details === undefined ? {} : { details: error.details }) };
-  const base = { ref: task.ref, taskId: task.id, attempt: task.attempt, ...(retryAtMs === undefined ? {} : { retryAtMs }) };
+  const retryAtMs = retry
+    ? ctx.nowMs + backoffDelayMs(policy, task.attempt, ctx.nextSeed())
+    : undefined;
+  const info: ErrorInfo = {
+    code: error.code,
+    message: error.message,
+    ref: task.ref,
+    ...(error.details === undefined ? {} : { details: error.details }),
+  };
+  const base = {
+    ref: task.ref,
+    taskId: task.id,
+    attempt: task.attempt,
+    ...(retryAtMs === undefined ? {} : { retryAtMs }),
+  };
   if (how === 'fail') emit(ctx, instance, { type: 'TaskFailed', ...base, error: info });
   else emit(ctx, instance, { type: 'TaskTimedOut', ...base, timeout: how });
   if (retryAtMs !== undefined) {
     setTimer(ctx, instance, 'retry', retryAtMs, { taskId: task.id, attempt: task.attempt });
     return;
   }
-  const final = how === 'fail' ? info : { code: `TIMEOUT_${how.toUpperCase()}`, message: `${task.ref} attempt ${task.attempt} exceeded its ${how} timeout`, ref: task.ref };
+  const final =
+    how === 'fail'
+      ? info
+      : {
+          code: `TIMEOUT_${how.toUpperCase()}`,
+          message: `${task.ref} attempt ${task.attempt} exceeded its ${how} timeout`,
+          ref: task.ref,
+        };
   await failStep(ctx, instance, task.stepId, final);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Fan-out: parallel and foreach
 
-async function startParallel(ctx: CommandContext, instance: InstanceState, frame: Frame, step: Step, task: ParallelTask): Promise<void> {
-  emit(ctx, instance, { type: 'FanOutStarted', stepId: step.id, ref: task.ref, items: null, slots: task.branches.length });
-  const frameIds = task.branches.map((_branch, i) => startChildFrame(ctx, instance, step, frame, `branch:${i}`, i, {}));
+async function startParallel(
+  ctx: CommandContext,
+  instance: InstanceState,
+  frame: Frame,
+  step: Step,
+  task: ParallelTask,
+): Promise<void> {
+  emit(ctx, instance, {
+    type: 'FanOutStarted',
+    stepId: step.id,
+    ref: task.ref,
+    items: null,
+    slots: task.branches.length,
+  });
+  const frameIds = task.branches.map((_branch, i) =>
+    startChildFrame(ctx, instance, step, frame, `branch:${i}`, i, {}),
+  );
   for (const frameId of frameIds) {
     if (instance.steps[step.id] === undefined) return;
     await advanceFrame(ctx, instance, frameId);
   }
 }
 
-async function startForeach(ctx: CommandContext, instance: InstanceState, frame: Frame, step: Step, task: ForeachTask): Promise<void> {
-  const items = await evaluate(ctx, task.items, scopeOf(instance, frame), task.ref, `items of ${task.ref}`);
+async function startForeach(
+  ctx: CommandContext,
+  instance: InstanceState,
+  frame: Frame,
+  step: Step,
+  task: ForeachTask,
+): Promise<void> {
+  const items = await evaluate(
+    ctx,
+    task.items,
+    scopeOf(instance, frame),
+    task.ref,
+    `items of ${task.ref}`,
+  );
   if (!Array.isArray(items)) {
-    throw new StepFailure({ code: 'FOREACH_NOT_ARRAY', message: `items of ${task.ref} gave ${typeof items}, not an array`, ref: task.ref });
+    throw new StepFailure({
+      code: 'FOREACH_NOT_ARRAY',
+      message: `items of ${task.ref} gave ${typeof items}, not an array`,
+      ref: task.ref,
+    });
   }
   if (items.length > ctx.limits.maxForeachItems) {
-    throw new StepFailure({ code: 'FOREACH_TOO_MANY', message: `items of ${task.ref} gave ${items.length} items, more than the limit of ${ctx.limits.maxForeachItems}`, ref: task.ref });
+    throw new StepFailure({
+      code: 'FOREACH_TOO_MANY',
+      message: `items of ${task.ref} gave ${items.length} items, more than the limit of ${ctx.limits.maxForeachItems}`,
+      ref: task.ref,
+    });
   }
   if (task.join.mode === 'quorum' && task.join.count > items.length) {
-    throw new StepFailure({ code: 'QUORUM_UNREACHABLE', message: `${task.ref} needs ${task.join.count} iterations but has ${items.length} items`, ref: task.ref });
+    throw new StepFailure({
+      code: 'QUORUM_UNREACHABLE',
+      message: `${task.ref} needs ${task.join.count} iterations but has ${items.length} items`,
+      ref: task.ref,
+    });
   }
   if (items.length === 0) {
     await recordCompletion(ctx, instance, step, []);
     return;
   }
-  emit(ctx, instance, { type: 'FanOutStarted', stepId: step.id, ref: task.ref, items, slots: items.length });
+  emit(ctx, instance, {
+    type: 'FanOutStarted',
+    stepId: step.id,
+    ref: task.ref,
+    items,
+    slots: items.length,
+  });
   await topUpForeach(ctx, instance, step, task);
 }
 
-async function topUpForeach(ctx: CommandContext, instance: InstanceState, step: Step, task: ForeachTask): Promise<void> {
+async function topUpForeach(
+  ctx: CommandContext,
+  instance: InstanceState,
+  step: Step,
+  task: ForeachTask,
+): Promise<void> {
   const frame = instance.frames[step.frameId];
-  assert(frame !== undefined && step.slots !== undefined && step.items !== undefined, `foreach ${step.ref} lost its state`);
+  assert(
+    frame !== undefined && step.slots !== undefined && step.items !== undefined,
+    `foreach ${step.ref} lost its state`,
+  );
   const started: string[] = [];
   let running = step.slots.filter((slot) => slot === 'RUNNING').length;
   while (running < task.concurrency && (step.nextSlot ?? 0) < step.items.length) {
     const slot = step.nextSlot ?? 0;
-    started.push(startChildFrame(ctx, instance, step, frame, 'body', slot, { item: step.items[slot] ?? null, index: slot }));
+    started.push(
+      startChildFrame(ctx, instance, step, frame, 'body', slot, {
+        item: step.items[slot] ?? null,
+        index: slot,
+      }),
+    );
     running++;
   }
   for (const frameId of started) {
@@ -782,9 +1172,18 @@ function required(join: JoinPolicy, total: number): number {
 }
 
 /** A branch or iteration ended (completed, or failed with `error`): join, fail or top up. */
-async function fanOutSettled(ctx: CommandContext, instance: InstanceState, step: Step, plan: Plan, error: ErrorInfo | undefined): Promise<void> {
+async function fanOutSettled(
+  ctx: CommandContext,
+  instance: InstanceState,
+  step: Step,
+  plan: Plan,
+  error: ErrorInfo | undefined,
+): Promise<void> {
   const task = plan.task(step.ref) as ParallelTask | ForeachTask;
-  assert(step.slots !== undefined && step.results !== undefined, `fan-out ${step.ref} lost its slots`);
+  assert(
+    step.slots !== undefined && step.results !== undefined,
+    `fan-out ${step.ref} lost its slots`,
+  );
   const total = step.slots.length;
   const completed = step.slots.filter((slot) => slot === 'COMPLETED').length;
   const failed = step.slots.filter((slot) => slot === 'FAILED').length;
@@ -796,14 +1195,21 @@ async function fanOutSettled(ctx: CommandContext, instance: InstanceState, step:
   }
   if (total - failed < needed) {
     await cancelChildFrames(ctx, instance, step);
-    const cause = error ?? { code: 'BRANCH_FAILED', message: `${step.ref} can no longer reach ${needed} completions` };
+    const cause = error ?? {
+      code: 'BRANCH_FAILED',
+      message: `${step.ref} can no longer reach ${needed} completions`,
+    };
     await failStep(ctx, instance, step.id, cause);
     return;
   }
   if (task.type === 'foreach') await topUpForeach(ctx, instance, step, task);
 }
 
-async function cancelChildFrames(ctx: CommandContext, instance: InstanceState, step: Step): Promise<void> {
+async function cancelChildFrames(
+  ctx: CommandContext,
+  instance: InstanceState,
+  step: Step,
+): Promise<void> {
   const children = Object.values(instance.frames)
     .filter((frame) => frame.parentStepId === step.id)
     .sort((a, b) => Number(a.id) - Number(b.id));
@@ -813,11 +1219,19 @@ async function cancelChildFrames(ctx: CommandContext, instance: InstanceState, s
 // ---------------------------------------------------------------------------------------------
 // Loops
 
-async function loopBodyDone(ctx: CommandContext, instance: InstanceState, step: Step, body: Frame, task: LoopTask): Promise<void> {
+async function loopBodyDone(
+  ctx: CommandContext,
+  instance: InstanceState,
+  step: Step,
+  body: Frame,
+  task: LoopTask,
+): Promise<void> {
   const iteration = step.iteration ?? 0;
   let again: boolean;
   try {
-    again = isTruthy(await evaluate(ctx, task.while, scopeOf(instance, body), task.ref, `while of ${task.ref}`));
+    again = isTruthy(
+      await evaluate(ctx, task.while, scopeOf(instance, body), task.ref, `while of ${task.ref}`),
+    );
   } catch (error) {
     if (!(error instanceof StepFailure)) throw error;
     emit(ctx, instance, { type: 'FrameClosed', frameId: body.id, outcome: 'FAILED', output: null });
@@ -825,50 +1239,110 @@ async function loopBodyDone(ctx: CommandContext, instance: InstanceState, step: 
     return;
   }
   if (!again) {
-    emit(ctx, instance, { type: 'FrameClosed', frameId: body.id, outcome: 'COMPLETED', output: body.lastOutput });
+    emit(ctx, instance, {
+      type: 'FrameClosed',
+      frameId: body.id,
+      outcome: 'COMPLETED',
+      output: body.lastOutput,
+    });
     await completeStep(ctx, instance, step.id, body.lastOutput);
     return;
   }
   if (iteration + 1 >= task.maxIterations) {
     emit(ctx, instance, { type: 'FrameClosed', frameId: body.id, outcome: 'FAILED', output: null });
-    await failStep(ctx, instance, step.id, { code: 'LOOP_LIMIT', message: `${task.ref} reached its limit of ${task.maxIterations} iterations`, ref: task.ref });
+    await failStep(ctx, instance, step.id, {
+      code: 'LOOP_LIMIT',
+      message: `${task.ref} reached its limit of ${task.maxIterations} iterations`,
+      ref: task.ref,
+    });
     return;
   }
-  emit(ctx, instance, { type: 'LoopIterationStarted', stepId: step.id, ref: task.ref, iteration: iteration + 1 });
+  emit(ctx, instance, {
+    type: 'LoopIterationStarted',
+    stepId: step.id,
+    ref: task.ref,
+    iteration: iteration + 1,
+  });
   await advanceFrame(ctx, instance, body.id);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Subworkflows
 
-async function startChildWorkflow(ctx: CommandContext, instance: InstanceState, step: Step, task: SubworkflowTask): Promise<void> {
+async function startChildWorkflow(
+  ctx: CommandContext,
+  instance: InstanceState,
+  step: Step,
+  task: SubworkflowTask,
+): Promise<void> {
   const depth = (instance.parent?.depth ?? 0) + 1;
   if (depth > ctx.limits.maxSubworkflowDepth) {
-    throw new StepFailure({ code: 'SUBWORKFLOW_DEPTH', message: `${task.ref} would nest subworkflows deeper than ${ctx.limits.maxSubworkflowDepth}`, ref: task.ref });
+    throw new StepFailure({
+      code: 'SUBWORKFLOW_DEPTH',
+      message: `${task.ref} would nest subworkflows deeper than ${ctx.limits.maxSubworkflowDepth}`,
+      ref: task.ref,
+    });
   }
-  const version = task.version === 'latest' ? await ctx.plans.latestVersion(ctx.tx, task.workflow) : task.version;
-  const plan = version === undefined ? undefined : await ctx.plans.plan(ctx.tx, task.workflow, version).catch(() => undefined);
+  const version =
+    task.version === 'latest' ? await ctx.plans.latestVersion(ctx.tx, task.workflow) : task.version;
+  const plan =
+    version === undefined
+      ? undefined
+      : await ctx.plans.plan(ctx.tx, task.workflow, version).catch(() => undefined);
   if (plan === undefined || version === undefined) {
-    throw new StepFailure({ code: 'DEFINITION_NOT_FOUND', message: `${task.ref} starts ${task.workflow} v${String(task.version)}, which is not registered`, ref: task.ref });
+    throw new StepFailure({
+      code: 'DEFINITION_NOT_FOUND',
+      message: `${task.ref} starts ${task.workflow} v${String(task.version)}, which is not registered`,
+      ref: task.ref,
+    });
   }
   const problem = inputProblem(plan, step.input);
-  if (problem !== undefined) throw new StepFailure({ code: 'CHILD_INPUT_INVALID', message: problem, ref: task.ref });
+  if (problem !== undefined)
+    throw new StepFailure({ code: 'CHILD_INPUT_INVALID', message: problem, ref: task.ref });
   const childInstanceId = childInstanceIdOf(instance.id, instance.run, allocate(instance));
   if (childInstanceId.length > 256) {
-    throw new StepFailure({ code: 'SUBWORKFLOW_ID_TOO_LONG', message: `child id ${childInstanceId.slice(0, 40)}… is longer than 256 characters`, ref: task.ref });
+    throw new StepFailure({
+      code: 'SUBWORKFLOW_ID_TOO_LONG',
+      message: `child id ${childInstanceId.slice(0, 40)}… is longer than 256 characters`,
+      ref: task.ref,
+    });
   }
-  emit(ctx, instance, { type: 'ChildWorkflowStarted', stepId: step.id, ref: task.ref, childInstanceId, definitionName: task.workflow, version });
-  await startInstance(ctx, { instanceId: childInstanceId, plan, input: step.input, parent: { instanceId: instance.id, stepId: step.id, depth } });
+  emit(ctx, instance, {
+    type: 'ChildWorkflowStarted',
+    stepId: step.id,
+    ref: task.ref,
+    childInstanceId,
+    definitionName: task.workflow,
+    version,
+  });
+  await startInstance(ctx, {
+    instanceId: childInstanceId,
+    plan,
+    input: step.input,
+    parent: { instanceId: instance.id, stepId: step.id, depth },
+  });
 }
 
 /** A child closed: the parent's subworkflow step completes, retries with a new child, or fails. */
-export async function childClosed(ctx: CommandContext, parentInstanceId: string, stepId: string, childInstanceId: string): Promise<void> {
+export async function childClosed(
+  ctx: CommandContext,
+  parentInstanceId: string,
+  stepId: string,
+  childInstanceId: string,
+): Promise<void> {
   const parent = await ctx.instance(parentInstanceId);
   const step = parent?.steps[stepId];
-  if (parent === undefined || step === undefined || step.childInstanceId !== childInstanceId) return;
+  if (parent === undefined || step === undefined || step.childInstanceId !== childInstanceId)
+    return;
   const child = await ctx.instance(childInstanceId);
   assert(child !== undefined && isClosed(child.status), `child ${childInstanceId} is not closed`);
-  emit(ctx, parent, { type: 'ChildWorkflowClosed', stepId, ref: step.ref, childInstanceId, status: child.status });
+  emit(ctx, parent, {
+    type: 'ChildWorkflowClosed',
+    stepId,
+    ref: step.ref,
+    childInstanceId,
+    status: child.status,
+  });
   if (child.status === 'COMPLETED') {
     const overflow = outputOverflow(ctx, parent, child.output ?? null);
     if (overflow === undefined) await completeStep(ctx, parent, stepId, child.output ?? null);
@@ -881,7 +1355,10 @@ export async function childClosed(ctx: CommandContext, parentInstanceId: string,
     message: `child workflow ${childInstanceId} ended ${child.status}${child.error === undefined ? '' : `: ${child.error.message}`}`,
     ref: step.ref,
   };
-  const retry = (step.attempt ?? 1) < task.retry.maxAttempts && !task.retry.nonRetryableErrors.includes(error.code) && parent.status === 'RUNNING';
+  const retry =
+    (step.attempt ?? 1) < task.retry.maxAttempts &&
+    !task.retry.nonRetryableErrors.includes(error.code) &&
+    parent.status === 'RUNNING';
   if (!retry) {
     await failStep(ctx, parent, stepId, error);
     return;
@@ -890,13 +1367,21 @@ export async function childClosed(ctx: CommandContext, parentInstanceId: string,
   // tight loop (each attempt is a whole new workflow).
   const delayMs = backoffDelayMs(task.retry, step.attempt ?? 1, ctx.nextSeed());
   if (delayMs > 0) {
-    setTimer(ctx, parent, 'childRetry', ctx.nowMs + delayMs, { stepId, attempt: step.attempt ?? 1 });
+    setTimer(ctx, parent, 'childRetry', ctx.nowMs + delayMs, {
+      stepId,
+      attempt: step.attempt ?? 1,
+    });
     return;
   }
   await retryChild(ctx, parent, step, task);
 }
 
-async function retryChild(ctx: CommandContext, parent: InstanceState, step: Step, task: SubworkflowTask): Promise<void> {
+async function retryChild(
+  ctx: CommandContext,
+  parent: InstanceState,
+  step: Step,
+  task: SubworkflowTask,
+): Promise<void> {
   try {
     await startChildWorkflow(ctx, parent, step, task);
   } catch (failure) {
@@ -908,21 +1393,32 @@ async function retryChild(ctx: CommandContext, parent: InstanceState, step: Step
 // ---------------------------------------------------------------------------------------------
 // Cancellation, failure, compensation
 
-async function cancelFrame(ctx: CommandContext, instance: InstanceState, frameId: string): Promise<void> {
+async function cancelFrame(
+  ctx: CommandContext,
+  instance: InstanceState,
+  frameId: string,
+): Promise<void> {
   const frame = instance.frames[frameId];
   if (frame === undefined) return;
   if (frame.activeStepId !== null) await cancelStep(ctx, instance, frame.activeStepId);
   emit(ctx, instance, { type: 'FrameClosed', frameId, outcome: 'CANCELLED', output: null });
 }
 
-async function cancelStep(ctx: CommandContext, instance: InstanceState, stepId: string): Promise<void> {
+async function cancelStep(
+  ctx: CommandContext,
+  instance: InstanceState,
+  stepId: string,
+): Promise<void> {
   const step = instance.steps[stepId];
   if (step === undefined) return;
   switch (step.kind) {
     case 'worker':
     case 'http': {
       const task = step.taskId === undefined ? undefined : await ctx.task(step.taskId);
-      if (task !== undefined && (task.status === 'READY' || task.status === 'RUNNING' || task.status === 'RETRY_WAIT')) {
+      if (
+        task !== undefined &&
+        (task.status === 'READY' || task.status === 'RUNNING' || task.status === 'RETRY_WAIT')
+      ) {
         await cancelTaskTimers(ctx, instance, task);
         emit(ctx, instance, { type: 'TaskCancelled', ref: task.ref, taskId: task.id });
       }
@@ -935,7 +1431,11 @@ async function cancelStep(ctx: CommandContext, instance: InstanceState, stepId: 
     case 'subworkflow':
       if (step.timer !== undefined) await cancelTimer(ctx, instance, step.timer.id);
       if (step.childInstanceId !== undefined) {
-        ctx.notices.push({ kind: 'cancelChild', childInstanceId: step.childInstanceId, reason: `parent ${instance.id} cancelled ${step.ref}` });
+        ctx.notices.push({
+          kind: 'cancelChild',
+          childInstanceId: step.childInstanceId,
+          reason: `parent ${instance.id} cancelled ${step.ref}`,
+        });
       }
       break;
     case 'parallel':
@@ -953,18 +1453,31 @@ async function cancelStep(ctx: CommandContext, instance: InstanceState, stepId: 
 }
 
 /** Cancels every running step of the instance, compensations included. */
-export async function cancelEverything(ctx: CommandContext, instance: InstanceState): Promise<void> {
+export async function cancelEverything(
+  ctx: CommandContext,
+  instance: InstanceState,
+): Promise<void> {
   const tops = Object.values(instance.frames)
     .filter((frame) => frame.parentStepId === null)
     .sort((a, b) => Number(a.id) - Number(b.id));
   for (const frame of tops) {
     if (frame.activeStepId !== null) await cancelStep(ctx, instance, frame.activeStepId);
-    if (frame.compensationOf !== undefined) emit(ctx, instance, { type: 'FrameClosed', frameId: frame.id, outcome: 'CANCELLED', output: null });
+    if (frame.compensationOf !== undefined)
+      emit(ctx, instance, {
+        type: 'FrameClosed',
+        frameId: frame.id,
+        outcome: 'CANCELLED',
+        output: null,
+      });
   }
 }
 
 /** The workflow failed: compensate what completed (newest first), or close as FAILED. */
-export async function failWorkflow(ctx: CommandContext, instance: InstanceState, error: ErrorInfo): Promise<void> {
+export async function failWorkflow(
+  ctx: CommandContext,
+  instance: InstanceState,
+  error: ErrorInfo,
+): Promise<void> {
   await cancelEverything(ctx, instance);
   await closeTimers(ctx, instance);
   if (instance.compensations.length > 0) {
@@ -990,17 +1503,26 @@ export async function holdQueuedTasks(ctx: CommandContext, instance: InstanceSta
   for (const step of stepsInOrder(instance)) {
     const task = step.taskId === undefined ? undefined : await ctx.task(step.taskId);
     if (task?.status !== 'READY' || task.readyKey === undefined) continue;
-    if (task.timers.scheduleToStart !== undefined) await cancelTimer(ctx, instance, task.timers.scheduleToStart.id);
+    if (task.timers.scheduleToStart !== undefined)
+      await cancelTimer(ctx, instance, task.timers.scheduleToStart.id);
     emit(ctx, instance, { type: 'TaskHeld', ref: task.ref, taskId: task.id });
   }
 }
 
 /** Cancels a running or paused instance: compensate what completed, or close as CANCELLED. */
-export async function cancelWorkflow(ctx: CommandContext, instance: InstanceState, reason: string): Promise<void> {
+export async function cancelWorkflow(
+  ctx: CommandContext,
+  instance: InstanceState,
+  reason: string,
+): Promise<void> {
   await cancelEverything(ctx, instance);
   await closeTimers(ctx, instance);
   if (instance.compensations.length > 0) {
-    emit(ctx, instance, { type: 'CompensationStarted', reason: { code: 'CANCELLED', message: reason }, cause: 'CANCELLED' });
+    emit(ctx, instance, {
+      type: 'CompensationStarted',
+      reason: { code: 'CANCELLED', message: reason },
+      cause: 'CANCELLED',
+    });
     await runNextCompensation(ctx, instance, await ctx.plan(instance));
     return;
   }
@@ -1008,14 +1530,22 @@ export async function cancelWorkflow(ctx: CommandContext, instance: InstanceStat
   notifyParent(ctx, instance);
 }
 
-export async function terminateWorkflow(ctx: CommandContext, instance: InstanceState, reason: string): Promise<void> {
+export async function terminateWorkflow(
+  ctx: CommandContext,
+  instance: InstanceState,
+  reason: string,
+): Promise<void> {
   await cancelEverything(ctx, instance);
   await closeTimers(ctx, instance);
   emit(ctx, instance, { type: 'WorkflowTerminated', reason });
   notifyParent(ctx, instance);
 }
 
-async function runNextCompensation(ctx: CommandContext, instance: InstanceState, plan: Plan): Promise<void> {
+async function runNextCompensation(
+  ctx: CommandContext,
+  instance: InstanceState,
+  plan: Plan,
+): Promise<void> {
   const entry = instance.compensations.at(-1);
   if (entry === undefined) {
     emit(ctx, instance, { type: 'WorkflowCompensated' });
@@ -1025,7 +1555,12 @@ async function runNextCompensation(ctx: CommandContext, instance: InstanceState,
   const compensation = plan.task(entry.ref).compensation;
   assert(compensation !== undefined, `${entry.ref} was recorded for compensation but has none`);
   const frameId = String(allocate(instance));
-  emit(ctx, instance, { type: 'CompensationScheduled', ref: entry.ref, compensationRef: compensation.ref, frameId });
+  emit(ctx, instance, {
+    type: 'CompensationScheduled',
+    ref: entry.ref,
+    compensationRef: compensation.ref,
+    frameId,
+  });
   await advanceFrame(ctx, instance, frameId);
 }
 
@@ -1036,14 +1571,26 @@ async function runNextCompensation(ctx: CommandContext, instance: InstanceState,
 export async function resumeFrames(ctx: CommandContext, instance: InstanceState): Promise<void> {
   for (const step of stepsInOrder(instance)) {
     const task = step.taskId === undefined ? undefined : await ctx.task(step.taskId);
-    if (task?.status === 'RETRY_WAIT' && task.timers.retry === undefined) await rescheduleTask(ctx, instance, task);
+    if (task?.status === 'RETRY_WAIT' && task.timers.retry === undefined)
+      await rescheduleTask(ctx, instance, task);
     if (step.childRetryPending === true && step.timer === undefined) {
-      await retryChild(ctx, instance, step, (await ctx.plan(instance)).task(step.ref) as SubworkflowTask);
+      await retryChild(
+        ctx,
+        instance,
+        step,
+        (await ctx.plan(instance)).task(step.ref) as SubworkflowTask,
+      );
     }
     if (task?.status === 'READY' && task.readyKey === undefined) {
       // Held by the pause: back into the queue, with a fresh schedule-to-start window.
       emit(ctx, instance, { type: 'TaskReleased', ref: task.ref, taskId: task.id });
-      armScheduleToStart(ctx, instance, task.id, task.attempt, (await ctx.plan(instance)).task(task.ref));
+      armScheduleToStart(
+        ctx,
+        instance,
+        task.id,
+        task.attempt,
+        (await ctx.plan(instance)).task(task.ref),
+      );
     }
   }
   const idle = Object.values(instance.frames)
@@ -1072,12 +1619,16 @@ export async function deliverSignal(
   payload: JsonValue,
   signalId: string | undefined,
 ): Promise<boolean> {
-  const remember = signalId === undefined ? {} : { signalId, rememberIds: ctx.limits.maxBufferedSignals };
+  const remember =
+    signalId === undefined ? {} : { signalId, rememberIds: ctx.limits.maxBufferedSignals };
   const waiting = Object.values(instance.steps)
     .filter((step) => step.kind === 'signal' && step.signalName === name)
     .sort((a, b) => Number(a.id) - Number(b.id))[0];
   if (waiting === undefined) {
-    const buffered = Object.values(instance.bufferedSignals).reduce((sum, queue) => sum + queue.length, 0);
+    const buffered = Object.values(instance.bufferedSignals).reduce(
+      (sum, queue) => sum + queue.length,
+      0,
+    );
     if (buffered >= ctx.limits.maxBufferedSignals) return false;
     emit(ctx, instance, { type: 'SignalReceived', name, payload, buffered: true, ...remember });
     return true;
@@ -1090,7 +1641,11 @@ export async function deliverSignal(
 }
 
 /** A due timer: what it was waiting for happens now. */
-export async function timerFired(ctx: CommandContext, instance: InstanceState, timer: TimerRecord): Promise<void> {
+export async function timerFired(
+  ctx: CommandContext,
+  instance: InstanceState,
+  timer: TimerRecord,
+): Promise<void> {
   const task = timer.taskId === undefined ? undefined : await ctx.task(timer.taskId);
   emit(ctx, instance, { type: 'TimerFired', ...timer });
   switch (timer.purpose) {
@@ -1100,8 +1655,17 @@ export async function timerFired(ctx: CommandContext, instance: InstanceState, t
     case 'childRetry': {
       // A paused instance starts no child: the step stays pending and the resume starts it.
       const step = timer.stepId === undefined ? undefined : instance.steps[timer.stepId];
-      if (step?.childRetryPending === true && step.attempt === timer.attempt && instance.status === 'RUNNING') {
-        await retryChild(ctx, instance, step, (await ctx.plan(instance)).task(step.ref) as SubworkflowTask);
+      if (
+        step?.childRetryPending === true &&
+        step.attempt === timer.attempt &&
+        instance.status === 'RUNNING'
+      ) {
+        await retryChild(
+          ctx,
+          instance,
+          step,
+          (await ctx.plan(instance)).task(step.ref) as SubworkflowTask,
+        );
       }
       return;
     }
@@ -1109,29 +1673,51 @@ export async function timerFired(ctx: CommandContext, instance: InstanceState, t
       if (timer.stepId !== undefined) {
         const step = instance.steps[timer.stepId];
         const name = step?.signalName ?? '?';
-        await failStep(ctx, instance, timer.stepId, { code: 'SIGNAL_TIMEOUT', message: `no signal ${name} arrived in time` });
+        await failStep(ctx, instance, timer.stepId, {
+          code: 'SIGNAL_TIMEOUT',
+          message: `no signal ${name} arrived in time`,
+        });
       }
       return;
     case 'workflowTimeout':
       if (instance.status === 'RUNNING' || instance.status === 'PAUSED') {
         const plan = await ctx.plan(instance);
-        await failWorkflow(ctx, instance, { code: 'WORKFLOW_TIMEOUT', message: `the workflow did not finish within ${plan.definition.timeoutMs} ms` });
+        await failWorkflow(ctx, instance, {
+          code: 'WORKFLOW_TIMEOUT',
+          message: `the workflow did not finish within ${plan.definition.timeoutMs} ms`,
+        });
       }
       return;
     case 'retry':
       // A paused instance queues nothing new: the task waits (without a timer) for the resume.
-      if (task?.status === 'RETRY_WAIT' && task.attempt === timer.attempt && instance.status !== 'PAUSED') {
+      if (
+        task?.status === 'RETRY_WAIT' &&
+        task.attempt === timer.attempt &&
+        instance.status !== 'PAUSED'
+      ) {
         await rescheduleTask(ctx, instance, task);
       }
       return;
     case 'scheduleToStart':
       if (task?.status === 'READY' && task.attempt === timer.attempt) {
-        await failTaskAttempt(ctx, instance, task, { code: 'TIMEOUT_SCHEDULETOSTART', message: 'no worker took the task in time' }, 'scheduleToStart');
+        await failTaskAttempt(
+          ctx,
+          instance,
+          task,
+          { code: 'TIMEOUT_SCHEDULETOSTART', message: 'no worker took the task in time' },
+          'scheduleToStart',
+        );
       }
       return;
     case 'startToClose':
       if (task?.status === 'RUNNING' && task.attempt === timer.attempt) {
-        await failTaskAttempt(ctx, instance, task, { code: 'TIMEOUT_STARTTOCLOSE', message: 'the worker did not finish in time' }, 'startToClose');
+        await failTaskAttempt(
+          ctx,
+          instance,
+          task,
+          { code: 'TIMEOUT_STARTTOCLOSE', message: 'the worker did not finish in time' },
+          'startToClose',
+        );
       }
       return;
     case 'heartbeat': {
@@ -1139,10 +1725,19 @@ export async function timerFired(ctx: CommandContext, instance: InstanceState, t
       const heartbeatMs = (await ctx.plan(instance)).task(task.ref).timeouts.heartbeatMs;
       const deadlineMs = (task.lastHeartbeatMs ?? task.startedMs ?? 0) + heartbeatMs;
       if (deadlineMs > ctx.nowMs) {
-        setTimer(ctx, instance, 'heartbeat', deadlineMs, { taskId: task.id, attempt: task.attempt });
+        setTimer(ctx, instance, 'heartbeat', deadlineMs, {
+          taskId: task.id,
+          attempt: task.attempt,
+        });
         return;
       }
-      await failTaskAttempt(ctx, instance, task, { code: 'TIMEOUT_HEARTBEAT', message: 'the worker stopped heartbeating' }, 'heartbeat');
+      await failTaskAttempt(
+        ctx,
+        instance,
+        task,
+        { code: 'TIMEOUT_HEARTBEAT', message: 'the worker stopped heartbeating' },
+        'heartbeat',
+      );
       return;
     }
   }

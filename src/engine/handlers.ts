@@ -8,9 +8,24 @@ import { DefinitionInvalidError } from './definition/errors.ts';
 import type { Definition, JsonValue } from './definition/types.ts';
 import { CommandRejectedError } from './errors.ts';
 import * as flow from './flow.ts';
-import { CHILD_ID_SEPARATOR, instanceOfChildId, keys, lastComponent, prefixRange, runOfChildId } from './keys.ts';
+import {
+  CHILD_ID_SEPARATOR,
+  instanceOfChildId,
+  keys,
+  lastComponent,
+  prefixRange,
+  runOfChildId,
+} from './keys.ts';
 import { Plan } from './plan.ts';
-import { isClosed, type InstanceState, type InstanceStatus, type StoredDefinition, type TaskRecord, type TaskTypeSettings, type TimerRecord } from './state.ts';
+import {
+  isClosed,
+  type InstanceState,
+  type InstanceStatus,
+  type StoredDefinition,
+  type TaskRecord,
+  type TaskTypeSettings,
+  type TimerRecord,
+} from './state.ts';
 
 /**
  * One decider per command: validate against state, then emit events through the interpreter.
@@ -38,28 +53,43 @@ export type EngineResponse =
   | { type: 'FireTimer'; timerId: string }
   | { type: 'Signal'; instanceId: string; delivered: boolean; duplicate: boolean }
   | {
-      type: 'CancelWorkflow' | 'TerminateWorkflow' | 'PauseWorkflow' | 'ResumeWorkflow' | 'RetryWorkflow' | 'RestartWorkflow';
+      type:
+        | 'CancelWorkflow'
+        | 'TerminateWorkflow'
+        | 'PauseWorkflow'
+        | 'ResumeWorkflow'
+        | 'RetryWorkflow'
+        | 'RestartWorkflow';
       instanceId: string;
       status: InstanceStatus;
     }
   | { type: 'PruneClosed'; pruned: string[] };
 
-function reject(code: ConstructorParameters<typeof CommandRejectedError>[0], message: string): never {
+function reject(
+  code: ConstructorParameters<typeof CommandRejectedError>[0],
+  message: string,
+): never {
   throw new CommandRejectedError(code, message);
 }
 
 function checkPayload(ctx: CommandContext, value: JsonValue | undefined, what: string): JsonValue {
   const json = canonicalJson(value ?? null);
   if (json.length > ctx.limits.maxPayloadBytes) {
-    reject('LIMIT_EXCEEDED', `${what} is ${json.length} bytes, more than the limit of ${ctx.limits.maxPayloadBytes}`);
+    reject(
+      'LIMIT_EXCEEDED',
+      `${what} is ${json.length} bytes, more than the limit of ${ctx.limits.maxPayloadBytes}`,
+    );
   }
-  return (value ?? null);
+  return value ?? null;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Definitions
 
-export async function registerDefinition(ctx: CommandContext, command: CommandOf<'RegisterDefinition'>): Promise<EngineResponse> {
+export async function registerDefinition(
+  ctx: CommandContext,
+  command: CommandOf<'RegisterDefinition'>,
+): Promise<EngineResponse> {
   let definition: Definition;
   try {
     definition = ctx.plans.parse(command.source, command.format);
@@ -71,10 +101,16 @@ export async function registerDefinition(ctx: CommandContext, command: CommandOf
   const latest = await ctx.plans.latestVersion(ctx.tx, definition.name);
   if (latest !== undefined) {
     const stored = await ctx.tx.getJson<StoredDefinition>(keys.definition(definition.name, latest));
-    if (stored?.canonical === canonical) return { type: 'RegisterDefinition', name: definition.name, version: latest, created: false };
+    if (stored?.canonical === canonical)
+      return { type: 'RegisterDefinition', name: definition.name, version: latest, created: false };
   }
   const version = (latest ?? 0) + 1;
-  const record: StoredDefinition = { name: definition.name, version, canonical, registeredMs: command.nowMs };
+  const record: StoredDefinition = {
+    name: definition.name,
+    version,
+    canonical,
+    registeredMs: command.nowMs,
+  };
   ctx.tx.putJson(keys.definition(definition.name, version), record);
   ctx.tx.putJson(keys.latestDefinition(definition.name), version);
   await recordTaskTypeLimits(ctx, new Plan(JSON.parse(canonical) as Definition, version));
@@ -87,9 +123,13 @@ async function recordTaskTypeLimits(ctx: CommandContext, plan: Plan): Promise<vo
     if (task.type !== 'worker') continue;
     if (task.concurrencyLimit === undefined && task.rateLimitPerSecond === undefined) continue;
     const key = keys.taskTypeSettings(task.taskType);
-    const settings = (await ctx.tx.getJson<TaskTypeSettings>(key)) ?? { taskType: task.taskType, running: 0 };
+    const settings = (await ctx.tx.getJson<TaskTypeSettings>(key)) ?? {
+      taskType: task.taskType,
+      running: 0,
+    };
     if (task.concurrencyLimit !== undefined) settings.concurrencyLimit = task.concurrencyLimit;
-    if (task.rateLimitPerSecond !== undefined) settings.rateLimitPerSecond = task.rateLimitPerSecond;
+    if (task.rateLimitPerSecond !== undefined)
+      settings.rateLimitPerSecond = task.rateLimitPerSecond;
     ctx.tx.putJson(key, settings);
   }
 }
@@ -97,17 +137,29 @@ async function recordTaskTypeLimits(ctx: CommandContext, plan: Plan): Promise<vo
 // ---------------------------------------------------------------------------------------------
 // Instances
 
-async function planFor(ctx: CommandContext, name: string, version: number | undefined): Promise<Plan> {
+async function planFor(
+  ctx: CommandContext,
+  name: string,
+  version: number | undefined,
+): Promise<Plan> {
   const resolved = version ?? (await ctx.plans.latestVersion(ctx.tx, name));
-  if (resolved === undefined) reject('DEFINITION_NOT_FOUND', `no workflow definition named ${name} is registered`);
+  if (resolved === undefined)
+    reject('DEFINITION_NOT_FOUND', `no workflow definition named ${name} is registered`);
   const stored = await ctx.tx.getJson<StoredDefinition>(keys.definition(name, resolved));
-  if (stored === undefined) reject('DEFINITION_NOT_FOUND', `workflow definition ${name} has no version ${resolved}`);
+  if (stored === undefined)
+    reject('DEFINITION_NOT_FOUND', `workflow definition ${name} has no version ${resolved}`);
   return ctx.plans.plan(ctx.tx, name, resolved);
 }
 
-export async function startWorkflow(ctx: CommandContext, command: CommandOf<'StartWorkflow'>): Promise<EngineResponse> {
+export async function startWorkflow(
+  ctx: CommandContext,
+  command: CommandOf<'StartWorkflow'>,
+): Promise<EngineResponse> {
   if (command.instanceId.includes(CHILD_ID_SEPARATOR)) {
-    reject('BAD_COMMAND', `workflow id ${command.instanceId} contains '${CHILD_ID_SEPARATOR}', which only child instances' ids may hold: choose an id without it`);
+    reject(
+      'BAD_COMMAND',
+      `workflow id ${command.instanceId} contains '${CHILD_ID_SEPARATOR}', which only child instances' ids may hold: choose an id without it`,
+    );
   }
   const plan = await planFor(ctx, command.definitionName, command.version);
   const input = checkPayload(ctx, command.input, 'workflow input');
@@ -118,12 +170,20 @@ export async function startWorkflow(ctx: CommandContext, command: CommandOf<'Sta
     if (answer !== undefined) return answer;
     const purged = await purgeTree(ctx, existing);
     if (purged === undefined) {
-      reject('LIMIT_EXCEEDED', `the earlier run of workflow id ${command.instanceId} owns more than ${ctx.limits.maxKeysPerPrunedInstance} keys, more than one command may delete: start under another id`);
+      reject(
+        'LIMIT_EXCEEDED',
+        `the earlier run of workflow id ${command.instanceId} owns more than ${ctx.limits.maxKeysPerPrunedInstance} keys, more than one command may delete: start under another id`,
+      );
     }
   }
   if (command.businessKey !== undefined) {
-    const holder = await ctx.tx.getJson<string>(keys.businessKey(plan.definition.name, command.businessKey));
-    const other = holder === undefined || holder === command.instanceId ? undefined : await ctx.instance(holder);
+    const holder = await ctx.tx.getJson<string>(
+      keys.businessKey(plan.definition.name, command.businessKey),
+    );
+    const other =
+      holder === undefined || holder === command.instanceId
+        ? undefined
+        : await ctx.instance(holder);
     if (other !== undefined) {
       const answer = reuse(other, policy, `business key ${command.businessKey}`);
       if (answer !== undefined) return answer;
@@ -135,20 +195,40 @@ export async function startWorkflow(ctx: CommandContext, command: CommandOf<'Sta
     input,
     ...(command.businessKey === undefined ? {} : { businessKey: command.businessKey }),
   });
-  return { type: 'StartWorkflow', instanceId: instance.id, status: instance.status, existing: false };
+  return {
+    type: 'StartWorkflow',
+    instanceId: instance.id,
+    status: instance.status,
+    existing: false,
+  };
 }
 
 /** The reuse policy against an earlier run: an answer, a rejection, or undefined to go ahead. */
-function reuse(existing: InstanceState, policy: CommandOf<'StartWorkflow'>['reusePolicy'], what: string): EngineResponse | undefined {
+function reuse(
+  existing: InstanceState,
+  policy: CommandOf<'StartWorkflow'>['reusePolicy'],
+  what: string,
+): EngineResponse | undefined {
   switch (policy) {
     case 'RETURN_EXISTING':
-      return { type: 'StartWorkflow', instanceId: existing.id, status: existing.status, existing: true };
+      return {
+        type: 'StartWorkflow',
+        instanceId: existing.id,
+        status: existing.status,
+        existing: true,
+      };
     case 'ALLOW_IF_CLOSED':
       if (isClosed(existing.status)) return undefined;
-      return reject('INSTANCE_ALREADY_EXISTS', `${what} is in use by instance ${existing.id}, which is still ${existing.status}`);
+      return reject(
+        'INSTANCE_ALREADY_EXISTS',
+        `${what} is in use by instance ${existing.id}, which is still ${existing.status}`,
+      );
     case 'REJECT_DUPLICATE':
     case undefined:
-      return reject('INSTANCE_ALREADY_EXISTS', `${what} is already used by instance ${existing.id} (${existing.status}); pass reusePolicy RETURN_EXISTING or ALLOW_IF_CLOSED to reuse it`);
+      return reject(
+        'INSTANCE_ALREADY_EXISTS',
+        `${what} is already used by instance ${existing.id} (${existing.status}); pass reusePolicy RETURN_EXISTING or ALLOW_IF_CLOSED to reuse it`,
+      );
   }
 }
 
@@ -164,7 +244,10 @@ const PRUNE_SCAN_FACTOR = 2;
  * Returns the ids deleted, or undefined — deleting nothing — when the instance alone owns more
  * keys than one command may delete (maxKeysPerPrunedInstance).
  */
-async function purgeTree(ctx: CommandContext, instance: InstanceState): Promise<string[] | undefined> {
+async function purgeTree(
+  ctx: CommandContext,
+  instance: InstanceState,
+): Promise<string[] | undefined> {
   assert(isClosed(instance.status), `purge of ${instance.id}, which is ${instance.status}`);
   let budget = ctx.limits.maxKeysPerPrunedInstance;
   const owned = await ownedKeys(ctx, instance.id, budget);
@@ -173,11 +256,20 @@ async function purgeTree(ctx: CommandContext, instance: InstanceState): Promise<
   await purgeInstance(ctx, instance, owned);
   const purged = new Set([instance.id]);
   // Key order puts every parent before its own descendants (its id is their prefix).
-  const descendants = await ctx.tx.scan({ ...prefixRange(keys.descendantsOf(instance.id)), limit: ctx.limits.maxPrunePerCommand });
+  const descendants = await ctx.tx.scan({
+    ...prefixRange(keys.descendantsOf(instance.id)),
+    limit: ctx.limits.maxPrunePerCommand,
+  });
   for (const [key] of descendants) {
     const descendant = await ctx.instance(key.slice(keys.instancesAll().length));
     const parentId = descendant?.parent?.instanceId;
-    if (descendant === undefined || parentId === undefined || !purged.has(parentId) || !isClosed(descendant.status)) continue;
+    if (
+      descendant === undefined ||
+      parentId === undefined ||
+      !purged.has(parentId) ||
+      !isClosed(descendant.status)
+    )
+      continue;
     const keysOfDescendant = await ownedKeys(ctx, descendant.id, budget);
     if (keysOfDescendant === undefined) break;
     budget -= keysOfDescendant.length;
@@ -190,9 +282,17 @@ async function purgeTree(ctx: CommandContext, instance: InstanceState): Promise<
 type OwnedKeys = Array<readonly [string, Uint8Array]>;
 
 /** An instance's history, task and timer keys, or undefined when there are more than `budget`. */
-async function ownedKeys(ctx: CommandContext, instanceId: string, budget: number): Promise<OwnedKeys | undefined> {
+async function ownedKeys(
+  ctx: CommandContext,
+  instanceId: string,
+  budget: number,
+): Promise<OwnedKeys | undefined> {
   const owned: OwnedKeys = [];
-  for (const prefix of [keys.historyOf(instanceId), keys.tasksOf(instanceId), keys.timersOf(instanceId)]) {
+  for (const prefix of [
+    keys.historyOf(instanceId),
+    keys.tasksOf(instanceId),
+    keys.timersOf(instanceId),
+  ]) {
     const entries = await ctx.tx.scan({ ...prefixRange(prefix), limit: budget - owned.length + 1 });
     owned.push(...entries);
     if (owned.length > budget) return undefined;
@@ -200,7 +300,11 @@ async function ownedKeys(ctx: CommandContext, instanceId: string, budget: number
   return owned;
 }
 
-async function purgeInstance(ctx: CommandContext, instance: InstanceState, owned: OwnedKeys): Promise<void> {
+async function purgeInstance(
+  ctx: CommandContext,
+  instance: InstanceState,
+  owned: OwnedKeys,
+): Promise<void> {
   const decoder = new TextDecoder();
   for (const [key, value] of owned) {
     if (key.startsWith(keys.timersOf(instance.id))) {
@@ -221,9 +325,16 @@ async function purgeInstance(ctx: CommandContext, instance: InstanceState, owned
   ctx.forgetInstance(instance.id);
 }
 
-export async function pruneClosed(ctx: CommandContext, command: CommandOf<'PruneClosed'>): Promise<EngineResponse> {
+export async function pruneClosed(
+  ctx: CommandContext,
+  command: CommandOf<'PruneClosed'>,
+): Promise<EngineResponse> {
   const limit = Math.min(command.maxInstances, ctx.limits.maxPrunePerCommand);
-  const closed = await ctx.tx.scan({ gte: keys.byClosedPrefix(), lt: keys.byClosed(command.cutoffMs, ''), limit: limit * PRUNE_SCAN_FACTOR });
+  const closed = await ctx.tx.scan({
+    gte: keys.byClosedPrefix(),
+    lt: keys.byClosed(command.cutoffMs, ''),
+    limit: limit * PRUNE_SCAN_FACTOR,
+  });
   const pruned: string[] = [];
   let trees = 0;
   for (const [key] of closed) {
@@ -242,9 +353,15 @@ export async function pruneClosed(ctx: CommandContext, command: CommandOf<'Prune
 // ---------------------------------------------------------------------------------------------
 // Tasks
 
-export async function activateTasks(ctx: CommandContext, command: CommandOf<'ActivateTasks'>): Promise<EngineResponse> {
+export async function activateTasks(
+  ctx: CommandContext,
+  command: CommandOf<'ActivateTasks'>,
+): Promise<EngineResponse> {
   const settings = await ctx.tx.getJson<TaskTypeSettings>(keys.taskTypeSettings(command.taskType));
-  const headroom = settings?.concurrencyLimit === undefined ? Number.MAX_SAFE_INTEGER : Math.max(0, settings.concurrencyLimit - settings.running);
+  const headroom =
+    settings?.concurrencyLimit === undefined
+      ? Number.MAX_SAFE_INTEGER
+      : Math.max(0, settings.concurrencyLimit - settings.running);
   const limit = Math.min(command.maxTasks, ctx.limits.maxTasksPerActivation, headroom);
   if (limit === 0) return { type: 'ActivateTasks', tasks: [] };
   const ready = await ctx.tx.scan({ ...prefixRange(keys.readyOfType(command.taskType)), limit });
@@ -252,7 +369,10 @@ export async function activateTasks(ctx: CommandContext, command: CommandOf<'Act
   for (const [key, value] of ready) {
     const taskId = JSON.parse(new TextDecoder().decode(value)) as string;
     const task = await ctx.task(taskId);
-    assert(task?.status === 'READY' && task.readyKey === key, `ready queue entry ${key} points at a task that is not ready`);
+    assert(
+      task?.status === 'READY' && task.readyKey === key,
+      `ready queue entry ${key} points at a task that is not ready`,
+    );
     const instance = await ctx.instance(task.instanceId);
     assert(instance !== undefined, `task ${taskId} belongs to a missing instance`);
     const leaseExpiresMs = await flow.startTaskAttempt(ctx, instance, task, command.workerId);
@@ -271,15 +391,26 @@ export async function activateTasks(ctx: CommandContext, command: CommandOf<'Act
 }
 
 /** The attempt-token check shared by complete, fail and heartbeat. */
-async function runningTask(ctx: CommandContext, taskId: string, attempt: number): Promise<{ task: TaskRecord; duplicate: boolean }> {
+async function runningTask(
+  ctx: CommandContext,
+  taskId: string,
+  attempt: number,
+): Promise<{ task: TaskRecord; duplicate: boolean }> {
   const task = await ctx.task(taskId);
   if (task === undefined) return rejectMissingTask(ctx, taskId);
   if (attempt !== task.attempt) {
-    reject('STALE_ATTEMPT', `attempt ${attempt} of task ${taskId} is not current (the current attempt is ${task.attempt}); drop this result`);
+    reject(
+      'STALE_ATTEMPT',
+      `attempt ${attempt} of task ${taskId} is not current (the current attempt is ${task.attempt}); drop this result`,
+    );
   }
-  if (task.attemptClosedBy === 'complete' || task.attemptClosedBy === 'fail') return { task, duplicate: true };
+  if (task.attemptClosedBy === 'complete' || task.attemptClosedBy === 'fail')
+    return { task, duplicate: true };
   if (task.status !== 'RUNNING') {
-    reject('TASK_NOT_RUNNING', `task ${taskId} attempt ${attempt} is ${task.status}${task.attemptClosedBy === undefined ? '' : ` (${task.attemptClosedBy})`}, not running`);
+    reject(
+      'TASK_NOT_RUNNING',
+      `task ${taskId} attempt ${attempt} is ${task.status}${task.attemptClosedBy === undefined ? '' : ` (${task.attemptClosedBy})`}, not running`,
+    );
   }
   return { task, duplicate: false };
 }
@@ -289,7 +420,10 @@ async function rejectMissingTask(ctx: CommandContext, taskId: string): Promise<n
   const run = runOfChildId(taskId);
   const owner = run === undefined ? undefined : await ctx.instance(instanceOfChildId(taskId));
   if (owner !== undefined && run !== undefined && run < owner.run) {
-    reject('STALE_ATTEMPT', `task ${taskId} belongs to run ${run} of workflow ${owner.id}, which run ${owner.run} has replaced; drop this result`);
+    reject(
+      'STALE_ATTEMPT',
+      `task ${taskId} belongs to run ${run} of workflow ${owner.id}, which run ${owner.run} has replaced; drop this result`,
+    );
   }
   return reject('TASK_NOT_FOUND', `task ${taskId} does not exist`);
 }
@@ -300,7 +434,10 @@ async function instanceOfTask(ctx: CommandContext, task: TaskRecord): Promise<In
   return instance;
 }
 
-export async function completeTask(ctx: CommandContext, command: CommandOf<'CompleteTask'>): Promise<EngineResponse> {
+export async function completeTask(
+  ctx: CommandContext,
+  command: CommandOf<'CompleteTask'>,
+): Promise<EngineResponse> {
   const { task, duplicate } = await runningTask(ctx, command.taskId, command.attempt);
   if (duplicate) return { type: 'CompleteTask', taskId: task.id, duplicate: true };
   const output = checkPayload(ctx, command.output, `output of task ${task.id}`);
@@ -308,10 +445,16 @@ export async function completeTask(ctx: CommandContext, command: CommandOf<'Comp
   return { type: 'CompleteTask', taskId: task.id, duplicate: false };
 }
 
-export async function failTask(ctx: CommandContext, command: CommandOf<'FailTask'>): Promise<EngineResponse> {
+export async function failTask(
+  ctx: CommandContext,
+  command: CommandOf<'FailTask'>,
+): Promise<EngineResponse> {
   const { task, duplicate } = await runningTask(ctx, command.taskId, command.attempt);
   if (duplicate) return { type: 'FailTask', taskId: task.id, duplicate: true };
-  const details = command.error.details === undefined ? undefined : checkPayload(ctx, command.error.details, `failure details of task ${task.id}`);
+  const details =
+    command.error.details === undefined
+      ? undefined
+      : checkPayload(ctx, command.error.details, `failure details of task ${task.id}`);
   await flow.failTaskAttempt(
     ctx,
     await instanceOfTask(ctx, task),
@@ -327,17 +470,39 @@ export async function failTask(ctx: CommandContext, command: CommandOf<'FailTask
   return { type: 'FailTask', taskId: task.id, duplicate: false };
 }
 
-export async function heartbeatTask(ctx: CommandContext, command: CommandOf<'HeartbeatTask'>): Promise<EngineResponse> {
+export async function heartbeatTask(
+  ctx: CommandContext,
+  command: CommandOf<'HeartbeatTask'>,
+): Promise<EngineResponse> {
   const { task, duplicate } = await runningTask(ctx, command.taskId, command.attempt);
-  if (duplicate) reject('TASK_NOT_RUNNING', `task ${task.id} attempt ${task.attempt} already reported its result`);
-  emit(ctx, await instanceOfTask(ctx, task), { type: 'TaskHeartbeat', taskId: task.id, attempt: task.attempt });
+  if (duplicate)
+    reject(
+      'TASK_NOT_RUNNING',
+      `task ${task.id} attempt ${task.attempt} already reported its result`,
+    );
+  emit(ctx, await instanceOfTask(ctx, task), {
+    type: 'TaskHeartbeat',
+    taskId: task.id,
+    attempt: task.attempt,
+  });
   return { type: 'HeartbeatTask', taskId: task.id };
 }
 
-export async function fireTimer(ctx: CommandContext, command: CommandOf<'FireTimer'>): Promise<EngineResponse> {
+export async function fireTimer(
+  ctx: CommandContext,
+  command: CommandOf<'FireTimer'>,
+): Promise<EngineResponse> {
   const timer = await ctx.timer(command.timerId);
-  if (timer === undefined) reject('TIMER_NOT_FOUND', `timer ${command.timerId} does not exist (already fired or cancelled)`);
-  if (timer.dueMs > command.nowMs) reject('TIMER_NOT_DUE', `timer ${timer.id} is due at ${timer.dueMs}, not yet at ${command.nowMs}`);
+  if (timer === undefined)
+    reject(
+      'TIMER_NOT_FOUND',
+      `timer ${command.timerId} does not exist (already fired or cancelled)`,
+    );
+  if (timer.dueMs > command.nowMs)
+    reject(
+      'TIMER_NOT_DUE',
+      `timer ${timer.id} is due at ${timer.dueMs}, not yet at ${command.nowMs}`,
+    );
   const instance = await ctx.instance(timer.instanceId);
   assert(instance !== undefined, `timer ${timer.id} belongs to a missing instance`);
   await flow.timerFired(ctx, instance, timer);
@@ -347,30 +512,58 @@ export async function fireTimer(ctx: CommandContext, command: CommandOf<'FireTim
 // ---------------------------------------------------------------------------------------------
 // Operations on instances
 
-export async function signal(ctx: CommandContext, command: CommandOf<'Signal'>): Promise<EngineResponse> {
+export async function signal(
+  ctx: CommandContext,
+  command: CommandOf<'Signal'>,
+): Promise<EngineResponse> {
   const instance = await ctx.requireInstance(command.instanceId);
-  if (isClosed(instance.status)) reject('INSTANCE_CLOSED', `instance ${instance.id} is ${instance.status}; it takes no more signals`);
-  if (command.signalId !== undefined && (instance.recentSignalIds ?? []).includes(command.signalId)) {
+  if (isClosed(instance.status))
+    reject(
+      'INSTANCE_CLOSED',
+      `instance ${instance.id} is ${instance.status}; it takes no more signals`,
+    );
+  if (
+    command.signalId !== undefined &&
+    (instance.recentSignalIds ?? []).includes(command.signalId)
+  ) {
     return { type: 'Signal', instanceId: instance.id, delivered: false, duplicate: true };
   }
   const payload = checkPayload(ctx, command.payload, `payload of signal ${command.name}`);
-  const waitingBefore = Object.values(instance.steps).some((step) => step.kind === 'signal' && step.signalName === command.name);
+  const waitingBefore = Object.values(instance.steps).some(
+    (step) => step.kind === 'signal' && step.signalName === command.name,
+  );
   const accepted = await flow.deliverSignal(ctx, instance, command.name, payload, command.signalId);
   if (!accepted) {
-    reject('LIMIT_EXCEEDED', `instance ${instance.id} already buffers ${ctx.limits.maxBufferedSignals} signals that no step waits for`);
+    reject(
+      'LIMIT_EXCEEDED',
+      `instance ${instance.id} already buffers ${ctx.limits.maxBufferedSignals} signals that no step waits for`,
+    );
   }
   return { type: 'Signal', instanceId: instance.id, delivered: waitingBefore, duplicate: false };
 }
 
-type Operation = 'CancelWorkflow' | 'TerminateWorkflow' | 'PauseWorkflow' | 'ResumeWorkflow' | 'RetryWorkflow' | 'RestartWorkflow';
+type Operation =
+  | 'CancelWorkflow'
+  | 'TerminateWorkflow'
+  | 'PauseWorkflow'
+  | 'ResumeWorkflow'
+  | 'RetryWorkflow'
+  | 'RestartWorkflow';
 
-export async function operate(ctx: CommandContext, command: CommandOf<Operation>): Promise<EngineResponse> {
+export async function operate(
+  ctx: CommandContext,
+  command: CommandOf<Operation>,
+): Promise<EngineResponse> {
   const instance = await ctx.requireInstance(command.instanceId);
   const status = instance.status;
   const closed = isClosed(status);
   switch (command.type) {
     case 'CancelWorkflow':
-      if (status !== 'RUNNING' && status !== 'PAUSED') reject(closed ? 'INSTANCE_CLOSED' : 'INSTANCE_NOT_RUNNING', `instance ${instance.id} is ${status}; only a running or paused instance can be cancelled`);
+      if (status !== 'RUNNING' && status !== 'PAUSED')
+        reject(
+          closed ? 'INSTANCE_CLOSED' : 'INSTANCE_NOT_RUNNING',
+          `instance ${instance.id} is ${status}; only a running or paused instance can be cancelled`,
+        );
       await flow.cancelWorkflow(ctx, instance, command.reason ?? 'cancelled by request');
       break;
     case 'TerminateWorkflow':
@@ -378,21 +571,34 @@ export async function operate(ctx: CommandContext, command: CommandOf<Operation>
       await flow.terminateWorkflow(ctx, instance, command.reason ?? 'terminated by request');
       break;
     case 'PauseWorkflow':
-      if (status !== 'RUNNING') reject('INSTANCE_NOT_RUNNING', `instance ${instance.id} is ${status}; only a running instance can be paused`);
+      if (status !== 'RUNNING')
+        reject(
+          'INSTANCE_NOT_RUNNING',
+          `instance ${instance.id} is ${status}; only a running instance can be paused`,
+        );
       emit(ctx, instance, { type: 'WorkflowPaused' });
       await flow.holdQueuedTasks(ctx, instance);
       break;
     case 'ResumeWorkflow':
-      if (status !== 'PAUSED') reject('INSTANCE_NOT_PAUSED', `instance ${instance.id} is ${status}, not paused`);
+      if (status !== 'PAUSED')
+        reject('INSTANCE_NOT_PAUSED', `instance ${instance.id} is ${status}, not paused`);
       emit(ctx, instance, { type: 'WorkflowResumed' });
       await flow.resumeFrames(ctx, instance);
       break;
     case 'RetryWorkflow':
-      if (status !== 'FAILED') reject('INSTANCE_NOT_FAILED', `instance ${instance.id} is ${status}; only a FAILED instance can be retried (restart runs any closed one again)`);
+      if (status !== 'FAILED')
+        reject(
+          'INSTANCE_NOT_FAILED',
+          `instance ${instance.id} is ${status}; only a FAILED instance can be retried (restart runs any closed one again)`,
+        );
       await flow.retryWorkflow(ctx, instance);
       break;
     case 'RestartWorkflow':
-      if (!closed) reject('INSTANCE_NOT_CLOSED', `instance ${instance.id} is still ${status}; terminate or cancel it before restarting`);
+      if (!closed)
+        reject(
+          'INSTANCE_NOT_CLOSED',
+          `instance ${instance.id} is still ${status}; terminate or cancel it before restarting`,
+        );
       await flow.restartWorkflow(ctx, instance);
       break;
   }

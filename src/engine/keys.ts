@@ -82,7 +82,9 @@ export function escapeComponent(text: string): string {
 }
 
 export function unescapeComponent(text: string): string {
-  return text.replace(/%([0-9a-f]{2})/g, (_match, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return text.replace(/%([0-9a-f]{2})/g, (_match, hex: string) =>
+    String.fromCharCode(parseInt(hex, 16)),
+  );
 }
 
 export interface KeyPrefixRange {
@@ -98,7 +100,8 @@ const ms = (value: number): string => padNumber(value, 16);
 const seq = (value: number): string => padNumber(value, 10);
 
 export const keys = {
-  definition: (name: string, version: number): string => `d/${escapeComponent(name)}/${seq(version)}`,
+  definition: (name: string, version: number): string =>
+    `d/${escapeComponent(name)}/${seq(version)}`,
   definitionVersions: (name: string): string => `d/${escapeComponent(name)}/`,
   definitionsAll: (): string => 'd/',
   latestDefinition: (name: string): string => `dl/${escapeComponent(name)}`,
@@ -124,7 +127,8 @@ export const keys = {
   byDefinition: (name: string, createdMs: number, instanceId: string): string =>
     `x/df/${escapeComponent(name)}/${ms(createdMs)}/${instanceId}`,
   byDefinitionPrefix: (name: string): string => `x/df/${escapeComponent(name)}/`,
-  byCreated: (createdMs: number, instanceId: string): string => `x/ct/${ms(createdMs)}/${instanceId}`,
+  byCreated: (createdMs: number, instanceId: string): string =>
+    `x/ct/${ms(createdMs)}/${instanceId}`,
   byCreatedPrefix: (): string => 'x/ct/',
   byBusinessKey: (businessKey: string, createdMs: number, instanceId: string): string =>
     `x/bk/${escapeComponent(businessKey)}/${ms(createdMs)}/${instanceId}`,
@@ -168,4 +172,3 @@ export function childId(instanceId: string, run: number, n: number): string {
 export function childInstanceId(parentId: string, parentRun: number, n: number): string {
   return `${parentId}${CHILD_ID_SEPARATOR}r${parentRun}.${n}`;
 }
-

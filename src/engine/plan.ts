@@ -25,13 +25,19 @@ export class Plan {
 
   task(ref: string): Task {
     const task = this.tasks.get(ref);
-    assert(task !== undefined, `definition ${this.definition.name} v${this.version} has no task ${ref}`);
+    assert(
+      task !== undefined,
+      `definition ${this.definition.name} v${this.version} has no task ${ref}`,
+    );
     return task;
   }
 
   sequence(owner: string | null, name: string): readonly Task[] {
     const sequence = this.sequences.get(sequenceKey(owner, name));
-    assert(sequence !== undefined, `definition ${this.definition.name} has no sequence ${owner ?? ''}:${name}`);
+    assert(
+      sequence !== undefined,
+      `definition ${this.definition.name} has no sequence ${owner ?? ''}:${name}`,
+    );
     return sequence;
   }
 
@@ -44,7 +50,12 @@ export class Plan {
     return [...this.tasks.values()];
   }
 
-  private addSequence(owner: string | null, name: string, tasks: readonly Task[], compensation: boolean): void {
+  private addSequence(
+    owner: string | null,
+    name: string,
+    tasks: readonly Task[],
+    compensation: boolean,
+  ): void {
     this.sequences.set(sequenceKey(owner, name), tasks);
     for (const task of tasks) this.addTask(task, compensation);
   }

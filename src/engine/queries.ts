@@ -3,7 +3,15 @@ import { decodeStored } from './codec.ts';
 import type { JsonValue } from './definition/types.ts';
 import type { HistoryEvent } from './events.ts';
 import { compareKeys, keys, prefixRange, unescapeComponent } from './keys.ts';
-import type { ErrorInfo, InstanceState, InstanceStatus, StoredDefinition, TaskRecord, TaskTypeSettings, TimerRecord } from './state.ts';
+import type {
+  ErrorInfo,
+  InstanceState,
+  InstanceStatus,
+  StoredDefinition,
+  TaskRecord,
+  TaskTypeSettings,
+  TimerRecord,
+} from './state.ts';
 
 /**
  * Reads over the engine's state for the API and the dispatcher. Every query is bounded: pages
@@ -62,7 +70,10 @@ export interface HistoryPage {
   truncatedCount: number;
 }
 
-export async function getInstanceState(reader: KvReader, instanceId: string): Promise<InstanceState | undefined> {
+export async function getInstanceState(
+  reader: KvReader,
+  instanceId: string,
+): Promise<InstanceState | undefined> {
   return getJson<InstanceState>(reader, keys.instance(instanceId));
 }
 
@@ -109,7 +120,9 @@ export async function getInstance(
   if (state.closedMs !== undefined) view.closedMs = state.closedMs;
   if (state.parent !== undefined) view.parentInstanceId = state.parent.instanceId;
   if (options.includeHistory === true) {
-    view.history = await getHistory(reader, instanceId, { pageSize: options.historyPageSize ?? DEFAULT_PAGE_SIZE });
+    view.history = await getHistory(reader, instanceId, {
+      pageSize: options.historyPageSize ?? DEFAULT_PAGE_SIZE,
+    });
   }
   return view;
 }
@@ -122,9 +135,18 @@ export async function getHistory(
 ): Promise<HistoryPage> {
   const limit = pageSize(options.pageSize);
   const state = await getInstanceState(reader, instanceId);
-  const gte = options.afterSeq === undefined ? keys.historyOf(instanceId) : keys.history(instanceId, options.afterSeq + 1);
-  const entries = await reader.scan({ gte, lt: prefixRange(keys.historyOf(instanceId)).lt, limit: limit + 1 });
-  const events = entries.slice(0, limit).map(([key, value]) => decodeStored<HistoryEvent>(value, key));
+  const gte =
+    options.afterSeq === undefined
+      ? keys.historyOf(instanceId)
+      : keys.history(instanceId, options.afterSeq + 1);
+  const entries = await reader.scan({
+    gte,
+    lt: prefixRange(keys.historyOf(instanceId)).lt,
+    limit: limit + 1,
+  });
+  const events = entries
+    .slice(0, limit)
+    .map(([key, value]) => decodeStored<HistoryEvent>(value, key));
   const page: HistoryPage = { events, truncatedCount: state?.firstHistorySeq ?? 0 };
   const last = events.at(-1);
   if (entries.length > limit && last !== undefined) page.nextAfterSeq = last.seq;
@@ -175,8 +197,12 @@ export async function listInstances(
         : filter.status !== undefined
           ? keys.byStatusPrefix(filter.status)
           : keys.byCreatedPrefix();
-  const from = filter.createdFromMs === undefined ? prefix : prefix + keys.createdFrom(filter.createdFromMs);
-  let to = filter.createdToMs === undefined ? prefixRange(prefix).lt : prefix + keys.createdFrom(filter.createdToMs);
+  const from =
+    filter.createdFromMs === undefined ? prefix : prefix + keys.createdFrom(filter.createdFromMs);
+  let to =
+    filter.createdToMs === undefined
+      ? prefixRange(prefix).lt
+      : prefix + keys.createdFrom(filter.createdToMs);
   if (options.pageToken !== undefined && compareKeys(options.pageToken, to) < 0) {
     if (!options.pageToken.startsWith(prefix)) return { instances: [] };
     to = options.pageToken;
@@ -204,7 +230,8 @@ export async function listInstances(
 }
 
 function matches(state: InstanceState, filter: ListFilter): boolean {
-  if (filter.definitionName !== undefined && state.definitionName !== filter.definitionName) return false;
+  if (filter.definitionName !== undefined && state.definitionName !== filter.definitionName)
+    return false;
   if (filter.status !== undefined && state.status !== filter.status) return false;
   if (filter.businessKey !== undefined && state.businessKey !== filter.businessKey) return false;
   if (filter.createdFromMs !== undefined && state.createdMs < filter.createdFromMs) return false;
@@ -217,8 +244,15 @@ export async function getTask(reader: KvReader, taskId: string): Promise<TaskRec
 }
 
 /** Ready tasks of a type in dispatch order (priority, then age): what the dispatcher queues. */
-export async function listReadyTasks(reader: KvReader, taskType: string, limit: number): Promise<TaskRecord[]> {
-  const entries = await reader.scan({ ...prefixRange(keys.readyOfType(taskType)), limit: pageSize(limit) });
+export async function listReadyTasks(
+  reader: KvReader,
+  taskType: string,
+  limit: number,
+): Promise<TaskRecord[]> {
+  const entries = await reader.scan({
+    ...prefixRange(keys.readyOfType(taskType)),
+    limit: pageSize(limit),
+  });
   const tasks: TaskRecord[] = [];
   for (const [key, value] of entries) {
     const task = await getTask(reader, decodeStored<string>(value, key));
@@ -233,13 +267,28 @@ export async function scanReadyQueue(
   options: { afterKey?: string; limit: number },
 ): Promise<Array<{ readyKey: string; taskId: string }>> {
   const range = prefixRange(keys.readyAll());
-  const entries = await reader.scan({ gte: options.afterKey === undefined ? range.gte : `${options.afterKey}\u0000`, lt: range.lt, limit: pageSize(options.limit) });
-  return entries.map(([key, value]) => ({ readyKey: key, taskId: decodeStored<string>(value, key) }));
+  const entries = await reader.scan({
+    gte: options.afterKey === undefined ? range.gte : `${options.afterKey}\u0000`,
+    lt: range.lt,
+    limit: pageSize(options.limit),
+  });
+  return entries.map(([key, value]) => ({
+    readyKey: key,
+    taskId: decodeStored<string>(value, key),
+  }));
 }
 
 /** Timers in due order up to `dueUpToMs` (inclusive): waits, retries, leases, heartbeats. */
-export async function listDueTimers(reader: KvReader, dueUpToMs: number, limit: number): Promise<TimerRecord[]> {
-  const entries = await reader.scan({ gte: keys.duePrefix(), lt: keys.dueUpTo(dueUpToMs), limit: pageSize(limit) });
+export async function listDueTimers(
+  reader: KvReader,
+  dueUpToMs: number,
+  limit: number,
+): Promise<TimerRecord[]> {
+  const entries = await reader.scan({
+    gte: keys.duePrefix(),
+    lt: keys.dueUpTo(dueUpToMs),
+    limit: pageSize(limit),
+  });
   return entries.map(([key, value]) => decodeStored<TimerRecord>(value, key));
 }
 
@@ -249,12 +298,21 @@ export async function listNextTimers(reader: KvReader, limit: number): Promise<T
   return entries.map(([key, value]) => decodeStored<TimerRecord>(value, key));
 }
 
-export async function getTaskTypeSettings(reader: KvReader, taskType: string): Promise<TaskTypeSettings | undefined> {
+export async function getTaskTypeSettings(
+  reader: KvReader,
+  taskType: string,
+): Promise<TaskTypeSettings | undefined> {
   return getJson<TaskTypeSettings>(reader, keys.taskTypeSettings(taskType));
 }
 
-export async function listTaskTypeSettings(reader: KvReader, limit: number): Promise<TaskTypeSettings[]> {
-  const entries = await reader.scan({ ...prefixRange(keys.taskTypesAll()), limit: pageSize(limit) });
+export async function listTaskTypeSettings(
+  reader: KvReader,
+  limit: number,
+): Promise<TaskTypeSettings[]> {
+  const entries = await reader.scan({
+    ...prefixRange(keys.taskTypesAll()),
+    limit: pageSize(limit),
+  });
   return entries.map(([key, value]) => decodeStored<TaskTypeSettings>(value, key));
 }
 
@@ -267,12 +325,21 @@ export interface DefinitionView {
 }
 
 /** A definition version, or the latest when `version` is absent. */
-export async function getDefinition(reader: KvReader, name: string, version?: number): Promise<DefinitionView | undefined> {
+export async function getDefinition(
+  reader: KvReader,
+  name: string,
+  version?: number,
+): Promise<DefinitionView | undefined> {
   const resolved = version ?? (await getJson<number>(reader, keys.latestDefinition(name)));
   if (resolved === undefined) return undefined;
   const stored = await getJson<StoredDefinition>(reader, keys.definition(name, resolved));
   if (stored === undefined) return undefined;
-  return { name: stored.name, version: stored.version, registeredMs: stored.registeredMs, definition: stored.canonical };
+  return {
+    name: stored.name,
+    version: stored.version,
+    registeredMs: stored.registeredMs,
+    definition: stored.canonical,
+  };
 }
 
 /** Registered definition names with their latest version, in name order, after `afterName`. */
@@ -281,14 +348,28 @@ export async function listDefinitions(
   options: { afterName?: string; pageSize?: number } = {},
 ): Promise<Array<{ name: string; latestVersion: number }>> {
   const range = prefixRange('dl/');
-  const gte = options.afterName === undefined ? range.gte : `${keys.latestDefinition(options.afterName)}\u0000`;
+  const gte =
+    options.afterName === undefined
+      ? range.gte
+      : `${keys.latestDefinition(options.afterName)}\u0000`;
   const entries = await reader.scan({ gte, lt: range.lt, limit: pageSize(options.pageSize) });
-  return entries.map(([key, value]) => ({ name: unescapeComponent(key.slice('dl/'.length)), latestVersion: decodeStored<number>(value, key) }));
+  return entries.map(([key, value]) => ({
+    name: unescapeComponent(key.slice('dl/'.length)),
+    latestVersion: decodeStored<number>(value, key),
+  }));
 }
 
 /** Versions of one definition, newest first. */
-export async function listDefinitionVersions(reader: KvReader, name: string, limit: number): Promise<Array<Omit<DefinitionView, 'definition'>>> {
-  const entries = await reader.scan({ ...prefixRange(keys.definitionVersions(name)), limit: pageSize(limit), reverse: true });
+export async function listDefinitionVersions(
+  reader: KvReader,
+  name: string,
+  limit: number,
+): Promise<Array<Omit<DefinitionView, 'definition'>>> {
+  const entries = await reader.scan({
+    ...prefixRange(keys.definitionVersions(name)),
+    limit: pageSize(limit),
+    reverse: true,
+  });
   return entries.map(([key, value]) => {
     const stored = decodeStored<StoredDefinition>(value, key);
     return { name: stored.name, version: stored.version, registeredMs: stored.registeredMs };

@@ -15,13 +15,15 @@ import { EngineHarness, type CommandInput } from './testing/harness.ts';
  */
 
 const ORDER = '{"name":"order","tasks":[{"ref":"pack","type":"worker","taskType":"pack"}]}';
-const CHILD = '{"name":"child","tasks":[{"ref":"c","type":"worker","taskType":"c"},{"ref":"w","type":"wait","durationMs":60000}]}';
+const CHILD =
+  '{"name":"child","tasks":[{"ref":"c","type":"worker","taskType":"c"},{"ref":"w","type":"wait","durationMs":60000}]}';
 const PARENT = '{"name":"parent","tasks":[{"ref":"sub","type":"subworkflow","workflow":"child"}]}';
 /** A child that compensates `book` (with `unbook`) when cancelled after booking. */
 const BOOKING = `{"name":"booking","tasks":[
   {"ref":"book","type":"worker","taskType":"book","compensation":{"ref":"unbook","type":"worker","taskType":"unbook"}},
   {"ref":"hold","type":"wait","durationMs":60000}]}`;
-const TRIP = '{"name":"trip","tasks":[{"ref":"booking","type":"subworkflow","workflow":"booking"}]}';
+const TRIP =
+  '{"name":"trip","tasks":[{"ref":"booking","type":"subworkflow","workflow":"booking"}]}';
 
 class Transcript {
   readonly lines: string[] = [];
@@ -50,8 +52,10 @@ class Transcript {
 function summarize(result: EngineResult): string {
   if (!result.ok) return result.code;
   const response = result.response;
-  if (response.type === 'StartWorkflow') return `${response.status}${response.existing ? ' (existing)' : ''}`;
-  if (response.type === 'CompleteTask' || response.type === 'FailTask') return response.duplicate ? 'duplicate' : 'applied';
+  if (response.type === 'StartWorkflow')
+    return `${response.status}${response.existing ? ' (existing)' : ''}`;
+  if (response.type === 'CompleteTask' || response.type === 'FailTask')
+    return response.duplicate ? 'duplicate' : 'applied';
   if (response.type === 'PruneClosed') return `pruned ${response.pruned.join(' ')}`;
   return 'status' in response ? response.status : 'ok';
 }
@@ -65,16 +69,50 @@ describe('reusing a workflow id', () => {
     const h = new EngineHarness();
     await h.register(ORDER, 'json');
     const t = new Transcript(h);
-    await t.run('start order-1', { type: 'StartWorkflow', instanceId: 'order-1', definitionName: 'order', input: {} });
+    await t.run('start order-1', {
+      type: 'StartWorkflow',
+      instanceId: 'order-1',
+      definitionName: 'order',
+      input: {},
+    });
     const old = await t.activate('pack', 'worker-A');
-    await t.run('terminate order-1', { type: 'TerminateWorkflow', instanceId: 'order-1', reason: 'operator' });
-    await t.run('start order-1 again', { type: 'StartWorkflow', instanceId: 'order-1', definitionName: 'order', input: {}, reusePolicy: 'ALLOW_IF_CLOSED' });
+    await t.run('terminate order-1', {
+      type: 'TerminateWorkflow',
+      instanceId: 'order-1',
+      reason: 'operator',
+    });
+    await t.run('start order-1 again', {
+      type: 'StartWorkflow',
+      instanceId: 'order-1',
+      definitionName: 'order',
+      input: {},
+      reusePolicy: 'ALLOW_IF_CLOSED',
+    });
     const current = await t.activate('pack', 'worker-B');
-    await t.run('worker-A completes', { type: 'CompleteTask', taskId: old.taskId, attempt: old.attempt, output: { by: 'A' } });
-    await t.run('worker-A heartbeats', { type: 'HeartbeatTask', taskId: old.taskId, attempt: old.attempt });
-    await t.run('worker-A fails', { type: 'FailTask', taskId: old.taskId, attempt: old.attempt, error: { code: 'X', message: 'x' } });
+    await t.run('worker-A completes', {
+      type: 'CompleteTask',
+      taskId: old.taskId,
+      attempt: old.attempt,
+      output: { by: 'A' },
+    });
+    await t.run('worker-A heartbeats', {
+      type: 'HeartbeatTask',
+      taskId: old.taskId,
+      attempt: old.attempt,
+    });
+    await t.run('worker-A fails', {
+      type: 'FailTask',
+      taskId: old.taskId,
+      attempt: old.attempt,
+      error: { code: 'X', message: 'x' },
+    });
     await t.status('order-1');
-    await t.run('worker-B completes', { type: 'CompleteTask', taskId: current.taskId, attempt: current.attempt, output: { by: 'B' } });
+    await t.run('worker-B completes', {
+      type: 'CompleteTask',
+      taskId: current.taskId,
+      attempt: current.attempt,
+      output: { by: 'B' },
+    });
     await t.status('order-1');
     expect(t.lines).toEqual([
       'start order-1 -> RUNNING',
@@ -105,16 +143,41 @@ describe('reusing a workflow id', () => {
     const h = new EngineHarness();
     await h.register(ORDER, 'json');
     const t = new Transcript(h);
-    await t.run('start order-2', { type: 'StartWorkflow', instanceId: 'order-2', definitionName: 'order', input: {} });
+    await t.run('start order-2', {
+      type: 'StartWorkflow',
+      instanceId: 'order-2',
+      definitionName: 'order',
+      input: {},
+    });
     const old = await t.activate('pack', 'worker-A');
     await t.run('cancel order-2', { type: 'CancelWorkflow', instanceId: 'order-2' });
     h.nowMs += 10;
     await t.run('prune', { type: 'PruneClosed', cutoffMs: h.nowMs, maxInstances: 10 });
-    await t.run('worker-A completes (no run)', { type: 'CompleteTask', taskId: old.taskId, attempt: old.attempt, output: {} });
-    await t.run('start order-2 again', { type: 'StartWorkflow', instanceId: 'order-2', definitionName: 'order', input: {} });
-    await t.run('worker-A completes', { type: 'CompleteTask', taskId: old.taskId, attempt: old.attempt, output: {} });
+    await t.run('worker-A completes (no run)', {
+      type: 'CompleteTask',
+      taskId: old.taskId,
+      attempt: old.attempt,
+      output: {},
+    });
+    await t.run('start order-2 again', {
+      type: 'StartWorkflow',
+      instanceId: 'order-2',
+      definitionName: 'order',
+      input: {},
+    });
+    await t.run('worker-A completes', {
+      type: 'CompleteTask',
+      taskId: old.taskId,
+      attempt: old.attempt,
+      output: {},
+    });
     const current = await t.activate('pack', 'worker-B');
-    await t.run('worker-B completes', { type: 'CompleteTask', taskId: current.taskId, attempt: current.attempt, output: {} });
+    await t.run('worker-B completes', {
+      type: 'CompleteTask',
+      taskId: current.taskId,
+      attempt: current.attempt,
+      output: {},
+    });
     expect(t.lines).toEqual([
       'start order-2 -> RUNNING',
       'worker-A leases order-2/r2.0000000003#1',
@@ -134,15 +197,36 @@ describe('reusing a workflow id', () => {
     await h.register(CHILD, 'json');
     await h.register(PARENT, 'json');
     const t = new Transcript(h);
-    await t.run('start p', { type: 'StartWorkflow', instanceId: 'p', definitionName: 'parent', input: {} });
+    await t.run('start p', {
+      type: 'StartWorkflow',
+      instanceId: 'p',
+      definitionName: 'parent',
+      input: {},
+    });
     const old = await t.activate('c', 'worker-A');
-    await t.run('worker-A completes', { type: 'CompleteTask', taskId: old.taskId, attempt: old.attempt, output: { run: 1 } });
+    await t.run('worker-A completes', {
+      type: 'CompleteTask',
+      taskId: old.taskId,
+      attempt: old.attempt,
+      output: { run: 1 },
+    });
     await t.run('terminate p', { type: 'TerminateWorkflow', instanceId: 'p', reason: 'operator' });
     await t.status('p:r3.3');
-    await t.run('start p again', { type: 'StartWorkflow', instanceId: 'p', definitionName: 'parent', input: {}, reusePolicy: 'ALLOW_IF_CLOSED' });
+    await t.run('start p again', {
+      type: 'StartWorkflow',
+      instanceId: 'p',
+      definitionName: 'parent',
+      input: {},
+      reusePolicy: 'ALLOW_IF_CLOSED',
+    });
     await t.status('p:r3.3');
     const current = await t.activate('c', 'worker-B');
-    await t.run('worker-A repeats its result', { type: 'CompleteTask', taskId: old.taskId, attempt: old.attempt, output: { run: 1 } });
+    await t.run('worker-A repeats its result', {
+      type: 'CompleteTask',
+      taskId: old.taskId,
+      attempt: old.attempt,
+      output: { run: 1 },
+    });
     await t.status(current.taskId.slice(0, current.taskId.lastIndexOf('/')));
     await expectSound(h);
     await t.run('terminate p', { type: 'TerminateWorkflow', instanceId: 'p', reason: 'operator' });
@@ -162,7 +246,13 @@ describe('reusing a workflow id', () => {
       'terminate p -> TERMINATED',
       'prune -> pruned p p:r7.3',
     ]);
-    expect(await h.kv.scan({ gte: '', lt: '\u{10FFFF}', limit: 1000 }).then((all) => all.map(([key]) => key).filter((key) => !key.startsWith('d') && !key.startsWith('tt/')))).toEqual([]);
+    expect(
+      await h.kv
+        .scan({ gte: '', lt: '\u{10FFFF}', limit: 1000 })
+        .then((all) =>
+          all.map(([key]) => key).filter((key) => !key.startsWith('d') && !key.startsWith('tt/')),
+        ),
+    ).toEqual([]);
     await expectSound(h);
   });
 
@@ -171,18 +261,43 @@ describe('reusing a workflow id', () => {
     await h.register(BOOKING, 'json');
     await h.register(TRIP, 'json');
     const t = new Transcript(h);
-    await t.run('start trip', { type: 'StartWorkflow', instanceId: 'trip', definitionName: 'trip', input: {} });
+    await t.run('start trip', {
+      type: 'StartWorkflow',
+      instanceId: 'trip',
+      definitionName: 'trip',
+      input: {},
+    });
     const book = await t.activate('book', 'worker-A');
-    await t.run('book done', { type: 'CompleteTask', taskId: book.taskId, attempt: book.attempt, output: {} });
+    await t.run('book done', {
+      type: 'CompleteTask',
+      taskId: book.taskId,
+      attempt: book.attempt,
+      output: {},
+    });
     await t.run('cancel trip', { type: 'CancelWorkflow', instanceId: 'trip' });
     await t.status('trip:r3.3');
-    await t.run('start trip again', { type: 'StartWorkflow', instanceId: 'trip', definitionName: 'trip', input: {}, reusePolicy: 'ALLOW_IF_CLOSED' });
+    await t.run('start trip again', {
+      type: 'StartWorkflow',
+      instanceId: 'trip',
+      definitionName: 'trip',
+      input: {},
+      reusePolicy: 'ALLOW_IF_CLOSED',
+    });
     await t.status('trip:r3.3');
     await expectSound(h);
     h.nowMs += 10;
-    await t.run('prune (the old child still runs)', { type: 'PruneClosed', cutoffMs: h.nowMs, maxInstances: 10 });
+    await t.run('prune (the old child still runs)', {
+      type: 'PruneClosed',
+      cutoffMs: h.nowMs,
+      maxInstances: 10,
+    });
     const unbook = await t.activate('unbook', 'worker-A');
-    await t.run('unbook done', { type: 'CompleteTask', taskId: unbook.taskId, attempt: unbook.attempt, output: {} });
+    await t.run('unbook done', {
+      type: 'CompleteTask',
+      taskId: unbook.taskId,
+      attempt: unbook.attempt,
+      output: {},
+    });
     await t.status('trip:r3.3');
     await t.status('trip');
     h.nowMs += 10;
@@ -203,17 +318,23 @@ describe('reusing a workflow id', () => {
       'prune -> pruned trip:r3.3',
     ]);
     // The new run's own child is untouched by its predecessor's.
-    expect((await listInstances(h.kv, {}, { pageSize: 10 })).instances.map((view) => `${view.instanceId} ${view.status}`).sort()).toEqual([
-      'trip RUNNING',
-      'trip:r7.3 RUNNING',
-    ]);
+    expect(
+      (await listInstances(h.kv, {}, { pageSize: 10 })).instances
+        .map((view) => `${view.instanceId} ${view.status}`)
+        .sort(),
+    ).toEqual(['trip RUNNING', 'trip:r7.3 RUNNING']);
     await expectSound(h);
   });
 
   it('keeps child ids to children: a StartWorkflow id may not contain the separator', async () => {
     const h = new EngineHarness();
     await h.register(ORDER, 'json');
-    const result = await h.run({ type: 'StartWorkflow', instanceId: 'p:r3.3', definitionName: 'order', input: {} });
+    const result = await h.run({
+      type: 'StartWorkflow',
+      instanceId: 'p:r3.3',
+      definitionName: 'order',
+      input: {},
+    });
     expect(result.ok ? 'ok' : result.code).toBe('BAD_COMMAND');
     expect(result.ok ? '' : result.message).toContain("contains ':'");
   });
@@ -243,10 +364,19 @@ describe('reusing a workflow id', () => {
     await h.work('pack', {});
     const before = (await h.history('big')).length;
     expect(before).toBeGreaterThan(3);
-    const again = await h.run({ type: 'StartWorkflow', instanceId: 'big', definitionName: 'order', input: {}, reusePolicy: 'ALLOW_IF_CLOSED' });
+    const again = await h.run({
+      type: 'StartWorkflow',
+      instanceId: 'big',
+      definitionName: 'order',
+      input: {},
+      reusePolicy: 'ALLOW_IF_CLOSED',
+    });
     expect(again.ok ? 'ok' : again.code).toBe('LIMIT_EXCEEDED');
     h.nowMs += 10;
-    expect(await h.ok({ type: 'PruneClosed', cutoffMs: h.nowMs, maxInstances: 10 })).toEqual({ type: 'PruneClosed', pruned: [] });
+    expect(await h.ok({ type: 'PruneClosed', cutoffMs: h.nowMs, maxInstances: 10 })).toEqual({
+      type: 'PruneClosed',
+      pruned: [],
+    });
     expect((await h.instance('big')).status).toBe('COMPLETED');
     expect(await h.history('big')).toHaveLength(before);
     await expectSound(h);
@@ -281,33 +411,71 @@ describe('reusing a workflow id', () => {
       };
       for (let step = 0; step < 300; step++) {
         const roll = random();
-        const instanceId = random() < 0.7 || children.size === 0 ? pick(['a', 'b', 'c']) : pick([...children]);
+        const instanceId =
+          random() < 0.7 || children.size === 0 ? pick(['a', 'b', 'c']) : pick([...children]);
         const lease = leases.length === 0 ? undefined : pick(leases);
         if (roll < 0.12) {
-          const reusePolicy = pick(['ALLOW_IF_CLOSED', 'RETURN_EXISTING', 'REJECT_DUPLICATE'] as const);
-          await run({ type: 'StartWorkflow', instanceId: pick(['a', 'b', 'c']), definitionName: pick(['leaf', 'mid', 'top']), input: {}, reusePolicy });
+          const reusePolicy = pick([
+            'ALLOW_IF_CLOSED',
+            'RETURN_EXISTING',
+            'REJECT_DUPLICATE',
+          ] as const);
+          await run({
+            type: 'StartWorkflow',
+            instanceId: pick(['a', 'b', 'c']),
+            definitionName: pick(['leaf', 'mid', 'top']),
+            input: {},
+            reusePolicy,
+          });
         } else if (roll < 0.3) {
-          const result = await run({ type: 'ActivateTasks', taskType: pick(['t1', 't2', 'undo']), workerId: 'w', maxTasks: 3 });
+          const result = await run({
+            type: 'ActivateTasks',
+            taskType: pick(['t1', 't2', 'undo']),
+            workerId: 'w',
+            maxTasks: 3,
+          });
           if (result.ok && result.response.type === 'ActivateTasks') {
             leases.push(...result.response.tasks);
             for (const task of result.response.tasks) children.add(task.instanceId);
           }
         } else if (roll < 0.45 && lease !== undefined) {
-          await run({ type: 'CompleteTask', taskId: lease.taskId, attempt: lease.attempt, output: {} });
+          await run({
+            type: 'CompleteTask',
+            taskId: lease.taskId,
+            attempt: lease.attempt,
+            output: {},
+          });
         } else if (roll < 0.52 && lease !== undefined) {
-          await run({ type: 'FailTask', taskId: lease.taskId, attempt: lease.attempt, error: { code: 'E', message: 'boom', retryable: random() < 0.5 } });
+          await run({
+            type: 'FailTask',
+            taskId: lease.taskId,
+            attempt: lease.attempt,
+            error: { code: 'E', message: 'boom', retryable: random() < 0.5 },
+          });
         } else if (roll < 0.55 && lease !== undefined) {
           await run({ type: 'HeartbeatTask', taskId: lease.taskId, attempt: lease.attempt });
         } else if (roll < 0.65) {
           h.nowMs += Math.floor(random() * 400);
-          for (const timer of await listDueTimers(h.kv, h.nowMs, 20)) await run({ type: 'FireTimer', timerId: timer.id });
+          for (const timer of await listDueTimers(h.kv, h.nowMs, 20))
+            await run({ type: 'FireTimer', timerId: timer.id });
         } else if (roll < 0.7) {
           await run({ type: 'Signal', instanceId, name: 'go', payload: 1 });
         } else if (roll < 0.9) {
-          const type = pick(['CancelWorkflow', 'TerminateWorkflow', 'PauseWorkflow', 'ResumeWorkflow', 'RetryWorkflow', 'RestartWorkflow'] as const);
+          const type = pick([
+            'CancelWorkflow',
+            'TerminateWorkflow',
+            'PauseWorkflow',
+            'ResumeWorkflow',
+            'RetryWorkflow',
+            'RestartWorkflow',
+          ] as const);
           await run({ type, instanceId });
         } else {
-          await run({ type: 'PruneClosed', cutoffMs: h.nowMs - Math.floor(random() * 500), maxInstances: 1 + Math.floor(random() * 4) });
+          await run({
+            type: 'PruneClosed',
+            cutoffMs: h.nowMs - Math.floor(random() * 500),
+            maxInstances: 1 + Math.floor(random() * 4),
+          });
         }
         const violations = await checkEngineInvariants(h.kv);
         expect(violations, `round ${round} step ${step}`).toEqual([]);

@@ -2,8 +2,17 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EngineHarness } from './testing/harness.ts';
 
-const sagaYaml = readFileSync(new URL('./definition/examples/order-saga.yaml', import.meta.url), 'utf8');
-const order = { orderId: 'o-1', items: [{ sku: 'A', quantity: 2 }], amount: 30, cardToken: 'tok', address: 'x' };
+const sagaYaml = readFileSync(
+  new URL('./definition/examples/order-saga.yaml', import.meta.url),
+  'utf8',
+);
+const order = {
+  orderId: 'o-1',
+  items: [{ sku: 'A', quantity: 2 }],
+  amount: 30,
+  cardToken: 'tok',
+  address: 'x',
+};
 
 describe('order saga', () => {
   it('compensates in reverse order when shipping fails non-retryably', async () => {

@@ -80,11 +80,21 @@ tasks:
     const h = await harnessWith(httpDefinition);
     await h.start('q2', 'quote', { id: 'x2', n: 1 });
     const [first] = await h.activate(HTTP_TASK_TYPE);
-    await h.ok({ type: 'CompleteTask', taskId: first!.taskId, attempt: 1, output: { status: 503, headers: {}, body: null } });
+    await h.ok({
+      type: 'CompleteTask',
+      taskId: first!.taskId,
+      attempt: 1,
+      output: { status: 503, headers: {}, body: null },
+    });
     await h.advance(100);
     const [second] = await h.activate(HTTP_TASK_TYPE);
     expect(second?.attempt).toBe(2);
-    await h.ok({ type: 'CompleteTask', taskId: second!.taskId, attempt: 2, output: { status: 500, headers: {}, body: null } });
+    await h.ok({
+      type: 'CompleteTask',
+      taskId: second!.taskId,
+      attempt: 2,
+      output: { status: 500, headers: {}, body: null },
+    });
     const view = await h.instance('q2');
     expect(view.status).toBe('FAILED');
     expect(view.error?.code).toBe('HTTP_500');
@@ -203,7 +213,10 @@ tasks:
 `);
     await h.start('e1', 'each', { lines: ['a', 'b', 'c'] });
     const firstWave = await h.activate('pick', 10);
-    expect(firstWave.map((task) => task.input)).toEqual([{ sku: 'a', line: 0 }, { sku: 'b', line: 1 }]);
+    expect(firstWave.map((task) => task.input)).toEqual([
+      { sku: 'a', line: 0 },
+      { sku: 'b', line: 1 },
+    ]);
     await h.ok({ type: 'CompleteTask', taskId: firstWave[1]!.taskId, attempt: 1, output: 'B' });
     const secondWave = await h.activate('pick', 10);
     expect(secondWave.map((task) => task.input)).toEqual([{ sku: 'c', line: 2 }]);
@@ -510,7 +523,12 @@ tasks:
     await h.start('a1', 'approve');
     await h.ok({ type: 'Signal', instanceId: 'a1', name: 'other', payload: 1 });
     expect((await h.instance('a1')).status).toBe('RUNNING');
-    const response = await h.ok({ type: 'Signal', instanceId: 'a1', name: 'approval', payload: { by: 'bob' } });
+    const response = await h.ok({
+      type: 'Signal',
+      instanceId: 'a1',
+      name: 'approval',
+      payload: { by: 'bob' },
+    });
     expect(response).toMatchObject({ delivered: true });
     expect((await h.instance('a1')).output).toBe('bob');
     expect(await h.history('a1')).toMatchInlineSnapshot(`
@@ -538,7 +556,9 @@ tasks:
   - { ref: approval, type: signal, name: approval }
 `);
     await h.start('a2', 'late');
-    expect(await h.ok({ type: 'Signal', instanceId: 'a2', name: 'approval', payload: 'early' })).toMatchObject({ delivered: false });
+    expect(
+      await h.ok({ type: 'Signal', instanceId: 'a2', name: 'approval', payload: 'early' }),
+    ).toMatchObject({ delivered: false });
     await h.work('slow');
     const view = await h.instance('a2');
     expect(view.status).toBe('COMPLETED');
@@ -620,9 +640,17 @@ tasks:
 
 describe('signal ids', () => {
   it('acknowledges a repeated signal id without applying it again', async () => {
-    const h = await harnessWith('name: twice\ntasks: [{ ref: w, type: worker, taskType: never }]\n');
+    const h = await harnessWith(
+      'name: twice\ntasks: [{ ref: w, type: worker, taskType: never }]\n',
+    );
     await h.start('sid', 'twice');
-    const signal = { type: 'Signal' as const, instanceId: 'sid', name: 'poke', payload: 1, signalId: 'client-1' };
+    const signal = {
+      type: 'Signal' as const,
+      instanceId: 'sid',
+      name: 'poke',
+      payload: 1,
+      signalId: 'client-1',
+    };
     expect(await h.ok(signal)).toMatchObject({ duplicate: false });
     const before = h.kv.dump();
     expect(await h.ok(signal)).toMatchObject({ duplicate: true });

@@ -47,7 +47,9 @@ describe('Tx', () => {
 describe('keys', () => {
   it('orders like UTF-8 bytes, also above U+FFFF', () => {
     const sample = ['a', 'b', '\uffff', '\u{1F600}', 'a\u{10000}', 'a\uffff', ''];
-    const byBytes = [...sample].sort((x, y) => Buffer.compare(Buffer.from(x, 'utf8'), Buffer.from(y, 'utf8')));
+    const byBytes = [...sample].sort((x, y) =>
+      Buffer.compare(Buffer.from(x, 'utf8'), Buffer.from(y, 'utf8')),
+    );
     expect([...sample].sort(compareKeys)).toEqual(byBytes);
   });
 
@@ -55,18 +57,27 @@ describe('keys', () => {
     expect(escapeComponent('a/b%c')).toBe('a%2fb%25c');
     expect(unescapeComponent(escapeComponent('a/b%c\n'))).toBe('a/b%c\n');
     const range = prefixRange(keys.readyOfType('a'));
-    expect(compareKeys(keys.ready('a/b', 50, 1, 'x/0000000001'), range.gte) >= 0 && compareKeys(keys.ready('a/b', 50, 1, 'x/1'), range.lt) < 0).toBe(false);
+    expect(
+      compareKeys(keys.ready('a/b', 50, 1, 'x/0000000001'), range.gte) >= 0 &&
+        compareKeys(keys.ready('a/b', 50, 1, 'x/1'), range.lt) < 0,
+    ).toBe(false);
   });
 
   it('sorts ready tasks by priority (high first), then by log index', () => {
-    const ordered = [keys.ready('t', 90, 5, 'x/2'), keys.ready('t', 50, 1, 'x/1'), keys.ready('t', 50, 3, 'x/3')];
+    const ordered = [
+      keys.ready('t', 90, 5, 'x/2'),
+      keys.ready('t', 50, 1, 'x/1'),
+      keys.ready('t', 50, 3, 'x/3'),
+    ];
     expect([...ordered].reverse().sort(compareKeys)).toEqual(ordered);
   });
 });
 
 describe('canonical JSON', () => {
   it('sorts keys at every level and drops undefined', () => {
-    expect(canonicalJson({ b: [{ d: 1, c: undefined, a: -0 }], a: 'x' })).toBe('{"a":"x","b":[{"a":0,"d":1}]}');
+    expect(canonicalJson({ b: [{ d: 1, c: undefined, a: -0 }], a: 'x' })).toBe(
+      '{"a":"x","b":[{"a":0,"d":1}]}',
+    );
   });
 
   it('refuses values JSON cannot hold', () => {

@@ -21,7 +21,8 @@ export class Tx implements KvView {
   async scan(range: KvRange): Promise<Array<readonly [string, Uint8Array]>> {
     const overlay: Array<[string, Uint8Array | null]> = [];
     for (const [key, value] of this.writes) {
-      if (compareKeys(key, range.gte) >= 0 && compareKeys(key, range.lt) < 0) overlay.push([key, value]);
+      if (compareKeys(key, range.gte) >= 0 && compareKeys(key, range.lt) < 0)
+        overlay.push([key, value]);
     }
     if (overlay.length === 0) return this.base.scan(range);
     // Every overlaid key may hide one base entry, so ask the base for that many more.

@@ -11,14 +11,25 @@ import { DEFAULT_TRANSPORT_LIMITS } from './limits.ts';
 
 const sendMethod = raftPeerService()['Send']!;
 const serialize = (batch: MessageBatch): Buffer => sendMethod.requestSerialize(batch);
-const deserialize = (bytes: Buffer): MessageBatch__Output => sendMethod.requestDeserialize(bytes) as MessageBatch__Output;
+const deserialize = (bytes: Buffer): MessageBatch__Output =>
+  sendMethod.requestDeserialize(bytes) as MessageBatch__Output;
 
 /** Through the real wire format, as a peer would see it. */
 function overTheWire(messages: readonly ProtoMessage[]): MessageBatch__Output['messages'] {
   return deserialize(serialize({ clusterId: 'c', from: 'a', messages: [...messages] })).messages;
 }
 
-const TYPES: MessageType[] = ['preVote', 'preVoteResponse', 'vote', 'voteResponse', 'append', 'appendResponse', 'heartbeat', 'heartbeatResponse', 'timeoutNow'];
+const TYPES: MessageType[] = [
+  'preVote',
+  'preVoteResponse',
+  'vote',
+  'voteResponse',
+  'append',
+  'appendResponse',
+  'heartbeat',
+  'heartbeatResponse',
+  'timeoutNow',
+];
 const uint = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const id = fc.string({ minLength: 1, maxLength: 20 }).map(nodeId);
 
@@ -35,7 +46,11 @@ const arbitraryMessage: fc.Arbitrary<Message> = fc
     rejectHint: uint,
     context: fc.uint8Array({ maxLength: 64 }),
     entries: fc.array(
-      fc.record({ term: uint, kind: fc.constantFrom<Entry['kind']>('normal', 'noop', 'config'), data: fc.uint8Array({ maxLength: 300 }) }),
+      fc.record({
+        term: uint,
+        kind: fc.constantFrom<Entry['kind']>('normal', 'noop', 'config'),
+        data: fc.uint8Array({ maxLength: 300 }),
+      }),
       { maxLength: 8 },
     ),
   })
@@ -53,7 +68,12 @@ const arbitraryMessage: fc.Arbitrary<Message> = fc
     snapshot: null,
     entries:
       r.type === 'append'
-        ? r.entries.map((e, i) => ({ term: term(e.term), index: logIndex(r.index + 1 + i), kind: e.kind, data: e.data }))
+        ? r.entries.map((e, i) => ({
+            term: term(e.term),
+            index: logIndex(r.index + 1 + i),
+            kind: e.kind,
+            data: e.data,
+          }))
         : [],
   }));
 
@@ -69,7 +89,9 @@ describe('codec', () => {
   it('round-trips every message through the wire format unchanged', () => {
     fc.assert(
       fc.property(fc.array(arbitraryMessage, { minLength: 1, maxLength: 5 }), (messages) => {
-        const decoded = overTheWire(messages.map(encodeMessage)).map((m) => decodeMessage(m, DEFAULT_TRANSPORT_LIMITS));
+        const decoded = overTheWire(messages.map(encodeMessage)).map((m) =>
+          decodeMessage(m, DEFAULT_TRANSPORT_LIMITS),
+        );
         expect(decoded.map(comparable)).toEqual(messages.map(comparable));
       }),
       { numRuns: 200 },
@@ -79,7 +101,11 @@ describe('codec', () => {
   it('estimates an upper bound of the encoded size', () => {
     fc.assert(
       fc.property(arbitraryMessage, (message) => {
-        const encodedBytes = serialize({ clusterId: '', from: '', messages: [encodeMessage(message)] }).length;
+        const encodedBytes = serialize({
+          clusterId: '',
+          from: '',
+          messages: [encodeMessage(message)],
+        }).length;
         expect(estimateMessageBytes(message)).toBeGreaterThanOrEqual(encodedBytes);
       }),
       { numRuns: 300 },
@@ -123,17 +149,49 @@ describe('codec', () => {
       context: new Uint8Array(0),
     });
     const cases: [string, ProtoMessage, RegExp][] = [
-      ['an unspecified type', { ...valid, type: 'MESSAGE_TYPE_UNSPECIFIED' }, /unknown message type/],
-      ['an unknown type number', { ...valid, type: 42 as unknown as 'MESSAGE_TYPE_VOTE' }, /unknown message type/],
+      [
+        'an unspecified type',
+        { ...valid, type: 'MESSAGE_TYPE_UNSPECIFIED' },
+        /unknown message type/,
+      ],
+      [
+        'an unknown type number',
+        { ...valid, type: 42 as unknown as 'MESSAGE_TYPE_VOTE' },
+        /unknown message type/,
+      ],
       ['a missing sender', { ...valid, from: '' }, /from is missing/],
       ['a missing recipient', { ...valid, to: '' }, /to is missing/],
       ['an over-long node id', { ...valid, from: 'x'.repeat(300) }, /longer than/],
-      ['a term beyond 2^53', { ...valid, term: '18446744073709551615' }, /term is not a non-negative integer/],
-      ['entries on a non-append', { ...valid, type: 'MESSAGE_TYPE_HEARTBEAT' }, /carries no entries/],
-      ['entries out of sequence', { ...valid, entries: [{ term: 3, index: 12, kind: 'ENTRY_KIND_NORMAL' }] }, /expected 11/],
-      ['an entry at index 0', { ...valid, index: 0, entries: [{ term: 3, index: 0, kind: 'ENTRY_KIND_NORMAL' }] }, /index 0/],
-      ['an unknown entry kind', { ...valid, entries: [{ term: 3, index: 11, kind: 'ENTRY_KIND_UNSPECIFIED' }] }, /unknown entry kind/],
-      ['an oversized context', { ...valid, context: Buffer.alloc(DEFAULT_TRANSPORT_LIMITS.maxContextBytes + 1) }, /context of/],
+      [
+        'a term beyond 2^53',
+        { ...valid, term: '18446744073709551615' },
+        /term is not a non-negative integer/,
+      ],
+      [
+        'entries on a non-append',
+        { ...valid, type: 'MESSAGE_TYPE_HEARTBEAT' },
+        /carries no entries/,
+      ],
+      [
+        'entries out of sequence',
+        { ...valid, entries: [{ term: 3, index: 12, kind: 'ENTRY_KIND_NORMAL' }] },
+        /expected 11/,
+      ],
+      [
+        'an entry at index 0',
+        { ...valid, index: 0, entries: [{ term: 3, index: 0, kind: 'ENTRY_KIND_NORMAL' }] },
+        /index 0/,
+      ],
+      [
+        'an unknown entry kind',
+        { ...valid, entries: [{ term: 3, index: 11, kind: 'ENTRY_KIND_UNSPECIFIED' }] },
+        /unknown entry kind/,
+      ],
+      [
+        'an oversized context',
+        { ...valid, context: Buffer.alloc(DEFAULT_TRANSPORT_LIMITS.maxContextBytes + 1) },
+        /context of/,
+      ],
     ];
     it.each(cases)('%s', (_name, proto, pattern) => {
       const [wire] = overTheWire([proto]);
@@ -141,10 +199,19 @@ describe('codec', () => {
     });
 
     it('too many entries and too many entry bytes', () => {
-      const entries = Array.from({ length: 5 }, (_, i) => ({ term: 3, index: 11 + i, kind: 'ENTRY_KIND_NORMAL' as const, data: Buffer.alloc(100) }));
+      const entries = Array.from({ length: 5 }, (_, i) => ({
+        term: 3,
+        index: 11 + i,
+        kind: 'ENTRY_KIND_NORMAL' as const,
+        data: Buffer.alloc(100),
+      }));
       const [wire] = overTheWire([{ ...valid, entries }]);
-      expect(() => decodeMessage(wire!, { ...DEFAULT_TRANSPORT_LIMITS, maxEntriesPerMessage: 4 })).toThrow(/exceed the limit of 4/);
-      expect(() => decodeMessage(wire!, { ...DEFAULT_TRANSPORT_LIMITS, maxMessageBytes: 450 })).toThrow(/450 bytes/);
+      expect(() =>
+        decodeMessage(wire!, { ...DEFAULT_TRANSPORT_LIMITS, maxEntriesPerMessage: 4 }),
+      ).toThrow(/exceed the limit of 4/);
+      expect(() =>
+        decodeMessage(wire!, { ...DEFAULT_TRANSPORT_LIMITS, maxMessageBytes: 450 }),
+      ).toThrow(/450 bytes/);
       expect(decodeMessage(wire!, DEFAULT_TRANSPORT_LIMITS).entries.length).toBe(5);
     });
   });

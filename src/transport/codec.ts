@@ -14,12 +14,18 @@ import type {
   MessageType,
   SnapshotMeta,
 } from '../raft/types.ts';
-import type { ConfState as ProtoConfState, ConfState__Output } from '../gen/baton/raft/v1/ConfState.ts';
+import type {
+  ConfState as ProtoConfState,
+  ConfState__Output,
+} from '../gen/baton/raft/v1/ConfState.ts';
 import type { Entry as ProtoEntry, Entry__Output } from '../gen/baton/raft/v1/Entry.ts';
 import type { EntryKind__Output } from '../gen/baton/raft/v1/EntryKind.ts';
 import type { Message as ProtoMessage, Message__Output } from '../gen/baton/raft/v1/Message.ts';
 import type { MessageType__Output } from '../gen/baton/raft/v1/MessageType.ts';
-import type { SnapshotMeta as ProtoSnapshotMeta, SnapshotMeta__Output } from '../gen/baton/raft/v1/SnapshotMeta.ts';
+import type {
+  SnapshotMeta as ProtoSnapshotMeta,
+  SnapshotMeta__Output,
+} from '../gen/baton/raft/v1/SnapshotMeta.ts';
 import { MalformedMessageError } from './errors.ts';
 
 const MESSAGE_TYPE_TO_PROTO: Record<MessageType, MessageType__Output> = {
@@ -65,7 +71,10 @@ const MESSAGE_OVERHEAD_BYTES = 96;
  */
 export function estimateMessageBytes(message: Message): number {
   let bytes =
-    MESSAGE_OVERHEAD_BYTES + message.from.length * 3 + message.to.length * 3 + message.context.length;
+    MESSAGE_OVERHEAD_BYTES +
+    message.from.length * 3 +
+    message.to.length * 3 +
+    message.context.length;
   for (const entry of message.entries) bytes += ENTRY_OVERHEAD_BYTES + entry.data.length;
   return bytes;
 }
@@ -159,7 +168,9 @@ function decodeEntries(
     throw new MalformedMessageError(`a ${type} message carries no entries, got ${list.length}`);
   }
   if (list.length > limits.maxEntriesPerMessage) {
-    throw new MalformedMessageError(`${list.length} entries exceed the limit of ${limits.maxEntriesPerMessage}`);
+    throw new MalformedMessageError(
+      `${list.length} entries exceed the limit of ${limits.maxEntriesPerMessage}`,
+    );
   }
   const entries: Entry[] = [];
   let totalBytes = 0;
@@ -173,7 +184,9 @@ function decodeEntries(
     }
     totalBytes += entry.data.length;
     if (totalBytes > limits.maxMessageBytes) {
-      throw new MalformedMessageError(`entries exceed the limit of ${limits.maxMessageBytes} bytes`);
+      throw new MalformedMessageError(
+        `entries exceed the limit of ${limits.maxMessageBytes} bytes`,
+      );
     }
     entries.push(entry);
   }
@@ -181,7 +194,8 @@ function decodeEntries(
 }
 
 function decodeEntry(proto: Entry__Output): Entry {
-  if (proto === null || typeof proto !== 'object') throw new MalformedMessageError('entry is not a message');
+  if (proto === null || typeof proto !== 'object')
+    throw new MalformedMessageError('entry is not a message');
   const kind = ENTRY_KIND_FROM_PROTO.get(proto.kind);
   if (kind === undefined) {
     throw new MalformedMessageError(`unknown entry kind ${JSON.stringify(proto.kind)}`);
@@ -222,7 +236,9 @@ function decodeNodeIds(values: unknown, field: string): NodeId[] {
   if (values === undefined || values === null) return [];
   if (!Array.isArray(values)) throw new MalformedMessageError(`${field} is not a list`);
   if (values.length > MAX_CONF_MEMBERS) {
-    throw new MalformedMessageError(`${field} has ${values.length} members, limit ${MAX_CONF_MEMBERS}`);
+    throw new MalformedMessageError(
+      `${field} has ${values.length} members, limit ${MAX_CONF_MEMBERS}`,
+    );
   }
   return values.map((value: unknown) => decodeNodeId(value, field));
 }
@@ -240,7 +256,9 @@ function decodeNodeId(value: unknown, field: string): NodeId {
 function decodeUint(value: unknown, field: string): number {
   if (value === undefined || value === null) return 0;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new MalformedMessageError(`${field} is not a non-negative integer below 2^53: ${describe(value)}`);
+    throw new MalformedMessageError(
+      `${field} is not a non-negative integer below 2^53: ${describe(value)}`,
+    );
   }
   return value;
 }

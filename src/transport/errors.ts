@@ -20,7 +20,11 @@ export class InvalidPeerAddressError extends BatonError {
   override readonly name = 'InvalidPeerAddressError';
 
   constructor(peer: string, address: string, options?: { cause?: unknown }) {
-    super('INVALID_ARGUMENT', `the address ${JSON.stringify(address)} of peer ${peer} is not a valid host:port`, options);
+    super(
+      'INVALID_ARGUMENT',
+      `the address ${JSON.stringify(address)} of peer ${peer} is not a valid host:port`,
+      options,
+    );
   }
 }
 

@@ -94,7 +94,11 @@ export class GrpcPeer {
   constructor(private readonly options: GrpcPeerOptions) {
     this.address = options.address;
     this.logger = options.logger.child({ peer: options.peer, peerAddress: options.address });
-    this.client = new options.clientConstructor(options.address, options.credentials, options.channelOptions);
+    this.client = new options.clientConstructor(
+      options.address,
+      options.credentials,
+      options.channelOptions,
+    );
     this.queue = new SendQueue(
       options.limits.maxQueuedMessagesPerPeer,
       options.limits.maxQueuedBytesPerPeer,
@@ -112,7 +116,12 @@ export class GrpcPeer {
       // Raft resends the same message: log the 1st, 2nd, 4th, 8th … drop, not every one.
       if ((this.oversizedDrops & (this.oversizedDrops - 1)) === 0) {
         this.logger.warn(
-          { type: message.type, sizeBytes, maxMessageBytes: this.options.limits.maxMessageBytes, drops: this.oversizedDrops },
+          {
+            type: message.type,
+            sizeBytes,
+            maxMessageBytes: this.options.limits.maxMessageBytes,
+            drops: this.oversizedDrops,
+          },
           'dropping a Raft message larger than the transport maxMessageBytes; set the Raft maxMessageBytes lower',
         );
       }
@@ -180,7 +189,11 @@ export class GrpcPeer {
     if (this.closed || this.backoffTimer !== null || this.queue.length === 0) return;
     const stream = this.stream ?? this.openStream();
     const { maxInflightWritesPerPeer, maxBatchMessages, maxBatchBytes } = this.options.limits;
-    while (this.queue.length > 0 && this.inflightWrites < maxInflightWritesPerPeer && !this.awaitingDrain) {
+    while (
+      this.queue.length > 0 &&
+      this.inflightWrites < maxInflightWritesPerPeer &&
+      !this.awaitingDrain
+    ) {
       const { messages, bytes } = this.queue.takeBatch(maxBatchMessages, maxBatchBytes);
       const batch: MessageBatch = {
         clusterId: this.options.clusterId,
@@ -193,7 +206,8 @@ export class GrpcPeer {
       });
       this.counters.sentBatches += 1;
       this.counters.sentMessages += messages.length;
-      if (messages.length > this.counters.maxBatchMessages) this.counters.maxBatchMessages = messages.length;
+      if (messages.length > this.counters.maxBatchMessages)
+        this.counters.maxBatchMessages = messages.length;
       this.options.metrics.batchSent?.(this.options.peer, messages.length, bytes);
       if (!accepted) {
         this.awaitingDrain = true;
@@ -237,8 +251,12 @@ export class GrpcPeer {
     this.connectTimer = setTimeout(() => {
       this.connectTimer = null;
       if (stream !== this.stream) return;
-      if (this.client.getChannel().getConnectivityState(false) === grpc.connectivityState.READY) return;
-      this.logger.debug({ connectTimeoutMs: this.options.limits.connectTimeoutMs }, 'peer connection not up in time');
+      if (this.client.getChannel().getConnectivityState(false) === grpc.connectivityState.READY)
+        return;
+      this.logger.debug(
+        { connectTimeoutMs: this.options.limits.connectTimeoutMs },
+        'peer connection not up in time',
+      );
       // Ends the call through its callback (CANCELLED): reported unreachable, retried after backoff.
       stream.cancel();
     }, this.options.limits.connectTimeoutMs);
@@ -259,13 +277,20 @@ export class GrpcPeer {
     this.awaitingDrain = false;
     this.counters.failedStreams += 1;
     const code = error?.code ?? grpc.status.OK;
-    if (code === grpc.status.PERMISSION_DENIED || code === grpc.status.FAILED_PRECONDITION || code === grpc.status.INVALID_ARGUMENT) {
+    if (
+      code === grpc.status.PERMISSION_DENIED ||
+      code === grpc.status.FAILED_PRECONDITION ||
+      code === grpc.status.INVALID_ARGUMENT
+    ) {
       this.logger.error(
         { code, details: error?.details },
         'peer refused our Raft stream; check that both nodes have the same cluster id and that the peer address belongs to this node id',
       );
     } else {
-      this.logger.debug({ code, details: error?.details }, 'peer stream ended; reconnecting with backoff');
+      this.logger.debug(
+        { code, details: error?.details },
+        'peer stream ended; reconnecting with backoff',
+      );
     }
     this.reportUnreachable();
     this.startBackoff();
@@ -273,7 +298,10 @@ export class GrpcPeer {
 
   private startBackoff(): void {
     const { backoffInitialMs, backoffMaxMs } = this.options.limits;
-    const ceilingMs = Math.min(backoffMaxMs, backoffInitialMs * 2 ** Math.min(this.failedAttempts, 20));
+    const ceilingMs = Math.min(
+      backoffMaxMs,
+      backoffInitialMs * 2 ** Math.min(this.failedAttempts, 20),
+    );
     this.failedAttempts += 1;
     // Equal jitter: spread reconnects of many senders, yet never retry immediately.
     const delayMs = ceilingMs / 2 + (this.options.random() * ceilingMs) / 2;
@@ -313,7 +341,11 @@ export class GrpcPeer {
 
   private async streamSnapshot(message: Message): Promise<number> {
     const snapshot = message.snapshot;
-    if (snapshot === null) throw new SnapshotTransferError(this.options.peer, 'the snapshot message carries no snapshot');
+    if (snapshot === null)
+      throw new SnapshotTransferError(
+        this.options.peer,
+        'the snapshot message carries no snapshot',
+      );
     const data = snapshot.data;
     const { snapshotChunkBytes, snapshotTimeoutMs } = this.options.limits;
     const deadline = new Date(Date.now() + snapshotTimeoutMs);
@@ -347,13 +379,21 @@ export class GrpcPeer {
       for (let offset = 0; offset < data.length; offset += snapshotChunkBytes) {
         if (failure !== null || this.closed) break;
         // subarray: no copy here; the serializer copies one chunk at a time.
-        await writeWithFlowControl(call, { data: data.subarray(offset, offset + snapshotChunkBytes) }, finished);
+        await writeWithFlowControl(
+          call,
+          { data: data.subarray(offset, offset + snapshotChunkBytes) },
+          finished,
+        );
         this.counters.snapshotChunksSent += 1;
       }
       call.end();
       const error = await finished;
       if (error !== null) {
-        throw new SnapshotTransferError(this.options.peer, `${grpc.status[error.code]}: ${error.details}`, { cause: error });
+        throw new SnapshotTransferError(
+          this.options.peer,
+          `${grpc.status[error.code]}: ${error.details}`,
+          { cause: error },
+        );
       }
       if (this.closed) throw new SnapshotTransferError(this.options.peer, 'the transport closed');
       return data.length;

@@ -9,7 +9,13 @@ import type { SnapshotChunk } from '../gen/baton/raft/v1/SnapshotChunk.ts';
 import { encodeMessage, encodeSnapshotMeta } from './codec.ts';
 import { GrpcTransport, raftPeerClientConstructor } from './grpc-transport.ts';
 import type { TransportLimits } from './limits.ts';
-import { describeTransportContract, makeAppend, makeMessage, Recorder, waitFor } from './testing/transport-contract.ts';
+import {
+  describeTransportContract,
+  makeAppend,
+  makeMessage,
+  Recorder,
+  waitFor,
+} from './testing/transport-contract.ts';
 import type { ContractCluster, ContractTransport } from './testing/transport-contract.ts';
 import type { TransportHandlers } from './types.ts';
 
@@ -18,10 +24,14 @@ const CLUSTER_ID = 'contract-cluster';
 
 async function bind(server: grpc.Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => {
-      if (error === null) resolve(bound);
-      else reject(error);
-    });
+    server.bindAsync(
+      `127.0.0.1:${port}`,
+      grpc.ServerCredentials.createInsecure(),
+      (error, bound) => {
+        if (error === null) resolve(bound);
+        else reject(error);
+      },
+    );
   });
 }
 
@@ -42,7 +52,10 @@ interface GrpcNode {
   transport: GrpcTransport | null;
 }
 
-async function makeGrpcCluster(ids: readonly NodeId[], limits: Partial<TransportLimits>): Promise<ContractCluster> {
+async function makeGrpcCluster(
+  ids: readonly NodeId[],
+  limits: Partial<TransportLimits>,
+): Promise<ContractCluster> {
   const ports = new Map<NodeId, number>();
   const nodes = new Map<NodeId, GrpcNode>();
   for (const id of ids) {
@@ -95,7 +108,9 @@ describe('GrpcTransport: gRPC specifics', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function receiver(limits: Partial<TransportLimits> = {}): Promise<{ transport: GrpcTransport; recorder: Recorder; address: string }> {
+  async function receiver(
+    limits: Partial<TransportLimits> = {},
+  ): Promise<{ transport: GrpcTransport; recorder: Recorder; address: string }> {
     const server = new grpc.Server();
     const transport = new GrpcTransport({ clusterId: CLUSTER_ID, nodeId: a, logger, limits });
     transport.registerServer(server);
@@ -160,8 +175,14 @@ describe('GrpcTransport: gRPC specifics', () => {
     await stranger.start(strangerEvents);
     stranger.addPeer(a, address);
     stranger.send([makeMessage(b, a, 'heartbeat')]);
-    await waitFor(() => (transport.stats().rejected.wrongCluster ?? 0) >= 1, 'the wrong-cluster rejection');
-    await waitFor(() => strangerEvents.unreachable.includes(a), 'the stranger to see its stream refused');
+    await waitFor(
+      () => (transport.stats().rejected.wrongCluster ?? 0) >= 1,
+      'the wrong-cluster rejection',
+    );
+    await waitFor(
+      () => strangerEvents.unreachable.includes(a),
+      'the stranger to see its stream refused',
+    );
     expect(recorder.messages).toEqual([]);
 
     const code = await batchSender(address)({
@@ -176,35 +197,74 @@ describe('GrpcTransport: gRPC specifics', () => {
   it('refuses messages that do not match the stream sender or recipient (FAILED_PRECONDITION)', async () => {
     const { transport, recorder, address } = await receiver();
     const sendBatch = batchSender(address);
-    const spoofed = await sendBatch({ clusterId: CLUSTER_ID, from: 'b', messages: [encodeMessage(makeMessage(nodeId('c'), a, 'heartbeat'))] });
+    const spoofed = await sendBatch({
+      clusterId: CLUSTER_ID,
+      from: 'b',
+      messages: [encodeMessage(makeMessage(nodeId('c'), a, 'heartbeat'))],
+    });
     expect(spoofed).toBe(grpc.status.FAILED_PRECONDITION);
-    const misaddressed = await sendBatch({ clusterId: CLUSTER_ID, from: 'b', messages: [encodeMessage(makeMessage(b, nodeId('z'), 'heartbeat'))] });
+    const misaddressed = await sendBatch({
+      clusterId: CLUSTER_ID,
+      from: 'b',
+      messages: [encodeMessage(makeMessage(b, nodeId('z'), 'heartbeat'))],
+    });
     expect(misaddressed).toBe(grpc.status.FAILED_PRECONDITION);
     expect(transport.stats().rejected).toMatchObject({ senderMismatch: 1, wrongRecipient: 1 });
-    const fine = await sendBatch({ clusterId: CLUSTER_ID, from: 'b', messages: [encodeMessage(makeMessage(b, a, 'heartbeat'))] });
+    const fine = await sendBatch({
+      clusterId: CLUSTER_ID,
+      from: 'b',
+      messages: [encodeMessage(makeMessage(b, a, 'heartbeat'))],
+    });
     expect(fine).toBe(grpc.status.OK);
     expect(recorder.messages.map((m) => [m.from, m.type])).toEqual([['b', 'heartbeat']]);
   });
 
   it('survives garbled and malformed messages, refusing them without delivering anything', async () => {
     const { transport, recorder, address } = await receiver();
-    const garbled = await sendRawBytes(address, [Buffer.from([0xff, 0xff, 0xff, 0x0f, 0x01, 0x02, 0x03])]);
+    const garbled = await sendRawBytes(address, [
+      Buffer.from([0xff, 0xff, 0xff, 0x0f, 0x01, 0x02, 0x03]),
+    ]);
     expect(garbled).not.toBe(grpc.status.OK);
 
     const sendBatch = batchSender(address);
     const good = encodeMessage(makeMessage(b, a, 'heartbeat'));
     const malformed: MessageBatch[] = [
-      { clusterId: CLUSTER_ID, from: 'b', messages: [{ ...good, type: 'MESSAGE_TYPE_UNSPECIFIED' }] },
-      { clusterId: CLUSTER_ID, from: 'b', messages: [{ ...good, type: 99 as unknown as 'MESSAGE_TYPE_HEARTBEAT' }] },
+      {
+        clusterId: CLUSTER_ID,
+        from: 'b',
+        messages: [{ ...good, type: 'MESSAGE_TYPE_UNSPECIFIED' }],
+      },
+      {
+        clusterId: CLUSTER_ID,
+        from: 'b',
+        messages: [{ ...good, type: 99 as unknown as 'MESSAGE_TYPE_HEARTBEAT' }],
+      },
       { clusterId: CLUSTER_ID, from: 'b', messages: [{ ...good, from: '' }] },
       { clusterId: CLUSTER_ID, from: '', messages: [good] },
       { clusterId: CLUSTER_ID, from: 'b', messages: [{ ...good, term: '18446744073709551615' }] },
-      { clusterId: CLUSTER_ID, from: 'b', messages: [{ ...good, entries: [{ term: 1, index: 5, kind: 'ENTRY_KIND_NORMAL' }] }] },
-      { clusterId: CLUSTER_ID, from: 'b', messages: [{ ...encodeMessage(makeAppend(b, a, 4, 1)), entries: [{ term: 1, index: 9, kind: 'ENTRY_KIND_NORMAL' }] }] },
+      {
+        clusterId: CLUSTER_ID,
+        from: 'b',
+        messages: [{ ...good, entries: [{ term: 1, index: 5, kind: 'ENTRY_KIND_NORMAL' }] }],
+      },
+      {
+        clusterId: CLUSTER_ID,
+        from: 'b',
+        messages: [
+          {
+            ...encodeMessage(makeAppend(b, a, 4, 1)),
+            entries: [{ term: 1, index: 9, kind: 'ENTRY_KIND_NORMAL' }],
+          },
+        ],
+      },
       { clusterId: CLUSTER_ID, from: 'b', messages: [{ ...good, context: Buffer.alloc(100_000) }] },
       { clusterId: CLUSTER_ID, from: 'b', messages: [{ ...good, type: 'MESSAGE_TYPE_SNAPSHOT' }] },
       // One bad message spoils its whole batch: nothing of it is delivered.
-      { clusterId: CLUSTER_ID, from: 'b', messages: [good, { ...good, type: 'MESSAGE_TYPE_UNSPECIFIED' }] },
+      {
+        clusterId: CLUSTER_ID,
+        from: 'b',
+        messages: [good, { ...good, type: 'MESSAGE_TYPE_UNSPECIFIED' }],
+      },
     ];
     for (const batch of malformed) {
       expect(await sendBatch(batch)).toBe(grpc.status.INVALID_ARGUMENT);
@@ -212,7 +272,9 @@ describe('GrpcTransport: gRPC specifics', () => {
     expect(transport.stats().rejected.malformed).toBe(malformed.length);
     expect(recorder.messages).toEqual([]);
     // Still serving.
-    expect(await sendBatch({ clusterId: CLUSTER_ID, from: 'b', messages: [good] })).toBe(grpc.status.OK);
+    expect(await sendBatch({ clusterId: CLUSTER_ID, from: 'b', messages: [good] })).toBe(
+      grpc.status.OK,
+    );
     expect(recorder.messages.length).toBe(1);
   });
 
@@ -242,10 +304,15 @@ describe('GrpcTransport: gRPC specifics', () => {
         for (const chunk of chunks) call.write(chunk);
         call.end();
       });
-    const wrongSum = await install([header(4, Buffer.alloc(32)), { data: Buffer.from([1, 2, 3, 4]) }]);
+    const wrongSum = await install([
+      header(4, Buffer.alloc(32)),
+      { data: Buffer.from([1, 2, 3, 4]) },
+    ]);
     expect(wrongSum).toBe(grpc.status.DATA_LOSS);
     const { createHash } = await import('node:crypto');
-    const sum = createHash('sha256').update(Buffer.from([1, 2, 3, 4])).digest();
+    const sum = createHash('sha256')
+      .update(Buffer.from([1, 2, 3, 4]))
+      .digest();
     const short = await install([header(8, sum), { data: Buffer.from([1, 2, 3, 4]) }]);
     expect(short).toBe(grpc.status.DATA_LOSS);
     const tooBig = await install([header(4, sum), { data: Buffer.from([1, 2, 3, 4, 5]) }]);
@@ -253,7 +320,11 @@ describe('GrpcTransport: gRPC specifics', () => {
     const noHeader = await install([{ data: Buffer.from([1]) }]);
     expect(noHeader).toBe(grpc.status.INVALID_ARGUMENT);
     expect(recorder.messages).toEqual([]);
-    const ok = await install([header(4, sum), { data: Buffer.from([1, 2]) }, { data: Buffer.from([3, 4]) }]);
+    const ok = await install([
+      header(4, sum),
+      { data: Buffer.from([1, 2]) },
+      { data: Buffer.from([3, 4]) },
+    ]);
     expect(ok).toBe(grpc.status.OK);
     expect(recorder.messages.length).toBe(1);
     expect(Array.from(recorder.messages[0]!.snapshot!.data)).toEqual([1, 2, 3, 4]);
@@ -262,7 +333,12 @@ describe('GrpcTransport: gRPC specifics', () => {
 
   it('streams a snapshot in chunks of at most snapshotChunkBytes', async () => {
     const { recorder, address } = await receiver();
-    const sender = new GrpcTransport({ clusterId: CLUSTER_ID, nodeId: b, logger, limits: { snapshotChunkBytes: 64 * 1024 } });
+    const sender = new GrpcTransport({
+      clusterId: CLUSTER_ID,
+      nodeId: b,
+      logger,
+      limits: { snapshotChunkBytes: 64 * 1024 },
+    });
     cleanups.push(() => sender.close());
     const events = new Recorder();
     await sender.start(events);
@@ -272,7 +348,9 @@ describe('GrpcTransport: gRPC specifics', () => {
     sender.send([makeMessage(b, a, 'snapshot', { snapshot: { meta, data } })]);
     await waitFor(() => events.snapshotStatuses.length === 1, 'the snapshot status');
     expect(events.snapshotStatuses).toEqual([{ peer: a, status: 'finished' }]);
-    expect(sender.stats().peers.get(a)!.snapshotChunksSent).toBe(Math.ceil(data.length / (64 * 1024)));
+    expect(sender.stats().peers.get(a)!.snapshotChunksSent).toBe(
+      Math.ceil(data.length / (64 * 1024)),
+    );
     expect(Buffer.from(recorder.messages[0]!.snapshot!.data).equals(Buffer.from(data))).toBe(true);
   });
 
@@ -284,7 +362,9 @@ describe('GrpcTransport: gRPC specifics', () => {
     await sender.start(events);
     sender.addPeer(a, address);
     const meta = { index: logIndex(3), term: term(1), conf: { voters: [a, b], learners: [] } };
-    sender.send([makeMessage(b, a, 'snapshot', { snapshot: { meta, data: new Uint8Array(2 * 1024 * 1024) } })]);
+    sender.send([
+      makeMessage(b, a, 'snapshot', { snapshot: { meta, data: new Uint8Array(2 * 1024 * 1024) } }),
+    ]);
     await waitFor(() => events.snapshotStatuses.length === 1, 'the snapshot status');
     expect(events.snapshotStatuses).toEqual([{ peer: a, status: 'failed' }]);
     expect(recorder.messages).toEqual([]);
@@ -302,7 +382,12 @@ describe('GrpcTransport: gRPC specifics', () => {
       for (const socket of sockets) socket.destroy();
       silent.close();
     });
-    const sender = new GrpcTransport({ clusterId: CLUSTER_ID, nodeId: b, logger, limits: { connectTimeoutMs: 100 } });
+    const sender = new GrpcTransport({
+      clusterId: CLUSTER_ID,
+      nodeId: b,
+      logger,
+      limits: { connectTimeoutMs: 100 },
+    });
     cleanups.push(() => sender.close());
     const events = new Recorder();
     await sender.start(events);
@@ -333,7 +418,11 @@ describe('GrpcTransport: gRPC specifics', () => {
       const call = client.send((error) => {
         resolve(error?.code ?? grpc.status.OK);
       });
-      call.write({ clusterId: CLUSTER_ID, from: 'b', messages: [encodeMessage(makeMessage(b, a, 'heartbeat'))] });
+      call.write({
+        clusterId: CLUSTER_ID,
+        from: 'b',
+        messages: [encodeMessage(makeMessage(b, a, 'heartbeat'))],
+      });
       call.end();
     });
     expect(code).toBe(grpc.status.UNAVAILABLE);

@@ -55,7 +55,8 @@ export interface GrpcTransportOptions {
 let raftProto: ProtoGrpcType['baton']['raft']['v1'] | null = null;
 
 function loadRaftProto(): ProtoGrpcType['baton']['raft']['v1'] {
-  raftProto ??= (loadProtoPackage('baton/raft/v1/raft.proto') as unknown as ProtoGrpcType).baton.raft.v1;
+  raftProto ??= (loadProtoPackage('baton/raft/v1/raft.proto') as unknown as ProtoGrpcType).baton
+    .raft.v1;
   return raftProto;
 }
 
@@ -156,7 +157,8 @@ export class GrpcTransport implements Transport, TransportStatsSource {
     if (existing?.address === address) return;
     // Events of a replaced or removed sender are stale: only the current one speaks for `peer`.
     let sender: GrpcPeer | null = null;
-    const isCurrent = (): boolean => !this.closed && sender !== null && this.peers.get(peer) === sender;
+    const isCurrent = (): boolean =>
+      !this.closed && sender !== null && this.peers.get(peer) === sender;
     try {
       sender = new GrpcPeer({
         clusterId: this.clusterId,
@@ -244,7 +246,10 @@ export class GrpcTransport implements Transport, TransportStatsSource {
   private acceptBatch(batch: MessageBatch__Output, streamSender: NodeId | null): Message[] {
     this.checkEnvelope(batch.clusterId, batch.from);
     if (streamSender !== null && batch.from !== streamSender) {
-      throw new InboundRejectedError('senderMismatch', `this stream belongs to ${streamSender}, not ${batch.from}`);
+      throw new InboundRejectedError(
+        'senderMismatch',
+        `this stream belongs to ${streamSender}, not ${batch.from}`,
+      );
     }
     const raw = batch.messages;
     if (!Array.isArray(raw)) throw new MalformedMessageError('messages is not a list');
@@ -263,7 +268,10 @@ export class GrpcTransport implements Transport, TransportStatsSource {
   private checkEnvelope(clusterId: unknown, from: unknown): void {
     if (this.closed) throw new InboundRejectedError('closed', `node ${this.self} is shutting down`);
     if (this.handlers === null) {
-      throw new InboundRejectedError('notStarted', `node ${this.self} is not accepting Raft messages yet`);
+      throw new InboundRejectedError(
+        'notStarted',
+        `node ${this.self} is not accepting Raft messages yet`,
+      );
     }
     if (clusterId !== this.clusterId) {
       throw new InboundRejectedError(
@@ -271,12 +279,16 @@ export class GrpcTransport implements Transport, TransportStatsSource {
         `node ${this.self} belongs to cluster ${JSON.stringify(this.clusterId)}, not ${JSON.stringify(clusterId)}`,
       );
     }
-    if (typeof from !== 'string' || from.length === 0) throw new MalformedMessageError('the sender id is missing');
+    if (typeof from !== 'string' || from.length === 0)
+      throw new MalformedMessageError('the sender id is missing');
   }
 
   private checkAddressing(message: Message, from: string): void {
     if (message.from !== from) {
-      throw new InboundRejectedError('senderMismatch', `a message from ${message.from} arrived on ${from}'s stream`);
+      throw new InboundRejectedError(
+        'senderMismatch',
+        `a message from ${message.from} arrived on ${from}'s stream`,
+      );
     }
     if (message.to !== this.self) {
       throw new InboundRejectedError(
@@ -293,7 +305,8 @@ export class GrpcTransport implements Transport, TransportStatsSource {
     let assembly: SnapshotAssembly | null = null;
     let counted = false;
     const stream = this.trackInbound(call, callback, () => {
-      if (assembly === null) throw new MalformedMessageError('the stream ended before the snapshot header');
+      if (assembly === null)
+        throw new MalformedMessageError('the stream ended before the snapshot header');
       const message = assembly.finish();
       this.receivedSnapshots += 1;
       this.handlers?.onMessage(message);
@@ -308,7 +321,10 @@ export class GrpcTransport implements Transport, TransportStatsSource {
       try {
         if (assembly === null) {
           if (this.snapshotReceives >= this.limits.maxConcurrentSnapshotReceives) {
-            throw new InboundRejectedError('tooManySnapshots', `node ${this.self} is already receiving ${this.snapshotReceives} snapshots`);
+            throw new InboundRejectedError(
+              'tooManySnapshots',
+              `node ${this.self} is already receiving ${this.snapshotReceives} snapshots`,
+            );
           }
           assembly = this.beginSnapshot(chunk);
           this.snapshotReceives += 1;
@@ -328,13 +344,16 @@ export class GrpcTransport implements Transport, TransportStatsSource {
       throw new MalformedMessageError('a snapshot stream must begin with its header');
     }
     this.checkEnvelope(header.clusterId, header.from);
-    if (header.message === null || header.message === undefined) throw new MalformedMessageError('the snapshot header has no message');
+    if (header.message === null || header.message === undefined)
+      throw new MalformedMessageError('the snapshot header has no message');
     const envelope = decodeMessage(header.message, this.limits);
-    if (envelope.type !== 'snapshot') throw new MalformedMessageError(`the snapshot header carries a ${envelope.type} message`);
+    if (envelope.type !== 'snapshot')
+      throw new MalformedMessageError(`the snapshot header carries a ${envelope.type} message`);
     this.checkAddressing(envelope, header.from);
     const meta = decodeSnapshotMeta(header.meta);
     const totalBytes = header.totalBytes;
-    if (!Number.isSafeInteger(totalBytes) || totalBytes < 0) throw new MalformedMessageError('the snapshot size is invalid');
+    if (!Number.isSafeInteger(totalBytes) || totalBytes < 0)
+      throw new MalformedMessageError('the snapshot size is invalid');
     if (totalBytes > this.limits.maxSnapshotBytes) {
       throw new InboundRejectedError(
         'tooLarge',
@@ -364,7 +383,12 @@ export class GrpcTransport implements Transport, TransportStatsSource {
       this.inbound.delete(stream);
       for (const listener of doneListeners) listener();
       if (error === null) callback(null, response);
-      else callback({ code: grpc.status[error.code], details: error.message, metadata: new grpc.Metadata() });
+      else
+        callback({
+          code: grpc.status[error.code],
+          details: error.message,
+          metadata: new grpc.Metadata(),
+        });
     };
     const stream = {
       get done() {
@@ -392,7 +416,8 @@ export class GrpcTransport implements Transport, TransportStatsSource {
     call.on('cancelled', () => {
       finish(null);
     });
-    if (this.closed) finish(new InboundRejectedError('closed', `node ${this.self} is shutting down`));
+    if (this.closed)
+      finish(new InboundRejectedError('closed', `node ${this.self} is shutting down`));
     return stream;
   }
 
@@ -400,12 +425,17 @@ export class GrpcTransport implements Transport, TransportStatsSource {
   private asRejection(error: unknown, remote: string): InboundRejectedError {
     let rejection: InboundRejectedError;
     if (error instanceof InboundRejectedError) rejection = error;
-    else if (error instanceof MalformedMessageError) rejection = new InboundRejectedError('malformed', error.message, { cause: error });
+    else if (error instanceof MalformedMessageError)
+      rejection = new InboundRejectedError('malformed', error.message, { cause: error });
     else throw error;
     this.rejected[rejection.reason] = (this.rejected[rejection.reason] ?? 0) + 1;
     this.metrics.inboundRejected?.(rejection.reason);
-    const level = rejection.reason === 'closed' || rejection.reason === 'notStarted' ? 'debug' : 'warn';
-    this.logger[level]({ remote, reason: rejection.reason }, `refused a Raft peer stream: ${rejection.message}`);
+    const level =
+      rejection.reason === 'closed' || rejection.reason === 'notStarted' ? 'debug' : 'warn';
+    this.logger[level](
+      { remote, reason: rejection.reason },
+      `refused a Raft peer stream: ${rejection.message}`,
+    );
     return rejection;
   }
 }
@@ -430,9 +460,12 @@ class SnapshotAssembly {
     if (chunk.chunk !== 'data' || !(data instanceof Uint8Array)) {
       throw new MalformedMessageError('expected a snapshot data chunk');
     }
-    if (data.length > maxChunkBytes) throw new MalformedMessageError(`a snapshot chunk of ${data.length} bytes is too large`);
+    if (data.length > maxChunkBytes)
+      throw new MalformedMessageError(`a snapshot chunk of ${data.length} bytes is too large`);
     if (this.offset + data.length > this.totalBytes) {
-      throw new MalformedMessageError(`the snapshot data exceeds its announced ${this.totalBytes} bytes`);
+      throw new MalformedMessageError(
+        `the snapshot data exceeds its announced ${this.totalBytes} bytes`,
+      );
     }
     this.buffer.set(data, this.offset);
     this.hash.update(data);
@@ -447,7 +480,10 @@ class SnapshotAssembly {
       );
     }
     if (!this.hash.digest().equals(this.expectedSha256)) {
-      throw new InboundRejectedError('checksumMismatch', 'the snapshot data does not match its SHA-256');
+      throw new InboundRejectedError(
+        'checksumMismatch',
+        'the snapshot data does not match its SHA-256',
+      );
     }
     return { ...this.envelope, entries: [], snapshot: { meta: this.meta, data: this.buffer } };
   }

@@ -67,7 +67,9 @@ export function resolveTransportLimits(overrides: Partial<TransportLimits> = {})
   const limits: TransportLimits = { ...DEFAULT_TRANSPORT_LIMITS, ...overrides };
   for (const [name, value] of Object.entries(limits)) {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      throw new InvalidTransportLimitsError(`${name} must be a positive integer, got ${String(value)}`);
+      throw new InvalidTransportLimitsError(
+        `${name} must be a positive integer, got ${String(value)}`,
+      );
     }
   }
   if (limits.maxBatchBytes > limits.maxMessageBytes) {

@@ -2,12 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { nodeId } from '../lib/index.ts';
 import type { NodeId } from '../lib/index.ts';
 import { MemoryTransport, MemoryTransportNetwork } from './memory-transport.ts';
-import { describeTransportContract, makeMessage, Recorder, waitFor } from './testing/transport-contract.ts';
+import {
+  describeTransportContract,
+  makeMessage,
+  Recorder,
+  waitFor,
+} from './testing/transport-contract.ts';
 import type { ContractCluster, ContractTransport } from './testing/transport-contract.ts';
 import type { TransportLimits } from './limits.ts';
 import type { TransportHandlers } from './types.ts';
 
-function makeMemoryCluster(ids: readonly NodeId[], limits: Partial<TransportLimits>): Promise<ContractCluster> {
+function makeMemoryCluster(
+  ids: readonly NodeId[],
+  limits: Partial<TransportLimits>,
+): Promise<ContractCluster> {
   const network = new MemoryTransportNetwork();
   const live = new Map<NodeId, MemoryTransport>();
   const cluster: ContractCluster = {
@@ -40,7 +48,11 @@ describe('MemoryTransportNetwork controls', () => {
   const b = nodeId('b');
   const c = nodeId('c');
 
-  async function three(): Promise<{ network: MemoryTransportNetwork; transports: MemoryTransport[]; recorders: Recorder[] }> {
+  async function three(): Promise<{
+    network: MemoryTransportNetwork;
+    transports: MemoryTransport[];
+    recorders: Recorder[];
+  }> {
     const network = new MemoryTransportNetwork();
     const recorders = [new Recorder(), new Recorder(), new Recorder()];
     const transports = [a, b, c].map((id) => new MemoryTransport({ network, nodeId: id }));

@@ -13,7 +13,13 @@ import { resolveTransportLimits } from './limits.ts';
 import type { TransportLimits } from './limits.ts';
 import { SendQueue } from './send-queue.ts';
 import { PeerCounters } from './stats.ts';
-import type { DropReason, PeerTransportStats, TransportMetrics, TransportStats, TransportStatsSource } from './stats.ts';
+import type {
+  DropReason,
+  PeerTransportStats,
+  TransportMetrics,
+  TransportStats,
+  TransportStatsSource,
+} from './stats.ts';
 import type { Transport, TransportHandlers } from './types.ts';
 import type { InboundRejectReason } from './errors.ts';
 
@@ -25,7 +31,10 @@ export class MemoryTransportNetwork {
   /** Called by MemoryTransport; a node id can be registered by one live transport at a time. */
   register(transport: MemoryTransport): void {
     const existing = this.nodes.get(transport.nodeId);
-    assert(existing === undefined || existing === transport, `node ${transport.nodeId} is already on this network`);
+    assert(
+      existing === undefined || existing === transport,
+      `node ${transport.nodeId} is already on this network`,
+    );
     this.nodes.set(transport.nodeId, transport);
   }
 
@@ -220,7 +229,10 @@ export class MemoryTransport implements Transport, TransportStatsSource {
 
   private flush(to: NodeId, peer: MemoryPeer): void {
     if (this.closed || this.peers.get(to) !== peer || peer.queue.length === 0) return;
-    const { messages, bytes } = peer.queue.takeBatch(this.limits.maxBatchMessages, this.limits.maxBatchBytes);
+    const { messages, bytes } = peer.queue.takeBatch(
+      this.limits.maxBatchMessages,
+      this.limits.maxBatchBytes,
+    );
     peer.counters.queuedMessages = peer.queue.length;
     peer.counters.queuedBytes = peer.queue.bytes;
     const target = this.network.route(this.nodeId, to);
@@ -232,7 +244,8 @@ export class MemoryTransport implements Transport, TransportStatsSource {
     } else {
       peer.counters.sentBatches += 1;
       peer.counters.sentMessages += messages.length;
-      if (messages.length > peer.counters.maxBatchMessages) peer.counters.maxBatchMessages = messages.length;
+      if (messages.length > peer.counters.maxBatchMessages)
+        peer.counters.maxBatchMessages = messages.length;
       this.metrics.batchSent?.(to, messages.length, bytes);
     }
     if (peer.queue.length > 0) this.scheduleFlush(to, peer);
@@ -244,7 +257,8 @@ export class MemoryTransport implements Transport, TransportStatsSource {
     this.later(() => {
       if (this.closed || this.peers.get(to) !== peer) return;
       const target = this.network.route(this.nodeId, to);
-      const delivered = message.snapshot !== null && target !== null && target.receive(this.clusterId, [message]);
+      const delivered =
+        message.snapshot !== null && target !== null && target.receive(this.clusterId, [message]);
       const status = delivered ? 'finished' : 'failed';
       if (delivered) {
         peer.counters.snapshotsFinished += 1;

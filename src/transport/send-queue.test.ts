@@ -3,7 +3,8 @@ import { logIndex, nodeId } from '../lib/index.ts';
 import { SendQueue } from './send-queue.ts';
 import { makeMessage } from './testing/transport-contract.ts';
 
-const message = (index: number) => makeMessage(nodeId('a'), nodeId('b'), 'heartbeat', { commit: logIndex(index) });
+const message = (index: number) =>
+  makeMessage(nodeId('a'), nodeId('b'), 'heartbeat', { commit: logIndex(index) });
 
 describe('SendQueue', () => {
   it('keeps order across wrap-around and refuses the newest when full', () => {

@@ -23,24 +23,41 @@ function itemAround(instance: InstanceState, frame: Frame): { item?: JsonValue; 
   let current: Frame | undefined = frame;
   while (current !== undefined) {
     if (current.index !== undefined) {
-      return { ...(current.item === undefined ? {} : { item: current.item }), index: current.index };
+      return {
+        ...(current.item === undefined ? {} : { item: current.item }),
+        index: current.index,
+      };
     }
     current = current.parentFrameId === null ? undefined : instance.frames[current.parentFrameId];
   }
   return {};
 }
 
-export function applyStepStarted(_ctx: CommandContext, instance: InstanceState, event: EventOf<'StepStarted'>): void {
+export function applyStepStarted(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'StepStarted'>,
+): void {
   const frame = frameOf(instance, event.frameId);
   assert(frame.activeStepId === null, `frame ${frame.id} already runs step ${frame.activeStepId}`);
-  const step: Step = { id: event.stepId, ref: event.ref, kind: event.kind, frameId: event.frameId, input: event.input };
+  const step: Step = {
+    id: event.stepId,
+    ref: event.ref,
+    kind: event.kind,
+    frameId: event.frameId,
+    input: event.input,
+  };
   if (event.signalName !== undefined) step.signalName = event.signalName;
   instance.steps[event.stepId] = step;
   frame.activeStepId = event.stepId;
   instance.stepCount++;
 }
 
-export function applyStepCompleted(_ctx: CommandContext, instance: InstanceState, event: EventOf<'StepCompleted'>): void {
+export function applyStepCompleted(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'StepCompleted'>,
+): void {
   const step = stepOf(instance, event.stepId);
   const frame = frameOf(instance, step.frameId);
   frame.tasks[event.ref] = { status: 'COMPLETED', output: event.output };
@@ -49,19 +66,35 @@ export function applyStepCompleted(_ctx: CommandContext, instance: InstanceState
   frame.activeStepId = null;
   Reflect.deleteProperty(instance.steps, event.stepId);
   if (event.compensable) {
-    instance.compensations.push({ ref: event.ref, output: event.output, input: step.input, ...itemAround(instance, frame) });
+    instance.compensations.push({
+      ref: event.ref,
+      output: event.output,
+      input: step.input,
+      ...itemAround(instance, frame),
+    });
   }
 }
 
-export function applyStepFailed(_ctx: CommandContext, instance: InstanceState, event: EventOf<'StepFailed'>): void {
+export function applyStepFailed(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'StepFailed'>,
+): void {
   const step = stepOf(instance, event.stepId);
   const frame = frameOf(instance, step.frameId);
-  frame.tasks[event.ref] = { status: 'FAILED', error: { code: event.error.code, message: event.error.message } };
+  frame.tasks[event.ref] = {
+    status: 'FAILED',
+    error: { code: event.error.code, message: event.error.message },
+  };
   frame.activeStepId = null;
   Reflect.deleteProperty(instance.steps, event.stepId);
 }
 
-export function applyStepCancelled(_ctx: CommandContext, instance: InstanceState, event: EventOf<'StepCancelled'>): void {
+export function applyStepCancelled(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'StepCancelled'>,
+): void {
   const step = stepOf(instance, event.stepId);
   const frame = instance.frames[step.frameId];
   if (frame !== undefined && frame.activeStepId === step.id) {
@@ -71,7 +104,11 @@ export function applyStepCancelled(_ctx: CommandContext, instance: InstanceState
   Reflect.deleteProperty(instance.steps, event.stepId);
 }
 
-export function applyVariablesSet(_ctx: CommandContext, instance: InstanceState, event: EventOf<'VariablesSet'>): void {
+export function applyVariablesSet(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'VariablesSet'>,
+): void {
   for (const [name, value] of Object.entries(event.vars)) instance.vars[name] = value;
 }
 
@@ -79,7 +116,11 @@ export function applyBranchChosen(): void {
   // History only: the chosen branch's frame follows as FrameStarted.
 }
 
-export function applyFanOutStarted(_ctx: CommandContext, instance: InstanceState, event: EventOf<'FanOutStarted'>): void {
+export function applyFanOutStarted(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'FanOutStarted'>,
+): void {
   const step = stepOf(instance, event.stepId);
   if (event.items !== null) step.items = event.items;
   step.slots = new Array<'PENDING'>(event.slots).fill('PENDING');
@@ -87,7 +128,11 @@ export function applyFanOutStarted(_ctx: CommandContext, instance: InstanceState
   step.nextSlot = 0;
 }
 
-export function applyFrameStarted(_ctx: CommandContext, instance: InstanceState, event: EventOf<'FrameStarted'>): void {
+export function applyFrameStarted(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'FrameStarted'>,
+): void {
   const frame: Frame = {
     id: event.frameId,
     parentStepId: event.parentStepId,
@@ -117,7 +162,11 @@ export function applyFrameStarted(_ctx: CommandContext, instance: InstanceState,
   }
 }
 
-export function applyFrameClosed(_ctx: CommandContext, instance: InstanceState, event: EventOf<'FrameClosed'>): void {
+export function applyFrameClosed(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'FrameClosed'>,
+): void {
   const frame = frameOf(instance, event.frameId);
   Reflect.deleteProperty(instance.frames, event.frameId);
   if (instance.compensating?.frameId === frame.id) instance.compensating.frameId = null;
@@ -138,7 +187,11 @@ export function applyFrameClosed(_ctx: CommandContext, instance: InstanceState, 
   }
 }
 
-export function applyLoopIterationStarted(_ctx: CommandContext, instance: InstanceState, event: EventOf<'LoopIterationStarted'>): void {
+export function applyLoopIterationStarted(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'LoopIterationStarted'>,
+): void {
   const step = stepOf(instance, event.stepId);
   step.iteration = event.iteration;
   if (step.childFrameId === undefined) return;

@@ -4,7 +4,11 @@ import type { InstanceState } from '../state.ts';
 
 /** Appliers of signal and child-workflow events. */
 
-export function applySignalReceived(_ctx: CommandContext, instance: InstanceState, event: EventOf<'SignalReceived'>): void {
+export function applySignalReceived(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'SignalReceived'>,
+): void {
   if (event.signalId !== undefined) {
     const recent = instance.recentSignalIds ?? [];
     recent.push(event.signalId);
@@ -16,7 +20,11 @@ export function applySignalReceived(_ctx: CommandContext, instance: InstanceStat
   instance.bufferedSignals[event.name] = queue;
 }
 
-export function applySignalConsumed(_ctx: CommandContext, instance: InstanceState, event: EventOf<'SignalConsumed'>): void {
+export function applySignalConsumed(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'SignalConsumed'>,
+): void {
   if (!event.fromBuffer) return;
   const queue = instance.bufferedSignals[event.name] ?? [];
   queue.shift();
@@ -24,7 +32,11 @@ export function applySignalConsumed(_ctx: CommandContext, instance: InstanceStat
   else instance.bufferedSignals[event.name] = queue;
 }
 
-export function applyChildWorkflowStarted(_ctx: CommandContext, instance: InstanceState, event: EventOf<'ChildWorkflowStarted'>): void {
+export function applyChildWorkflowStarted(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'ChildWorkflowStarted'>,
+): void {
   const step = instance.steps[event.stepId];
   if (step === undefined) return;
   step.childInstanceId = event.childInstanceId;

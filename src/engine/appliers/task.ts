@@ -14,13 +14,21 @@ function leaveQueue(ctx: CommandContext, task: TaskRecord): void {
 }
 
 /** Ends the current attempt: out of the ready queue, out of the running count. */
-function endAttempt(ctx: CommandContext, task: TaskRecord, closedBy: NonNullable<TaskRecord['attemptClosedBy']>): void {
+function endAttempt(
+  ctx: CommandContext,
+  task: TaskRecord,
+  closedBy: NonNullable<TaskRecord['attemptClosedBy']>,
+): void {
   leaveQueue(ctx, task);
   if (task.status === 'RUNNING') ctx.countRunning(task.taskType, -1);
   task.attemptClosedBy = closedBy;
 }
 
-export function applyTaskScheduled(ctx: CommandContext, instance: InstanceState, event: EventOf<'TaskScheduled'>): void {
+export function applyTaskScheduled(
+  ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'TaskScheduled'>,
+): void {
   let task: TaskRecord;
   if (event.attempt === 1) {
     task = {
@@ -60,61 +68,124 @@ export function applyTaskScheduled(ctx: CommandContext, instance: InstanceState,
 function enterQueue(ctx: CommandContext, task: TaskRecord): void {
   task.readyKey = keys.ready(task.taskType, task.priority, ctx.logIndex, task.id);
   ctx.tx.putJson(task.readyKey, task.id);
-  ctx.effects.push({ kind: 'taskReady', taskId: task.id, taskType: task.taskType, priority: task.priority, readyKey: task.readyKey });
+  ctx.effects.push({
+    kind: 'taskReady',
+    taskId: task.id,
+    taskType: task.taskType,
+    priority: task.priority,
+    readyKey: task.readyKey,
+  });
 }
 
-export function applyTaskHeld(ctx: CommandContext, _instance: InstanceState, event: EventOf<'TaskHeld'>): void {
+export function applyTaskHeld(
+  ctx: CommandContext,
+  _instance: InstanceState,
+  event: EventOf<'TaskHeld'>,
+): void {
   const task = ctx.loadedTask(event.taskId);
-  assert(task.status === 'READY' && task.readyKey !== undefined, `task ${task.id} held while ${task.status}${task.readyKey === undefined ? ', out of the queue' : ''}`);
+  assert(
+    task.status === 'READY' && task.readyKey !== undefined,
+    `task ${task.id} held while ${task.status}${task.readyKey === undefined ? ', out of the queue' : ''}`,
+  );
   leaveQueue(ctx, task);
 }
 
-export function applyTaskReleased(ctx: CommandContext, _instance: InstanceState, event: EventOf<'TaskReleased'>): void {
+export function applyTaskReleased(
+  ctx: CommandContext,
+  _instance: InstanceState,
+  event: EventOf<'TaskReleased'>,
+): void {
   const task = ctx.loadedTask(event.taskId);
-  assert(task.status === 'READY' && task.readyKey === undefined, `task ${task.id} released while ${task.status}${task.readyKey === undefined ? '' : ', in the queue'}`);
+  assert(
+    task.status === 'READY' && task.readyKey === undefined,
+    `task ${task.id} released while ${task.status}${task.readyKey === undefined ? '' : ', in the queue'}`,
+  );
   enterQueue(ctx, task);
 }
 
-export function applyTaskStarted(ctx: CommandContext, _instance: InstanceState, event: EventOf<'TaskStarted'>): void {
+export function applyTaskStarted(
+  ctx: CommandContext,
+  _instance: InstanceState,
+  event: EventOf<'TaskStarted'>,
+): void {
   const task = ctx.loadedTask(event.taskId);
-  assert(task.status === 'READY' && task.attempt === event.attempt, `task ${task.id} started from ${task.status}`);
+  assert(
+    task.status === 'READY' && task.attempt === event.attempt,
+    `task ${task.id} started from ${task.status}`,
+  );
   leaveQueue(ctx, task);
   task.status = 'RUNNING';
   task.workerId = event.workerId;
   task.startedMs = ctx.nowMs;
   task.lastHeartbeatMs = ctx.nowMs;
   ctx.countRunning(task.taskType, 1);
-  ctx.effects.push({ kind: 'taskLeased', taskId: task.id, taskType: task.taskType, attempt: task.attempt, workerId: event.workerId });
+  ctx.effects.push({
+    kind: 'taskLeased',
+    taskId: task.id,
+    taskType: task.taskType,
+    attempt: task.attempt,
+    workerId: event.workerId,
+  });
 }
 
-export function applyTaskHeartbeat(ctx: CommandContext, _instance: InstanceState, event: EventOf<'TaskHeartbeat'>): void {
+export function applyTaskHeartbeat(
+  ctx: CommandContext,
+  _instance: InstanceState,
+  event: EventOf<'TaskHeartbeat'>,
+): void {
   ctx.loadedTask(event.taskId).lastHeartbeatMs = ctx.nowMs;
 }
 
-export function applyTaskCompleted(ctx: CommandContext, _instance: InstanceState, event: EventOf<'TaskCompleted'>): void {
+export function applyTaskCompleted(
+  ctx: CommandContext,
+  _instance: InstanceState,
+  event: EventOf<'TaskCompleted'>,
+): void {
   const task = ctx.loadedTask(event.taskId);
   endAttempt(ctx, task, 'complete');
   task.status = 'COMPLETED';
   ctx.effects.push({ kind: 'taskClosed', taskId: task.id, taskType: task.taskType });
 }
 
-function applyAttemptFailure(ctx: CommandContext, task: TaskRecord, error: ErrorInfo, retryAtMs: number | undefined, by: 'fail' | 'timeout'): void {
+function applyAttemptFailure(
+  ctx: CommandContext,
+  task: TaskRecord,
+  error: ErrorInfo,
+  retryAtMs: number | undefined,
+  by: 'fail' | 'timeout',
+): void {
   endAttempt(ctx, task, by);
   task.lastError = error;
   task.status = retryAtMs === undefined ? 'FAILED' : 'RETRY_WAIT';
   ctx.effects.push({ kind: 'taskClosed', taskId: task.id, taskType: task.taskType });
 }
 
-export function applyTaskFailed(ctx: CommandContext, _instance: InstanceState, event: EventOf<'TaskFailed'>): void {
+export function applyTaskFailed(
+  ctx: CommandContext,
+  _instance: InstanceState,
+  event: EventOf<'TaskFailed'>,
+): void {
   applyAttemptFailure(ctx, ctx.loadedTask(event.taskId), event.error, event.retryAtMs, 'fail');
 }
 
-export function applyTaskTimedOut(ctx: CommandContext, _instance: InstanceState, event: EventOf<'TaskTimedOut'>): void {
-  const error = { code: `TIMEOUT_${event.timeout.toUpperCase()}`, message: `attempt ${event.attempt} exceeded its ${event.timeout} timeout`, ref: event.ref };
+export function applyTaskTimedOut(
+  ctx: CommandContext,
+  _instance: InstanceState,
+  event: EventOf<'TaskTimedOut'>,
+): void {
+  const error = {
+    code: `TIMEOUT_${event.timeout.toUpperCase()}`,
+    message: `attempt ${event.attempt} exceeded its ${event.timeout} timeout`,
+    ref: event.ref,
+  };
   applyAttemptFailure(ctx, ctx.loadedTask(event.taskId), error, event.retryAtMs, 'timeout');
 }
 
-export function applyTaskCancelled(ctx: CommandContext, _instance: InstanceState, event: EventOf<'TaskCancelled'>): void {
+export function applyTaskCancelled(
+  ctx: CommandContext,
+  _instance: InstanceState,
+  event: EventOf<'TaskCancelled'>,
+): void {
   const task = ctx.loadedTask(event.taskId);
   endAttempt(ctx, task, 'cancel');
   task.status = 'CANCELLED';

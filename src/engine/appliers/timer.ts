@@ -6,7 +6,12 @@ import type { InstanceState, TimerRecord } from '../state.ts';
 /** Appliers of timer events: the timer record, the due-time outbox, the owner's reference. */
 
 function recordOf(event: TimerRecord): TimerRecord {
-  const record: TimerRecord = { id: event.id, instanceId: event.instanceId, purpose: event.purpose, dueMs: event.dueMs };
+  const record: TimerRecord = {
+    id: event.id,
+    instanceId: event.instanceId,
+    purpose: event.purpose,
+    dueMs: event.dueMs,
+  };
   if (event.stepId !== undefined) record.stepId = event.stepId;
   if (event.taskId !== undefined) record.taskId = event.taskId;
   if (event.attempt !== undefined) record.attempt = event.attempt;
@@ -32,13 +37,18 @@ function detach(ctx: CommandContext, instance: InstanceState, timer: TimerRecord
     case 'startToClose':
     case 'heartbeat': {
       const task = timer.taskId === undefined ? undefined : ctx.loadedTask(timer.taskId);
-      if (task?.timers[timer.purpose]?.id === timer.id) Reflect.deleteProperty(task.timers, timer.purpose);
+      if (task?.timers[timer.purpose]?.id === timer.id)
+        Reflect.deleteProperty(task.timers, timer.purpose);
       break;
     }
   }
 }
 
-export function applyTimerSet(ctx: CommandContext, instance: InstanceState, event: EventOf<'TimerSet'>): void {
+export function applyTimerSet(
+  ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'TimerSet'>,
+): void {
   const record = recordOf(event);
   ctx.tx.putJson(keys.timer(record.id), record);
   ctx.tx.putJson(keys.due(record.dueMs, record.id), record);
@@ -65,11 +75,19 @@ export function applyTimerSet(ctx: CommandContext, instance: InstanceState, even
   }
 }
 
-export function applyTimerFired(ctx: CommandContext, instance: InstanceState, event: EventOf<'TimerFired'>): void {
+export function applyTimerFired(
+  ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'TimerFired'>,
+): void {
   detach(ctx, instance, recordOf(event));
 }
 
-export function applyTimerCancelled(ctx: CommandContext, instance: InstanceState, event: EventOf<'TimerCancelled'>): void {
+export function applyTimerCancelled(
+  ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'TimerCancelled'>,
+): void {
   detach(ctx, instance, recordOf(event));
   ctx.effects.push({ kind: 'timerCancelled', timerId: event.id });
 }

@@ -6,33 +6,57 @@ import { COMPENSATION_SEQUENCE } from '../plan.ts';
 
 /** Appliers of the workflow lifecycle events: status, output, error, compensation bookkeeping. */
 
-export function applyWorkflowStarted(_ctx: CommandContext, instance: InstanceState, _event: EventOf<'WorkflowStarted'>): void {
+export function applyWorkflowStarted(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  _event: EventOf<'WorkflowStarted'>,
+): void {
   instance.status = 'RUNNING';
 }
 
-function close(ctx: CommandContext, instance: InstanceState, status: InstanceState['status']): void {
+function close(
+  ctx: CommandContext,
+  instance: InstanceState,
+  status: InstanceState['status'],
+): void {
   instance.status = status;
   instance.closedMs = ctx.nowMs;
   ctx.effects.push({ kind: 'instanceClosed', instanceId: instance.id, status });
 }
 
-export function applyWorkflowCompleted(ctx: CommandContext, instance: InstanceState, event: EventOf<'WorkflowCompleted'>): void {
+export function applyWorkflowCompleted(
+  ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'WorkflowCompleted'>,
+): void {
   instance.output = event.output;
   close(ctx, instance, 'COMPLETED');
 }
 
-export function applyWorkflowFailed(ctx: CommandContext, instance: InstanceState, event: EventOf<'WorkflowFailed'>): void {
+export function applyWorkflowFailed(
+  ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'WorkflowFailed'>,
+): void {
   instance.error = event.error;
   instance.failedAtPc = instance.frames[instance.rootFrameId]?.pc ?? 0;
   close(ctx, instance, 'FAILED');
 }
 
-export function applyWorkflowCancelled(ctx: CommandContext, instance: InstanceState, event: EventOf<'WorkflowCancelled'>): void {
+export function applyWorkflowCancelled(
+  ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'WorkflowCancelled'>,
+): void {
   instance.error = { code: 'CANCELLED', message: event.reason };
   close(ctx, instance, 'CANCELLED');
 }
 
-export function applyWorkflowTerminated(ctx: CommandContext, instance: InstanceState, event: EventOf<'WorkflowTerminated'>): void {
+export function applyWorkflowTerminated(
+  ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'WorkflowTerminated'>,
+): void {
   instance.error = { code: 'TERMINATED', message: event.reason };
   delete instance.compensating;
   close(ctx, instance, 'TERMINATED');
@@ -46,7 +70,11 @@ export function applyWorkflowResumed(_ctx: CommandContext, instance: InstanceSta
   instance.status = 'RUNNING';
 }
 
-export function applyWorkflowRetried(_ctx: CommandContext, instance: InstanceState, event: EventOf<'WorkflowRetried'>): void {
+export function applyWorkflowRetried(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'WorkflowRetried'>,
+): void {
   const root = instance.frames[instance.rootFrameId];
   assert(root !== undefined, `instance ${instance.id} has no top-level frame to retry`);
   root.pc = event.fromPosition;
@@ -72,13 +100,21 @@ export function applyWorkflowRestarted(_ctx: CommandContext, instance: InstanceS
   delete instance.failedAtPc;
 }
 
-export function applyCompensationStarted(_ctx: CommandContext, instance: InstanceState, event: EventOf<'CompensationStarted'>): void {
+export function applyCompensationStarted(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'CompensationStarted'>,
+): void {
   instance.status = 'COMPENSATING';
   instance.error = event.reason;
   instance.compensating = { reason: event.reason, cause: event.cause, frameId: null };
 }
 
-export function applyCompensationScheduled(_ctx: CommandContext, instance: InstanceState, event: EventOf<'CompensationScheduled'>): void {
+export function applyCompensationScheduled(
+  _ctx: CommandContext,
+  instance: InstanceState,
+  event: EventOf<'CompensationScheduled'>,
+): void {
   const entry = instance.compensations.pop();
   assert(entry?.ref === event.ref, `compensation of ${event.ref} is not the last completed task`);
   assert(instance.compensating !== undefined, 'compensation scheduled while not compensating');

@@ -19,7 +19,12 @@ export function canonicalJson(value: unknown): string {
 }
 
 function write(value: unknown, parts: string[]): void {
-  if (value === null || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') {
+  if (
+    value === null ||
+    typeof value === 'boolean' ||
+    typeof value === 'number' ||
+    typeof value === 'string'
+  ) {
     parts.push(JSON.stringify(value));
     return;
   }

@@ -25,7 +25,10 @@ function example(name: string): string {
 }
 
 /** The issues of an invalid document, as `path: message` lines. */
-function problems(document: unknown, limits: DefinitionLimits = DEFAULT_DEFINITION_LIMITS): string[] {
+function problems(
+  document: unknown,
+  limits: DefinitionLimits = DEFAULT_DEFINITION_LIMITS,
+): string[] {
   try {
     validateDefinition(document, limits);
   } catch (error) {
@@ -54,7 +57,8 @@ describe('examples', () => {
   it('cover every task type', () => {
     const seen = new Set<TaskType>();
     for (const file of files) {
-      for (const location of listTasks(parseDefinition(example(file)))) seen.add(location.task.type);
+      for (const location of listTasks(parseDefinition(example(file))))
+        seen.add(location.task.type);
     }
     expect([...seen].sort()).toEqual([...TASK_TYPES].sort());
   });
@@ -63,7 +67,11 @@ describe('examples', () => {
     const definition = parseDefinition(example('order-saga.yaml'));
     expect(definition.name).toBe('order-saga');
     expect(definition.tasks.map((task) => task.ref)).toEqual(['reserve', 'charge', 'ship']);
-    expect(definition.tasks.map((task) => task.compensation?.ref)).toEqual(['release', 'refund', undefined]);
+    expect(definition.tasks.map((task) => task.compensation?.ref)).toEqual([
+      'release',
+      'refund',
+      undefined,
+    ]);
     const charge = definition.tasks[1]!;
     expect(charge.type === 'worker' && charge.priority).toBe(80);
     expect(charge.retry).toEqual({
@@ -75,13 +83,24 @@ describe('examples', () => {
       jitter: 0.2,
       nonRetryableErrors: ['CARD_DECLINED', 'INSUFFICIENT_FUNDS'],
     });
-    expect(charge.timeouts).toEqual({ scheduleToStartMs: 0, startToCloseMs: 30000, heartbeatMs: 10000 });
-    expect(indexTasks(definition).get('refund')).toMatchObject({ parentRef: 'charge', inCompensation: true, path: 'tasks[1].compensation' });
+    expect(charge.timeouts).toEqual({
+      scheduleToStartMs: 0,
+      startToCloseMs: 30000,
+      heartbeatMs: 10000,
+    });
+    expect(indexTasks(definition).get('refund')).toMatchObject({
+      parentRef: 'charge',
+      inCompensation: true,
+      path: 'tasks[1].compensation',
+    });
   });
 });
 
 describe('parsing and canonical form', () => {
-  const base = doc([worker('a', { input: { id: '=input.id' }, retry: { maxAttempts: 2 } }), { ref: 'b', type: 'transform', expression: 'tasks.a.output' }]);
+  const base = doc([
+    worker('a', { input: { id: '=input.id' }, retry: { maxAttempts: 2 } }),
+    { ref: 'b', type: 'transform', expression: 'tasks.a.output' },
+  ]);
 
   it('reads JSON and YAML to the same definition', () => {
     const fromJson = parseDefinition(JSON.stringify(base), 'json');
@@ -94,7 +113,14 @@ describe('parsing and canonical form', () => {
   it('is insensitive to key order, implicit defaults and a leading = on expressions', () => {
     const reordered = {
       tasks: [
-        { retry: { maxAttempts: 2 }, input: { id: '=input.id' }, taskType: 'do.a', type: 'worker', ref: 'a', priority: 50 },
+        {
+          retry: { maxAttempts: 2 },
+          input: { id: '=input.id' },
+          taskType: 'do.a',
+          type: 'worker',
+          ref: 'a',
+          priority: 50,
+        },
         { expression: '= tasks.a.output', type: 'transform', ref: 'b' },
       ],
       timeoutMs: 0,
@@ -107,14 +133,19 @@ describe('parsing and canonical form', () => {
   });
 
   it('changes when the definition changes', () => {
-    const changed = doc([worker('a', { input: { id: '=input.id' }, retry: { maxAttempts: 3 } }), { ref: 'b', type: 'transform', expression: 'tasks.a.output' }]);
+    const changed = doc([
+      worker('a', { input: { id: '=input.id' }, retry: { maxAttempts: 3 } }),
+      { ref: 'b', type: 'transform', expression: 'tasks.a.output' },
+    ]);
     expect(canonicalDefinitionJson(parseDefinition(JSON.stringify(changed)))).not.toBe(
       canonicalDefinitionJson(parseDefinition(JSON.stringify(base))),
     );
   });
 
   it('sorts keys and drops white space', () => {
-    const text = canonicalDefinitionJson(parseDefinition(JSON.stringify(doc([{ ref: 'w', type: 'wait', durationMs: 5 }]))));
+    const text = canonicalDefinitionJson(
+      parseDefinition(JSON.stringify(doc([{ ref: 'w', type: 'wait', durationMs: 5 }]))),
+    );
     expect(text.startsWith('{"defaults":{"retry":{"backoff":"exponential"')).toBe(true);
     expect(text).not.toMatch(/\s/);
     expect(JSON.parse(text)).toMatchObject({ name: 'test-flow', timeoutMs: 0 });
@@ -122,7 +153,9 @@ describe('parsing and canonical form', () => {
 
   it('resolves defaults into every task', () => {
     const definition = validateDefinition(
-      doc([worker('a'), worker('b', { retry: { jitter: 0 } })], { defaults: { retry: { maxAttempts: 7 }, timeouts: { heartbeatMs: 0 } } }),
+      doc([worker('a'), worker('b', { retry: { jitter: 0 } })], {
+        defaults: { retry: { maxAttempts: 7 }, timeouts: { heartbeatMs: 0 } },
+      }),
     );
     expect(definition.tasks[0]!.retry).toEqual({ ...DEFAULT_RETRY, maxAttempts: 7 });
     expect(definition.tasks[1]!.retry).toEqual({ ...DEFAULT_RETRY, maxAttempts: 7, jitter: 0 });
@@ -140,7 +173,12 @@ describe('parsing and canonical form', () => {
         { ref: 's', type: 'subworkflow', workflow: 'child' },
       ]),
     );
-    expect(definition.tasks[0]).toMatchObject({ method: 'GET', headers: {}, timeoutMs: 10000, expectedStatus: [200, 201, 202, 203, 204, 205, 206] });
+    expect(definition.tasks[0]).toMatchObject({
+      method: 'GET',
+      headers: {},
+      timeoutMs: 10000,
+      expectedStatus: [200, 201, 202, 203, 204, 205, 206],
+    });
     expect(definition.tasks[1]).toMatchObject({ join: { mode: 'all' } });
     expect(definition.tasks[2]).toMatchObject({ concurrency: 10, join: { mode: 'all' } });
     expect(definition.tasks[3]).toMatchObject({ maxIterations: 100 });
@@ -150,7 +188,12 @@ describe('parsing and canonical form', () => {
 
 describe('errors name their path', () => {
   it('reports a bound with the path of the field', () => {
-    const tasks = [worker('a'), worker('b'), worker('c'), worker('d', { retry: { maxAttempts: 101 } })];
+    const tasks = [
+      worker('a'),
+      worker('b'),
+      worker('c'),
+      worker('d', { retry: { maxAttempts: 101 } }),
+    ];
     expect(problems(doc(tasks))).toEqual(['tasks[3].retry.maxAttempts: must be ≤ 100']);
   });
 
@@ -165,7 +208,12 @@ describe('errors name their path', () => {
               worker('a', { retry: { maxAttempts: 0, jitter: 2 }, priority: 1.5 }),
               { ref: 'b', type: 'wiat', durationMs: 5 },
               { ref: 'a', type: 'set', variables: { total: 'input.price *' } },
-              { ref: 'c', type: 'parallel', branches: [[worker('c1', { retires: 3 })]], join: { quorum: 2 } },
+              {
+                ref: 'c',
+                type: 'parallel',
+                branches: [[worker('c1', { retires: 3 })]],
+                join: { quorum: 2 },
+              },
             ],
           }),
         );
@@ -193,7 +241,10 @@ describe('errors name their path', () => {
   });
 
   it('reports missing and mistyped fields', () => {
-    expect(problems({ tasks: [{ ref: 'a', type: 'worker' }] })).toEqual(['name: is required', 'tasks[0].taskType: is required']);
+    expect(problems({ tasks: [{ ref: 'a', type: 'worker' }] })).toEqual([
+      'name: is required',
+      'tasks[0].taskType: is required',
+    ]);
     expect(problems(doc([worker('a', { timeouts: { startToCloseMs: '5s' } })]))).toEqual([
       'tasks[0].timeouts.startToCloseMs: must be a number, not a string',
     ]);
@@ -202,14 +253,23 @@ describe('errors name their path', () => {
       'tasks[0].type: is required: one of worker, http, parallel, foreach, switch, loop, subworkflow, wait, signal, set, transform, terminate',
     ]);
     expect(problems([1, 2])).toEqual(['a workflow definition must be an object, not an array']);
-    expect(problems(doc([worker('a-b')]))[0]).toMatch(/^tasks\[0\]\.ref: must start with a letter or _/);
-    expect(problems(doc([worker('and')]))).toEqual(['tasks[0].ref: is a reserved word in expressions']);
+    expect(problems(doc([worker('a-b')]))[0]).toMatch(
+      /^tasks\[0\]\.ref: must start with a letter or _/,
+    );
+    expect(problems(doc([worker('and')]))).toEqual([
+      'tasks[0].ref: is a reserved word in expressions',
+    ]);
   });
 
   it('finds refs that repeat across nesting and compensations', () => {
     const tasks = [
       worker('a', { compensation: worker('undo') }),
-      { ref: 's', type: 'switch', cases: [{ when: 'true', tasks: [worker('undo')] }], default: [worker('a')] },
+      {
+        ref: 's',
+        type: 'switch',
+        cases: [{ when: 'true', tasks: [worker('undo')] }],
+        default: [worker('a')],
+      },
     ];
     expect(problems(doc(tasks))).toEqual([
       "tasks[1].cases[0].tasks[0].ref: 'undo' is already the ref of tasks[0].compensation; refs must be unique",
@@ -219,7 +279,9 @@ describe('errors name their path', () => {
 
   it('checks references to task outputs', () => {
     const tasks = [
-      worker('a', { input: { x: '=tasks.b.output', y: '=tasks.nope.output', z: '=tasks.aa.output' } }),
+      worker('a', {
+        input: { x: '=tasks.b.output', y: '=tasks.nope.output', z: '=tasks.aa.output' },
+      }),
       worker('b'),
       worker('aa'),
     ];
@@ -228,15 +290,22 @@ describe('errors name their path', () => {
       "tasks[0].input.y: refers to task 'nope', which is not defined",
       "tasks[0].input.z: refers to task 'aa' (tasks[2]), which runs later",
     ]);
-    const missing = problems(doc([worker('reserve'), { ref: 't', type: 'transform', expression: 'tasks.reserv.output' }]));
-    expect(missing).toEqual(["tasks[1].expression: refers to task 'reserv', which is not defined (did you mean 'reserve'?)"]);
+    const missing = problems(
+      doc([worker('reserve'), { ref: 't', type: 'transform', expression: 'tasks.reserv.output' }]),
+    );
+    expect(missing).toEqual([
+      "tasks[1].expression: refers to task 'reserv', which is not defined (did you mean 'reserve'?)",
+    ]);
   });
 
   it('allows the references that make sense', () => {
     const definition = validateDefinition(
       doc(
         [
-          worker('a', { assign: { id: 'tasks.a.output.id' }, compensation: worker('undo_a', { input: '=tasks.b.output' }) }),
+          worker('a', {
+            assign: { id: 'tasks.a.output.id' },
+            compensation: worker('undo_a', { input: '=tasks.b.output' }),
+          }),
           { ref: 'l', type: 'loop', while: 'tasks.step.output.more', body: [worker('step')] },
           { ref: 't', type: 'transform', expression: 'items[tasks.x = 1].(tasks.y)' },
           worker('b', { input: '=$.tasks.a.output' }),
@@ -257,7 +326,12 @@ describe('errors name their path', () => {
           { ref: 'v', type: 'subworkflow', workflow: 'child', version: 0 },
           { ref: 'j', type: 'foreach', items: 'input.list', body: [worker('j1')], join: 'some' },
           { ref: 'x', type: 'terminate', status: 'DONE' },
-          { ref: 'r', type: 'worker', taskType: 'x', retry: { initialIntervalMs: 5000, maxIntervalMs: 1000 } },
+          {
+            ref: 'r',
+            type: 'worker',
+            taskType: 'x',
+            retry: { initialIntervalMs: 5000, maxIntervalMs: 1000 },
+          },
         ]),
       ),
     ).toEqual([
@@ -292,36 +366,62 @@ describe('errors name their path', () => {
   });
 
   it('rejects unsafe expressions', () => {
-    expect(problems(doc([{ ref: 't', type: 'transform', expression: '$eval(input.code)' }]))).toEqual([
+    expect(
+      problems(doc([{ ref: 't', type: 'transform', expression: '$eval(input.code)' }])),
+    ).toEqual([
       'tasks[0].expression: expression is not allowed: $eval is not available in workflow expressions at position 5',
     ]);
   });
 
   it('validates the input schema', () => {
-    expect(problems(doc([worker('a')], { inputSchema: { type: 'thing', properties: { a: { minimum: 'x' } } } }))).toEqual([
+    expect(
+      problems(
+        doc([worker('a')], { inputSchema: { type: 'thing', properties: { a: { minimum: 'x' } } } }),
+      ),
+    ).toEqual([
       'inputSchema.type: must be one of "object", "array", "string", "number", "integer", "boolean", "null"',
       'inputSchema.properties.a.minimum: must be a number, not a string',
     ]);
-    expect(problems(doc([worker('a')], { inputSchema: { pattern: '(a+)+' } }))[0]).toMatch(/^inputSchema\.pattern: regular expression repeats a group/);
+    expect(problems(doc([worker('a')], { inputSchema: { pattern: '(a+)+' } }))[0]).toMatch(
+      /^inputSchema\.pattern: regular expression repeats a group/,
+    );
   });
 });
 
 describe('limits', () => {
-  const small: DefinitionLimits = { ...DEFAULT_DEFINITION_LIMITS, maxTasks: 5, maxNestingDepth: 2, maxIssues: 3, maxDocumentBytes: 2000 };
+  const small: DefinitionLimits = {
+    ...DEFAULT_DEFINITION_LIMITS,
+    maxTasks: 5,
+    maxNestingDepth: 2,
+    maxIssues: 3,
+    maxDocumentBytes: 2000,
+  };
 
   it('bounds the number of tasks', () => {
     const tasks = Array.from({ length: 8 }, (_, i) => worker(`t${i}`));
-    expect(problems(doc(tasks), small)).toEqual(['tasks[5]: the definition has more than 5 tasks (compensations included)']);
+    expect(problems(doc(tasks), small)).toEqual([
+      'tasks[5]: the definition has more than 5 tasks (compensations included)',
+    ]);
   });
 
   it('bounds nesting', () => {
-    const nested = { ref: 'p1', type: 'loop', while: 'false', body: [{ ref: 'p2', type: 'loop', while: 'false', body: [worker('deep')] }] };
-    expect(problems(doc([nested]), small)).toEqual(['tasks[0].body[0].body[0]: tasks are nested deeper than 2 levels']);
+    const nested = {
+      ref: 'p1',
+      type: 'loop',
+      while: 'false',
+      body: [{ ref: 'p2', type: 'loop', while: 'false', body: [worker('deep')] }],
+    };
+    expect(problems(doc([nested]), small)).toEqual([
+      'tasks[0].body[0].body[0]: tasks are nested deeper than 2 levels',
+    ]);
   });
 
   it('caps the issues it collects', () => {
     try {
-      validateDefinition(doc(Array.from({ length: 5 }, (_, i) => worker(`t${i}`, { priority: -1 }))), small);
+      validateDefinition(
+        doc(Array.from({ length: 5 }, (_, i) => worker(`t${i}`, { priority: -1 }))),
+        small,
+      );
       throw new Error('expected an error');
     } catch (error) {
       const invalid = error as DefinitionInvalidError;
@@ -332,16 +432,25 @@ describe('limits', () => {
   });
 
   it('bounds the document size', () => {
-    expect(() => parseDefinition(JSON.stringify(doc([worker('a', { description: 'x'.repeat(3000) })])), 'json', small)).toThrow(
-      /larger than the limit of 2000/,
-    );
+    expect(() =>
+      parseDefinition(
+        JSON.stringify(doc([worker('a', { description: 'x'.repeat(3000) })])),
+        'json',
+        small,
+      ),
+    ).toThrow(/larger than the limit of 2000/);
   });
 
   it('reports unreadable documents', () => {
     expect(() => parseDefinition('{"name": ', 'json')).toThrow(/not valid JSON/);
     expect(() => parseDefinition('name: a\nname: b\ntasks: []', 'yaml')).toThrow(/not valid YAML/);
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 8; i++) bomb.push(`${'abcdefgh'[i]}: &${'abcdefgh'[i]} [${Array(9).fill(`*${'abcdefgh'[i - 1]}`).join(',')}]`);
+    for (let i = 1; i < 8; i++)
+      bomb.push(
+        `${'abcdefgh'[i]}: &${'abcdefgh'[i]} [${Array(9)
+          .fill(`*${'abcdefgh'[i - 1]}`)
+          .join(',')}]`,
+      );
     expect(() => parseDefinition(bomb.join('\n'), 'yaml')).toThrow(/not valid YAML|alias/i);
   });
 });
@@ -350,17 +459,26 @@ describe('hostile documents', () => {
   it('refuses deep nesting before any recursive step', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 10_000; i++) deep = [deep];
-    expect(problems(doc([worker('a', { input: deep })]))[0]).toBe('the document is nested deeper than 128 levels');
+    expect(problems(doc([worker('a', { input: deep })]))[0]).toBe(
+      'the document is nested deeper than 128 levels',
+    );
     let schema: Record<string, unknown> = { type: 'string' };
     for (let i = 0; i < 5000; i++) schema = { type: 'array', items: schema };
-    expect(problems(doc([worker('a')], { inputSchema: schema }))).toEqual(['the document is nested deeper than 128 levels']);
+    expect(problems(doc([worker('a')], { inputSchema: schema }))).toEqual([
+      'the document is nested deeper than 128 levels',
+    ]);
   });
 
   it('checks an explicit heartbeat against the lease', () => {
-    expect(problems(doc([worker('a', { timeouts: { startToCloseMs: 1000, heartbeatMs: 5000 } })]))).toEqual([
+    expect(
+      problems(doc([worker('a', { timeouts: { startToCloseMs: 1000, heartbeatMs: 5000 } })])),
+    ).toEqual([
       'tasks[0].timeouts.heartbeatMs: heartbeatMs (5000) must be ≤ startToCloseMs (1000): a heartbeat window longer than the lease never fires',
     ]);
-    expect(validateDefinition(doc([worker('a', { timeouts: { startToCloseMs: 1000 } })])).tasks[0]!.timeouts).toEqual({
+    expect(
+      validateDefinition(doc([worker('a', { timeouts: { startToCloseMs: 1000 } })])).tasks[0]!
+        .timeouts,
+    ).toEqual({
       scheduleToStartMs: 0,
       startToCloseMs: 1000,
       heartbeatMs: 30000,
@@ -371,18 +489,42 @@ describe('hostile documents', () => {
 describe('set tasks', () => {
   it('reject expressions that read another variable the same task sets', () => {
     expect(
-      problems(doc([{ ref: 's', type: 'set', variables: { subtotal: 'input.price', total: 'vars.subtotal * 2', count: 'vars.count + 1' } }])),
+      problems(
+        doc([
+          {
+            ref: 's',
+            type: 'set',
+            variables: {
+              subtotal: 'input.price',
+              total: 'vars.subtotal * 2',
+              count: 'vars.count + 1',
+            },
+          },
+        ]),
+      ),
     ).toEqual([
       'tasks[0].variables.total: reads vars.subtotal, which this same task sets; the expressions of one set task all see the variables as they were before it, so compute it in an earlier set task',
     ]);
-    expect(problems(doc([{ ref: 's', type: 'set', variables: { a: '$keys(vars)', b: '1' } }]))).toEqual([
+    expect(
+      problems(doc([{ ref: 's', type: 'set', variables: { a: '$keys(vars)', b: '1' } }])),
+    ).toEqual([
       'tasks[0].variables.a: reads all of vars while this task sets variables; read the ones you need (vars.<name>) or use two set tasks',
     ]);
   });
 
   it('allow increments and reads of other variables', () => {
     const definition = validateDefinition(
-      doc([{ ref: 's', type: 'set', variables: { count: 'vars.count + 1', total: 'vars.price * 2', all: '$count(input.items[vars.x])' } }]),
+      doc([
+        {
+          ref: 's',
+          type: 'set',
+          variables: {
+            count: 'vars.count + 1',
+            total: 'vars.price * 2',
+            all: '$count(input.items[vars.x])',
+          },
+        },
+      ]),
     );
     expect(definition.tasks[0]).toMatchObject({ type: 'set' });
   });
@@ -398,11 +540,15 @@ describe('canonical form as a document', () => {
 
   it('accepts both spellings of a join', () => {
     const branches = [[worker('a')], [worker('b')]];
-    const short = validateDefinition(doc([{ ref: 'p', type: 'parallel', branches, join: { quorum: 1 } }]));
-    const long = validateDefinition(doc([{ ref: 'p', type: 'parallel', branches, join: { mode: 'quorum', count: 1 } }]));
+    const short = validateDefinition(
+      doc([{ ref: 'p', type: 'parallel', branches, join: { quorum: 1 } }]),
+    );
+    const long = validateDefinition(
+      doc([{ ref: 'p', type: 'parallel', branches, join: { mode: 'quorum', count: 1 } }]),
+    );
     expect(canonicalDefinitionJson(long)).toBe(canonicalDefinitionJson(short));
-    expect(problems(doc([{ ref: 'p', type: 'parallel', branches, join: { mode: 'quorum', count: 0 } }]))).toEqual([
-      'tasks[0].join.count: must be a whole number ≥ 1',
-    ]);
+    expect(
+      problems(doc([{ ref: 'p', type: 'parallel', branches, join: { mode: 'quorum', count: 0 } }])),
+    ).toEqual(['tasks[0].join.count: must be a whole number ≥ 1']);
   });
 });

@@ -25,7 +25,8 @@ function describe(issues: readonly DefinitionIssue[], truncated: boolean, name?:
   const subject = name === undefined ? 'workflow definition' : `workflow definition '${name}'`;
   const count = truncated ? `more than ${issues.length}` : String(issues.length);
   const lines = issues.slice(0, ISSUES_IN_MESSAGE).map((issue) => `  ${formatIssue(issue)}`);
-  if (issues.length > ISSUES_IN_MESSAGE) lines.push(`  … and ${issues.length - ISSUES_IN_MESSAGE} more`);
+  if (issues.length > ISSUES_IN_MESSAGE)
+    lines.push(`  … and ${issues.length - ISSUES_IN_MESSAGE} more`);
   const noun = issues.length === 1 && !truncated ? 'problem' : 'problems';
   return `${subject} is invalid (${count} ${noun}):\n${lines.join('\n')}`;
 }

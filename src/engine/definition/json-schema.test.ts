@@ -16,7 +16,14 @@ const order: JsonSchema = {
       type: 'array',
       minItems: 1,
       maxItems: 3,
-      items: { type: 'object', required: ['sku'], properties: { sku: { type: 'string' }, quantity: { type: 'integer', minimum: 1, maximum: 10 } } },
+      items: {
+        type: 'object',
+        required: ['sku'],
+        properties: {
+          sku: { type: 'string' },
+          quantity: { type: 'integer', minimum: 1, maximum: 10 },
+        },
+      },
     },
   },
 };
@@ -27,12 +34,20 @@ function check(value: unknown): string[] {
 
 describe('validateJsonSchema', () => {
   it('accepts a valid value', () => {
-    expect(check({ orderId: 'o-12', items: [{ sku: 'a', quantity: 2 }], channel: 'web', note: null })).toEqual([]);
+    expect(
+      check({ orderId: 'o-12', items: [{ sku: 'a', quantity: 2 }], channel: 'web', note: null }),
+    ).toEqual([]);
   });
 
   it('reports every problem with its path', () => {
     expect(
-      check({ orderId: 'x', items: [{ quantity: 0 }, { sku: 1, quantity: 2.5 }], channel: 'fax', note: 'too long', extra: 1 }),
+      check({
+        orderId: 'x',
+        items: [{ quantity: 0 }, { sku: 1, quantity: 2.5 }],
+        channel: 'fax',
+        note: 'too long',
+        extra: 1,
+      }),
     ).toEqual([
       'input.orderId: must be at least 3 characters long',
       'input.orderId: must match the pattern /^o-[0-9]+$/',
@@ -49,10 +64,12 @@ describe('validateJsonSchema', () => {
   it('checks types, required fields and list sizes', () => {
     expect(check([])).toEqual(['input: must be object, not an array']);
     expect(check({ orderId: 'o-1' })).toEqual(['input.items: is required']);
-    expect(check({ orderId: 'o-1', items: [] })).toEqual(['input.items: must have at least 1 items']);
-    expect(check({ orderId: 'o-1', items: [{ sku: 'a' }, { sku: 'b' }, { sku: 'c' }, { sku: 'd' }] })).toEqual([
-      'input.items: must have at most 3 items',
+    expect(check({ orderId: 'o-1', items: [] })).toEqual([
+      'input.items: must have at least 1 items',
     ]);
+    expect(
+      check({ orderId: 'o-1', items: [{ sku: 'a' }, { sku: 'b' }, { sku: 'c' }, { sku: 'd' }] }),
+    ).toEqual(['input.items: must have at most 3 items']);
   });
 
   it('caps the issues it returns', () => {

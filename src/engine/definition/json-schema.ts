@@ -47,9 +47,12 @@ export function checkJsonSchema(schema: JsonSchema, path: string, depth = 0): De
     if (problem !== undefined) issues.push({ path: childPath(path, 'pattern'), message: problem });
   }
   for (const [name, property] of Object.entries(schema.properties ?? {})) {
-    issues.push(...checkJsonSchema(property, childPath(childPath(path, 'properties'), name), depth + 1));
+    issues.push(
+      ...checkJsonSchema(property, childPath(childPath(path, 'properties'), name), depth + 1),
+    );
   }
-  if (schema.items !== undefined) issues.push(...checkJsonSchema(schema.items, childPath(path, 'items'), depth + 1));
+  if (schema.items !== undefined)
+    issues.push(...checkJsonSchema(schema.items, childPath(path, 'items'), depth + 1));
   return issues;
 }
 
@@ -91,7 +94,8 @@ function check(
   };
   if (depth > MAX_SCHEMA_DEPTH || issues.length >= maxIssues) return;
   if (schema.type !== undefined) {
-    const allowed: readonly JsonSchemaType[] = typeof schema.type === 'string' ? [schema.type] : schema.type;
+    const allowed: readonly JsonSchemaType[] =
+      typeof schema.type === 'string' ? [schema.type] : schema.type;
     if (!allowed.some((type) => hasType(value, type))) {
       report(`must be ${allowed.join(' or ')}, not ${typeOf(value)}`);
       return;
@@ -101,8 +105,10 @@ function check(
     report(`must be one of ${schema.enum.map((option) => JSON.stringify(option)).join(', ')}`);
   }
   if (typeof value === 'number') {
-    if (schema.minimum !== undefined && value < schema.minimum) report(`must be ≥ ${schema.minimum}`);
-    if (schema.maximum !== undefined && value > schema.maximum) report(`must be ≤ ${schema.maximum}`);
+    if (schema.minimum !== undefined && value < schema.minimum)
+      report(`must be ≥ ${schema.minimum}`);
+    if (schema.maximum !== undefined && value > schema.maximum)
+      report(`must be ≤ ${schema.maximum}`);
   }
   if (typeof value === 'string') {
     const length = codePoints(value);
@@ -114,15 +120,19 @@ function check(
     }
     if (schema.pattern !== undefined) {
       if (value.length > MAX_PATTERN_INPUT_LENGTH) {
-        report(`is too long (${value.length} characters) to check against its pattern; the limit is ${MAX_PATTERN_INPUT_LENGTH}`);
+        report(
+          `is too long (${value.length} characters) to check against its pattern; the limit is ${MAX_PATTERN_INPUT_LENGTH}`,
+        );
       } else if (!new RegExp(schema.pattern, 'u').test(value)) {
         report(`must match the pattern /${schema.pattern}/`);
       }
     }
   }
   if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems) report(`must have at least ${schema.minItems} items`);
-    if (schema.maxItems !== undefined && value.length > schema.maxItems) report(`must have at most ${schema.maxItems} items`);
+    if (schema.minItems !== undefined && value.length < schema.minItems)
+      report(`must have at least ${schema.minItems} items`);
+    if (schema.maxItems !== undefined && value.length > schema.maxItems)
+      report(`must have at most ${schema.maxItems} items`);
     if (schema.items !== undefined) {
       for (let i = 0; i < value.length && issues.length < maxIssues; i++) {
         check(schema.items, value[i] ?? null, childPath(path, i), issues, maxIssues, depth + 1);
@@ -188,9 +198,20 @@ function codePoints(text: string): number {
 function sameJson(a: JsonValue, b: JsonValue): boolean {
   if (a === b) return true;
   if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length && a.every((item, i) => sameJson(item, b[i] ?? null));
+    return (
+      Array.isArray(b) &&
+      a.length === b.length &&
+      a.every((item, i) => sameJson(item, b[i] ?? null))
+    );
   }
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(b)) return false;
+  if (
+    a === null ||
+    b === null ||
+    typeof a !== 'object' ||
+    typeof b !== 'object' ||
+    Array.isArray(b)
+  )
+    return false;
   const keysA = Object.keys(a);
   if (keysA.length !== Object.keys(b).length) return false;
   return keysA.every((key) => Object.hasOwn(b, key) && sameJson(a[key] ?? null, b[key] ?? null));

@@ -1,7 +1,12 @@
 import { parseDocument } from 'yaml';
 import { utf8Length } from '../expression.ts';
 import { DefinitionInvalidError } from './errors.ts';
-import { DEFAULT_DEFINITION_LIMITS, type Definition, type DefinitionFormat, type DefinitionLimits } from './types.ts';
+import {
+  DEFAULT_DEFINITION_LIMITS,
+  type Definition,
+  type DefinitionFormat,
+  type DefinitionLimits,
+} from './types.ts';
 import { validateDefinition } from './validate.ts';
 
 /** YAML aliases expanded while reading a document (a "billion laughs" document has millions). */
@@ -29,7 +34,10 @@ export function readDocument(
   const bytes = text.length > limits.maxDocumentBytes ? text.length : utf8Length(text);
   if (bytes > limits.maxDocumentBytes) {
     throw new DefinitionInvalidError([
-      { path: '', message: `the document is ${bytes} bytes, larger than the limit of ${limits.maxDocumentBytes}` },
+      {
+        path: '',
+        message: `the document is ${bytes} bytes, larger than the limit of ${limits.maxDocumentBytes}`,
+      },
     ]);
   }
   const chosen = format === 'auto' ? (text.trimStart().startsWith('{') ? 'json' : 'yaml') : format;
@@ -40,7 +48,9 @@ function readJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new DefinitionInvalidError([{ path: '', message: `not valid JSON: ${(error as Error).message}` }]);
+    throw new DefinitionInvalidError([
+      { path: '', message: `not valid JSON: ${(error as Error).message}` },
+    ]);
   }
 }
 
@@ -50,7 +60,9 @@ function readYaml(text: string): unknown {
     document = parseDocument(text, { uniqueKeys: true, prettyErrors: true, schema: 'core' });
   } catch (error) {
     // The parser recurses on nesting; a pathological document can exhaust the stack.
-    throw new DefinitionInvalidError([{ path: '', message: `not valid YAML: ${(error as Error).message}` }]);
+    throw new DefinitionInvalidError([
+      { path: '', message: `not valid YAML: ${(error as Error).message}` },
+    ]);
   }
   if (document.errors.length > 0) {
     throw new DefinitionInvalidError(
@@ -63,6 +75,8 @@ function readYaml(text: string): unknown {
   try {
     return document.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
   } catch (error) {
-    throw new DefinitionInvalidError([{ path: '', message: `not valid YAML: ${(error as Error).message}` }]);
+    throw new DefinitionInvalidError([
+      { path: '', message: `not valid YAML: ${(error as Error).message}` },
+    ]);
   }
 }

@@ -19,7 +19,15 @@ export const ERROR_CODE_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 const HEADER_NAME_PATTERN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 /** Words JSONata reads as operators or literals: a ref or variable named so is unreadable. */
-export const RESERVED_IDENTIFIERS: ReadonlySet<string> = new Set(['and', 'or', 'in', 'true', 'false', 'null', 'function']);
+export const RESERVED_IDENTIFIERS: ReadonlySet<string> = new Set([
+  'and',
+  'or',
+  'in',
+  'true',
+  'false',
+  'null',
+  'function',
+]);
 
 const MAX_DESCRIPTION_LENGTH = 4000;
 const MAX_REASON_LENGTH = 1000;
@@ -61,7 +69,13 @@ export function buildSchemas(limits: DefinitionLimits): DocumentSchemas {
     multiplier: z.number().min(1).max(MAX_MULTIPLIER).optional(),
     jitter: z.number().min(0).max(1).optional(),
     nonRetryableErrors: z
-      .array(z.string().min(1).max(limits.maxIdentifierLength).regex(ERROR_CODE_PATTERN, 'must contain only letters, digits, _ . : and -'))
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(limits.maxIdentifierLength)
+          .regex(ERROR_CODE_PATTERN, 'must contain only letters, digits, _ . : and -'),
+      )
       .max(MAX_NON_RETRYABLE_ERRORS)
       .optional(),
   });
@@ -96,11 +110,21 @@ export function buildSchemas(limits: DefinitionLimits): DocumentSchemas {
       method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).optional(),
       url: z.string().min(1).max(limits.maxExpressionLength),
       headers: z
-        .record(z.string().regex(HEADER_NAME_PATTERN, 'is not a valid HTTP header name'), z.unknown())
-        .refine((value) => Object.keys(value).length <= MAX_HEADERS, `must have at most ${MAX_HEADERS} headers`)
+        .record(
+          z.string().regex(HEADER_NAME_PATTERN, 'is not a valid HTTP header name'),
+          z.unknown(),
+        )
+        .refine(
+          (value) => Object.keys(value).length <= MAX_HEADERS,
+          `must have at most ${MAX_HEADERS} headers`,
+        )
         .optional(),
       body: z.unknown().optional(),
-      expectedStatus: z.array(z.number().int().min(100).max(599)).min(1).max(MAX_EXPECTED_STATUSES).optional(),
+      expectedStatus: z
+        .array(z.number().int().min(100).max(599))
+        .min(1)
+        .max(MAX_EXPECTED_STATUSES)
+        .optional(),
       timeoutMs: z.number().int().min(1).max(MAX_HTTP_TIMEOUT_MS).optional(),
     }),
     parallel: z.strictObject({
@@ -120,7 +144,10 @@ export function buildSchemas(limits: DefinitionLimits): DocumentSchemas {
     switch: z.strictObject({
       ...common,
       type: z.literal('switch'),
-      cases: z.array(z.strictObject({ when: expression, tasks: taskList })).min(1).max(MAX_CASES),
+      cases: z
+        .array(z.strictObject({ when: expression, tasks: taskList }))
+        .min(1)
+        .max(MAX_CASES),
       default: z.array(z.unknown()).optional(),
     }),
     loop: z.strictObject({
@@ -154,7 +181,10 @@ export function buildSchemas(limits: DefinitionLimits): DocumentSchemas {
       variables: z
         .record(identifier, expression)
         .refine((value) => Object.keys(value).length >= 1, 'must set at least one variable')
-        .refine((value) => Object.keys(value).length <= MAX_VARIABLES, `must set at most ${MAX_VARIABLES} variables`),
+        .refine(
+          (value) => Object.keys(value).length <= MAX_VARIABLES,
+          `must set at most ${MAX_VARIABLES} variables`,
+        ),
     }),
     transform: z.strictObject({
       ...common,

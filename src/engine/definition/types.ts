@@ -28,7 +28,8 @@
  */
 
 /** Any JSON value. Numbers are finite. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
 /** JSONata source, normalized (trimmed, leading `=` removed). Compiles. */
@@ -53,7 +54,12 @@ export interface ExpressionScope {
   /** In a task's `assign` mapping: that task's output. */
   readonly result?: JsonValue;
   /** The workflow instance: id, business key, definition name and version. */
-  readonly workflow?: { readonly id: string; readonly businessKey?: string; readonly name: string; readonly version: number };
+  readonly workflow?: {
+    readonly id: string;
+    readonly businessKey?: string;
+    readonly name: string;
+    readonly version: number;
+  };
 }
 
 export interface TaskScopeEntry {
@@ -304,7 +310,8 @@ export interface JsonSchema {
   readonly pattern?: string;
 }
 
-export type JsonSchemaType = 'object' | 'array' | 'string' | 'number' | 'integer' | 'boolean' | 'null';
+export type JsonSchemaType =
+  'object' | 'array' | 'string' | 'number' | 'integer' | 'boolean' | 'null';
 
 export interface DefinitionDefaults {
   readonly retry: RetryPolicy;

@@ -41,7 +41,10 @@ import {
  * then meaning (unique refs, expressions compile, references to tasks that exist and run
  * earlier, worker limits that agree).
  */
-export function validateDefinition(document: unknown, limits: DefinitionLimits = DEFAULT_DEFINITION_LIMITS): Definition {
+export function validateDefinition(
+  document: unknown,
+  limits: DefinitionLimits = DEFAULT_DEFINITION_LIMITS,
+): Definition {
   const depth = nestingDepth(document, MAX_DOCUMENT_NESTING + 1);
   if (depth > MAX_DOCUMENT_NESTING) {
     throw new DefinitionInvalidError([
@@ -51,9 +54,10 @@ export function validateDefinition(document: unknown, limits: DefinitionLimits =
   const validator = new Validator(limits);
   const definition = validator.run(document);
   if (validator.issues.length > 0 || definition === undefined) {
-    const name = isRecord(document) && typeof document.name === 'string' && NAME_PATTERN.test(document.name)
-      ? document.name
-      : undefined;
+    const name =
+      isRecord(document) && typeof document.name === 'string' && NAME_PATTERN.test(document.name)
+        ? document.name
+        : undefined;
     throw new DefinitionInvalidError(validator.issues, validator.truncated, name);
   }
   return definition;
@@ -157,25 +161,35 @@ class Validator {
       return undefined;
     }
     if ('version' in document) {
-      this.report('version', 'is assigned by the engine when the definition is registered; remove it');
+      this.report(
+        'version',
+        'is assigned by the engine when the definition is registered; remove it',
+      );
     }
     const { version: _ignored, ...rest } = document;
     const top = this.parseShape(this.schemas.top, rest, '') as TopDocument | undefined;
 
-    this.defaults = this.resolveDefaults(isRecord(document.defaults) ? document.defaults : undefined);
+    this.defaults = this.resolveDefaults(
+      isRecord(document.defaults) ? document.defaults : undefined,
+    );
 
     let inputSchema: JsonSchema | undefined;
     if (document.inputSchema !== undefined) {
-      inputSchema = this.parseShape(jsonSchemaSchema, document.inputSchema, 'inputSchema') as JsonSchema | undefined;
+      inputSchema = this.parseShape(jsonSchemaSchema, document.inputSchema, 'inputSchema') as
+        JsonSchema | undefined;
       if (inputSchema !== undefined) {
-        for (const issue of checkJsonSchema(inputSchema, 'inputSchema')) this.report(issue.path, issue.message);
+        for (const issue of checkJsonSchema(inputSchema, 'inputSchema'))
+          this.report(issue.path, issue.message);
       }
     }
 
-    const tasks = Array.isArray(document.tasks) ? this.taskList(document.tasks, 'tasks', 1, false) : [];
-    const output = typeof document.output === 'string'
-      ? this.expression(document.output, 'output', () => Number.MAX_SAFE_INTEGER)
-      : undefined;
+    const tasks = Array.isArray(document.tasks)
+      ? this.taskList(document.tasks, 'tasks', 1, false)
+      : [];
+    const output =
+      typeof document.output === 'string'
+        ? this.expression(document.output, 'output', () => Number.MAX_SAFE_INTEGER)
+        : undefined;
 
     this.checkReferences();
     if (top === undefined || this.issues.length > 0) return undefined;
@@ -203,14 +217,22 @@ class Validator {
     return undefined;
   }
 
-  private reportZodIssue(schema: z.ZodType, issue: z.core.$ZodIssue, base: string, root: unknown): void {
+  private reportZodIssue(
+    schema: z.ZodType,
+    issue: z.core.$ZodIssue,
+    base: string,
+    root: unknown,
+  ): void {
     const path = joinPath(base, issue.path);
     switch (issue.code) {
       case 'unrecognized_keys': {
         const allowed = allowedKeysAt(schema, issue.path);
         for (const key of issue.keys) {
           const hint = closest(key, allowed);
-          this.report(childPath(path, key), `unknown field${hint === undefined ? '' : ` (did you mean '${hint}'?)`}`);
+          this.report(
+            childPath(path, key),
+            `unknown field${hint === undefined ? '' : ` (did you mean '${hint}'?)`}`,
+          );
         }
         return;
       }
@@ -224,7 +246,10 @@ class Validator {
         return;
       }
       case 'too_big':
-        this.report(path, describeBound('≤', '<', 'at most', issue.origin, issue.maximum, issue.inclusive));
+        this.report(
+          path,
+          describeBound('≤', '<', 'at most', issue.origin, issue.maximum, issue.inclusive),
+        );
         return;
       case 'too_small':
         if (issue.origin === 'array' && Number(issue.minimum) === 1) {
@@ -232,11 +257,17 @@ class Validator {
         } else if (issue.origin === 'string' && Number(issue.minimum) === 1) {
           this.report(path, 'must not be empty');
         } else {
-          this.report(path, describeBound('≥', '>', 'at least', issue.origin, issue.minimum, issue.inclusive));
+          this.report(
+            path,
+            describeBound('≥', '>', 'at least', issue.origin, issue.minimum, issue.inclusive),
+          );
         }
         return;
       case 'invalid_value':
-        this.report(path, `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`);
+        this.report(
+          path,
+          `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`,
+        );
         return;
       case 'invalid_key':
         for (const inner of issue.issues) {
@@ -265,7 +296,11 @@ class Validator {
 
   private resolveDefaults(document: Record<string, unknown> | undefined): DefinitionDefaults {
     const retry = this.resolveRetry(document?.retry, DEFAULT_RETRY, 'defaults.retry');
-    const timeouts = this.resolveTimeouts(document?.timeouts, DEFAULT_TIMEOUTS, 'defaults.timeouts');
+    const timeouts = this.resolveTimeouts(
+      document?.timeouts,
+      DEFAULT_TIMEOUTS,
+      'defaults.timeouts',
+    );
     return { retry, timeouts };
   }
 
@@ -306,7 +341,12 @@ class Validator {
   // ----------------------------------------------------------------------------------------
   // Tasks
 
-  private taskList(items: readonly unknown[], path: string, depth: number, inCompensation: boolean): Task[] {
+  private taskList(
+    items: readonly unknown[],
+    path: string,
+    depth: number,
+    inCompensation: boolean,
+  ): Task[] {
     const tasks: Task[] = [];
     for (let i = 0; i < items.length; i++) {
       const task = this.task(items[i], childPath(path, i), depth, inCompensation);
@@ -320,7 +360,12 @@ class Validator {
     return Array.isArray(value) ? this.taskList(value, path, depth + 1, inCompensation) : [];
   }
 
-  private task(value: unknown, path: string, depth: number, inCompensation: boolean): Task | undefined {
+  private task(
+    value: unknown,
+    path: string,
+    depth: number,
+    inCompensation: boolean,
+  ): Task | undefined {
     if (depth > this.limits.maxNestingDepth) {
       this.report(path, `tasks are nested deeper than ${this.limits.maxNestingDepth} levels`);
       return undefined;
@@ -329,7 +374,10 @@ class Validator {
     if (this.taskCount > this.limits.maxTasks) {
       if (!this.tooManyTasksReported) {
         this.tooManyTasksReported = true;
-        this.report(path, `the definition has more than ${this.limits.maxTasks} tasks (compensations included)`);
+        this.report(
+          path,
+          `the definition has more than ${this.limits.maxTasks} tasks (compensations included)`,
+        );
       }
       return undefined;
     }
@@ -358,17 +406,28 @@ class Validator {
     if (ref !== undefined) this.claimRef(ref, path, order);
 
     const base = this.taskBase(value, path, type as TaskType, visibleUpTo);
-    const task = this.typedTask(value, path, type as TaskType, base, depth, inCompensation, visibleUpTo);
+    const task = this.typedTask(
+      value,
+      path,
+      type as TaskType,
+      base,
+      depth,
+      inCompensation,
+      visibleUpTo,
+    );
     const compensation = this.compensation(value, path, depth, type as TaskType, inCompensation);
     subtreeEnd = this.nextOrder - 1;
     if (!shapeOk || task === undefined || ref === undefined) return undefined;
-    return (compensation === undefined ? task : { ...task, compensation });
+    return compensation === undefined ? task : { ...task, compensation };
   }
 
   private claimRef(ref: string, path: string, order: number): void {
     const previous = this.refs.get(ref);
     if (previous !== undefined) {
-      this.report(childPath(path, 'ref'), `'${ref}' is already the ref of ${previous.path}; refs must be unique`);
+      this.report(
+        childPath(path, 'ref'),
+        `'${ref}' is already the ref of ${previous.path}; refs must be unique`,
+      );
       return;
     }
     this.refs.set(ref, { path, order });
@@ -380,12 +439,19 @@ class Validator {
     type: TaskType,
     visibleUpTo: () => number,
   ): Omit<TaskBase, 'compensation'> {
-    const input = value.input === undefined ? undefined : this.template(value.input, childPath(path, 'input'), visibleUpTo);
+    const input =
+      value.input === undefined
+        ? undefined
+        : this.template(value.input, childPath(path, 'input'), visibleUpTo);
     const assign = isRecord(value.assign)
       ? this.expressionMap(value.assign, childPath(path, 'assign'), visibleUpTo)
       : undefined;
     const retry = this.resolveRetry(value.retry, this.defaults.retry, childPath(path, 'retry'));
-    const timeouts = this.resolveTimeouts(value.timeouts, this.defaults.timeouts, childPath(path, 'timeouts'));
+    const timeouts = this.resolveTimeouts(
+      value.timeouts,
+      this.defaults.timeouts,
+      childPath(path, 'timeouts'),
+    );
     return {
       ref: typeof value.ref === 'string' ? value.ref : '',
       type,
@@ -450,8 +516,11 @@ class Validator {
       }
       case 'http': {
         const url = this.url(value.url, at('url'), visibleUpTo);
-        const headers = isRecord(value.headers) ? this.templateMap(value.headers, at('headers'), visibleUpTo) : {};
-        const body = value.body === undefined ? undefined : this.template(value.body, at('body'), visibleUpTo);
+        const headers = isRecord(value.headers)
+          ? this.templateMap(value.headers, at('headers'), visibleUpTo)
+          : {};
+        const body =
+          value.body === undefined ? undefined : this.template(value.body, at('body'), visibleUpTo);
         const expectedStatus = Array.isArray(value.expectedStatus)
           ? [...new Set(value.expectedStatus as number[])]
           : HTTP_DEFAULT_EXPECTED_STATUS;
@@ -478,14 +547,20 @@ class Validator {
             branches.push(this.taskList(branch, branchPath, depth + 1, inCompensation));
           });
         }
-        const join = this.join(value.join, at('join'), Array.isArray(value.branches) ? value.branches.length : undefined);
+        const join = this.join(
+          value.join,
+          at('join'),
+          Array.isArray(value.branches) ? value.branches.length : undefined,
+        );
         return { ...base, type, branches, join };
       }
       case 'foreach': {
         const items = expr('items');
         const body = this.nestedList(value.body, at('body'), depth, inCompensation);
         const join = this.join(value.join, at('join'), undefined);
-        const concurrency = asNumber(value.concurrency) ?? Math.min(DEFAULT_FOREACH_CONCURRENCY, this.limits.maxForeachConcurrency);
+        const concurrency =
+          asNumber(value.concurrency) ??
+          Math.min(DEFAULT_FOREACH_CONCURRENCY, this.limits.maxForeachConcurrency);
         return { ...base, type, items, concurrency, body, join };
       }
       case 'switch': {
@@ -493,8 +568,16 @@ class Validator {
           ? value.cases.map((entry, i) => {
               const casePath = childPath(at('cases'), i);
               const record = isRecord(entry) ? entry : {};
-              const when = typeof record.when === 'string' ? this.expression(record.when, childPath(casePath, 'when'), visibleUpTo) : '';
-              const tasks = this.nestedList(record.tasks, childPath(casePath, 'tasks'), depth, inCompensation);
+              const when =
+                typeof record.when === 'string'
+                  ? this.expression(record.when, childPath(casePath, 'when'), visibleUpTo)
+                  : '';
+              const tasks = this.nestedList(
+                record.tasks,
+                childPath(casePath, 'tasks'),
+                depth,
+                inCompensation,
+              );
               return { when, tasks };
             })
           : [];
@@ -508,26 +591,45 @@ class Validator {
           type,
           body,
           while: expr('while'),
-          maxIterations: asNumber(value.maxIterations) ?? Math.min(DEFAULT_MAX_ITERATIONS, this.limits.maxLoopIterations),
+          maxIterations:
+            asNumber(value.maxIterations) ??
+            Math.min(DEFAULT_MAX_ITERATIONS, this.limits.maxLoopIterations),
         };
       }
       case 'subworkflow':
-        return { ...base, type, workflow: asString(value.workflow), version: this.version(value.version, at('version')) };
+        return {
+          ...base,
+          type,
+          workflow: asString(value.workflow),
+          version: this.version(value.version, at('version')),
+        };
       case 'wait': {
         const hasDuration = value.durationMs !== undefined;
         const hasUntil = value.until !== undefined;
         if (hasDuration === hasUntil) {
-          this.report(path, hasDuration ? 'give either durationMs or until, not both' : 'give either durationMs or until');
+          this.report(
+            path,
+            hasDuration
+              ? 'give either durationMs or until, not both'
+              : 'give either durationMs or until',
+          );
         }
         if (hasUntil) return { ...base, type, until: expr('until') };
         return { ...base, type, durationMs: asNumber(value.durationMs) ?? 0 };
       }
       case 'signal': {
         const timeoutMs = asNumber(value.timeoutMs);
-        return { ...base, type, name: asString(value.name), ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+        return {
+          ...base,
+          type,
+          name: asString(value.name),
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        };
       }
       case 'set': {
-        const variables = isRecord(value.variables) ? this.expressionMap(value.variables, at('variables'), visibleUpTo) : {};
+        const variables = isRecord(value.variables)
+          ? this.expressionMap(value.variables, at('variables'), visibleUpTo)
+          : {};
         for (const problem of selfReadProblems(variables)) {
           this.report(childPath(at('variables'), problem.name), problem.message);
         }
@@ -561,7 +663,10 @@ class Validator {
       this.workerLimits.set(taskType, { path, rateLimitPerSecond, concurrencyLimit });
       return;
     }
-    if (previous.rateLimitPerSecond !== rateLimitPerSecond || previous.concurrencyLimit !== concurrencyLimit) {
+    if (
+      previous.rateLimitPerSecond !== rateLimitPerSecond ||
+      previous.concurrencyLimit !== concurrencyLimit
+    ) {
       this.report(
         path,
         `task type '${taskType}' has different limits at ${previous.path}; give its rateLimitPerSecond and concurrencyLimit once, or the same everywhere`,
@@ -575,7 +680,8 @@ class Validator {
    */
   private join(value: unknown, path: string, branchCount: number | undefined): JoinPolicy {
     if (value === undefined || value === 'all') return { mode: 'all' };
-    if (isRecord(value) && Object.keys(value).length === 1 && value.mode === 'all') return { mode: 'all' };
+    if (isRecord(value) && Object.keys(value).length === 1 && value.mode === 'all')
+      return { mode: 'all' };
     const quorum = !isRecord(value)
       ? undefined
       : Object.keys(value).length === 1 && 'quorum' in value
@@ -621,7 +727,10 @@ class Validator {
       this.expressions.push({ path, source: normalized, visibleUpTo });
     } catch (error) {
       if (!(error instanceof ExpressionError)) throw error;
-      this.report(path, `expression ${error.failure === 'SYNTAX' ? 'does not parse' : 'is not allowed'}: ${error.reason}`);
+      this.report(
+        path,
+        `expression ${error.failure === 'SYNTAX' ? 'does not parse' : 'is not allowed'}: ${error.reason}`,
+      );
     }
     return normalized;
   }
@@ -633,7 +742,8 @@ class Validator {
   ): { [name: string]: Expression } {
     const result: { [name: string]: Expression } = {};
     for (const [key, source] of Object.entries(record)) {
-      if (typeof source === 'string') setOwn(result, key, this.expression(source, childPath(path, key), visibleUpTo));
+      if (typeof source === 'string')
+        setOwn(result, key, this.expression(source, childPath(path, key), visibleUpTo));
     }
     return result;
   }
@@ -645,7 +755,8 @@ class Validator {
       return null;
     }
     if (typeof value === 'string') {
-      if (templateStringKind(value) === 'expression') this.expression(value.slice(1), path, visibleUpTo);
+      if (templateStringKind(value) === 'expression')
+        this.expression(value.slice(1), path, visibleUpTo);
       return value;
     }
     if (value === null || typeof value === 'boolean') return value;
@@ -654,7 +765,9 @@ class Validator {
       return value;
     }
     if (Array.isArray(value)) {
-      return value.map((item, i) => this.template(item, childPath(path, i), visibleUpTo, depth + 1));
+      return value.map((item, i) =>
+        this.template(item, childPath(path, i), visibleUpTo, depth + 1),
+      );
     }
     if (isRecord(value)) {
       const result: { [key: string]: JsonValue } = {};
@@ -667,9 +780,14 @@ class Validator {
     return null;
   }
 
-  private templateMap(record: Record<string, unknown>, path: string, visibleUpTo: () => number): { [key: string]: Template } {
+  private templateMap(
+    record: Record<string, unknown>,
+    path: string,
+    visibleUpTo: () => number,
+  ): { [key: string]: Template } {
     const result: { [key: string]: Template } = {};
-    for (const [key, item] of Object.entries(record)) setOwn(result, key, this.template(item, childPath(path, key), visibleUpTo));
+    for (const [key, item] of Object.entries(record))
+      setOwn(result, key, this.template(item, childPath(path, key), visibleUpTo));
     return result;
   }
 
@@ -697,7 +815,10 @@ class Validator {
             `refers to task '${reference}', which is not defined${hint === undefined ? '' : ` (did you mean '${hint}'?)`}`,
           );
         } else if (target.order > site.visibleUpTo()) {
-          this.report(site.path, `refers to task '${reference}' (${target.path}), which runs later`);
+          this.report(
+            site.path,
+            `refers to task '${reference}' (${target.path}), which runs later`,
+          );
         }
       }
     }
@@ -742,7 +863,9 @@ function rootReferences(source: string, head: string): Array<string | typeof WHO
     const headStep = steps[index];
     const nameStep = steps[index + 1];
     if (headStep?.type !== 'name' || headStep.value !== head) return;
-    found.add(nameStep?.type === 'name' && typeof nameStep.value === 'string' ? nameStep.value : WHOLE);
+    found.add(
+      nameStep?.type === 'name' && typeof nameStep.value === 'string' ? nameStep.value : WHOLE,
+    );
   });
   return [...found];
 }
@@ -753,7 +876,9 @@ function rootReferences(source: string, head: string): Array<string | typeof WHO
  * the definition (the canonical form sorts keys). Reading the variable being set (`n: vars.n + 1`)
  * is fine: it is the old value in any order.
  */
-function selfReadProblems(variables: { readonly [name: string]: Expression }): Array<{ name: string; message: string }> {
+function selfReadProblems(variables: {
+  readonly [name: string]: Expression;
+}): Array<{ name: string; message: string }> {
   const problems: Array<{ name: string; message: string }> = [];
   const names = new Set(Object.keys(variables));
   for (const [name, source] of Object.entries(variables)) {
@@ -766,7 +891,11 @@ function selfReadProblems(variables: { readonly [name: string]: Expression }): A
     }
     for (const reference of references) {
       if (reference === WHOLE && names.size > 1) {
-        problems.push({ name, message: 'reads all of vars while this task sets variables; read the ones you need (vars.<name>) or use two set tasks' });
+        problems.push({
+          name,
+          message:
+            'reads all of vars while this task sets variables; read the ones you need (vars.<name>) or use two set tasks',
+        });
       } else if (reference !== WHOLE && reference !== name && names.has(reference)) {
         problems.push({
           name,
@@ -891,7 +1020,11 @@ function editDistance(a: string, b: string, cap: number): number {
     const row = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let distance = Math.min((rows[i - 1]![j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (rows[i - 1]![j - 1] ?? 0) + cost);
+      let distance = Math.min(
+        (rows[i - 1]![j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (rows[i - 1]![j - 1] ?? 0) + cost,
+      );
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
         distance = Math.min(distance, (rows[i - 2]![j - 2] ?? 0) + 1);
       }

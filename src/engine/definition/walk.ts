@@ -12,7 +12,9 @@ export interface TaskLocation {
 }
 
 /** The task lists directly inside a task, with their path suffixes (compensation excluded). */
-export function childTaskLists(task: Task): Array<{ readonly suffix: string; readonly tasks: readonly Task[] }> {
+export function childTaskLists(
+  task: Task,
+): Array<{ readonly suffix: string; readonly tasks: readonly Task[] }> {
   switch (task.type) {
     case 'parallel':
       return task.branches.map((tasks, i) => ({ suffix: `.branches[${i}]`, tasks }));
@@ -39,14 +41,25 @@ export function childTaskLists(task: Task): Array<{ readonly suffix: string; rea
 /** Every task of the definition in document order (a task, its nested tasks, its compensation). */
 export function listTasks(definition: Definition): TaskLocation[] {
   const result: TaskLocation[] = [];
-  const visit = (tasks: readonly Task[], path: string, parentRef: string | undefined, inCompensation: boolean): void => {
+  const visit = (
+    tasks: readonly Task[],
+    path: string,
+    parentRef: string | undefined,
+    inCompensation: boolean,
+  ): void => {
     tasks.forEach((task, i) => {
       const taskPath = `${path}[${i}]`;
       result.push({ task, path: taskPath, parentRef, inCompensation });
-      for (const list of childTaskLists(task)) visit(list.tasks, `${taskPath}${list.suffix}`, task.ref, inCompensation);
+      for (const list of childTaskLists(task))
+        visit(list.tasks, `${taskPath}${list.suffix}`, task.ref, inCompensation);
       if (task.compensation !== undefined) {
         const compensationPath = `${taskPath}.compensation`;
-        result.push({ task: task.compensation, path: compensationPath, parentRef: task.ref, inCompensation: true });
+        result.push({
+          task: task.compensation,
+          path: compensationPath,
+          parentRef: task.ref,
+          inCompensation: true,
+        });
         for (const list of childTaskLists(task.compensation)) {
           visit(list.tasks, `${compensationPath}${list.suffix}`, task.compensation.ref, true);
         }

@@ -4,12 +4,21 @@ import { WorkflowEngine, type EngineResult } from '../engine.ts';
 import type { ActivatedTask, EngineResponse } from '../handlers.ts';
 import type { EngineLimits } from '../limits.ts';
 import type { JsonValue } from '../definition/types.ts';
-import { formatHistory, getHistory, getInstance, listDueTimers, type InstanceView } from '../queries.ts';
+import {
+  formatHistory,
+  getHistory,
+  getInstance,
+  listDueTimers,
+  type InstanceView,
+} from '../queries.ts';
 import { MemoryKv } from './memory-kv.ts';
 
 /** Distributes Omit over a union, so each command keeps its own fields. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-export type CommandInput = DistributiveOmit<Command, 'nowMs' | 'seed'> & { nowMs?: number; seed?: number };
+export type CommandInput = DistributiveOmit<Command, 'nowMs' | 'seed'> & {
+  nowMs?: number;
+  seed?: number;
+};
 
 /**
  * Drives one engine over a MemoryKv the way the replica would: commands get consecutive log
@@ -55,8 +64,19 @@ export class EngineHarness {
     return response.version;
   }
 
-  async start(instanceId: string, definitionName: string, input: JsonValue = {}, extra: Partial<CommandInput> = {}): Promise<EngineResponse> {
-    return this.ok({ type: 'StartWorkflow', instanceId, definitionName, input, ...extra } as CommandInput);
+  async start(
+    instanceId: string,
+    definitionName: string,
+    input: JsonValue = {},
+    extra: Partial<CommandInput> = {},
+  ): Promise<EngineResponse> {
+    return this.ok({
+      type: 'StartWorkflow',
+      instanceId,
+      definitionName,
+      input,
+      ...extra,
+    } as CommandInput);
   }
 
   async activate(taskType: string, maxTasks = 10, workerId = 'w1'): Promise<ActivatedTask[]> {
@@ -81,7 +101,11 @@ export class EngineHarness {
       type: 'FailTask',
       taskId: task.taskId,
       attempt: task.attempt,
-      error: { code, message: `${taskType} failed with ${code}`, ...(retryable === undefined ? {} : { retryable }) },
+      error: {
+        code,
+        message: `${taskType} failed with ${code}`,
+        ...(retryable === undefined ? {} : { retryable }),
+      },
     });
     return task;
   }
@@ -112,5 +136,12 @@ export class EngineHarness {
 }
 
 function commandTakesSeed(type: Command['type']): boolean {
-  return !['RegisterDefinition', 'ActivateTasks', 'HeartbeatTask', 'TerminateWorkflow', 'PauseWorkflow', 'PruneClosed'].includes(type);
+  return ![
+    'RegisterDefinition',
+    'ActivateTasks',
+    'HeartbeatTask',
+    'TerminateWorkflow',
+    'PauseWorkflow',
+    'PruneClosed',
+  ].includes(type);
 }

@@ -23,7 +23,11 @@ export class MemoryKv implements KvView {
         result.push([key, this.entries.get(key)!]);
       }
     } else {
-      for (let i = this.lowerBound(range.gte); i < this.sorted.length && result.length < range.limit; i++) {
+      for (
+        let i = this.lowerBound(range.gte);
+        i < this.sorted.length && result.length < range.limit;
+        i++
+      ) {
         const key = this.sorted[i]!;
         if (compareKeys(key, range.lt) >= 0) break;
         result.push([key, this.entries.get(key)!]);

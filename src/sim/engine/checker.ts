@@ -42,7 +42,13 @@ export class EngineChecker {
   /** `<activation index>|<taskId>#<attempt>` → the run (generation) the lease was granted in. */
   private readonly leases = new Map<string, number>();
   private commits = 0;
-  readonly counts = { applies: 0, rejections: 0, completions: 0, duplicateCompletions: 0, invariantChecks: 0 };
+  readonly counts = {
+    applies: 0,
+    rejections: 0,
+    completions: 0,
+    duplicateCompletions: 0,
+    invariantChecks: 0,
+  };
 
   constructor(private readonly invariantEveryCommits: number) {}
 
@@ -56,20 +62,33 @@ export class EngineChecker {
     const digest = result === null ? '-' : JSON.stringify(result);
     const known = this.applied.get(entry.index);
     if (known === undefined) {
-      this.applied.set(entry.index, { term: entry.term, kind: entry.kind, result: digest, stateHash, node: host.id });
+      this.applied.set(entry.index, {
+        term: entry.term,
+        kind: entry.kind,
+        result: digest,
+        stateHash,
+        node: host.id,
+      });
       if (result !== null) this.followEffects(entry, result);
       return;
     }
     const where = `index ${entry.index}: ${host.id} vs ${known.node}`;
     if (known.term !== entry.term || known.kind !== entry.kind) {
-      this.fail('State Machine Safety', `${where} applied term ${entry.term} ${entry.kind} vs term ${known.term} ${known.kind}`);
+      this.fail(
+        'State Machine Safety',
+        `${where} applied term ${entry.term} ${entry.kind} vs term ${known.term} ${known.kind}`,
+      );
     }
     if (known.result !== digest) this.fail('Same Result', `${where}: ${digest} vs ${known.result}`);
-    if (known.stateHash !== stateHash) this.fail('Same State', `${where}: state hash ${stateHash} vs ${known.stateHash}`);
+    if (known.stateHash !== stateHash)
+      this.fail('Same State', `${where}: state hash ${stateHash} vs ${known.stateHash}`);
   }
 
   onRejectionWrote(host: EngineHost, entry: Entry, detail: string): never {
-    this.fail('Rejection Is Pure', `${host.id} index ${entry.index} (${decoder.decode(entry.data)}): ${detail}`);
+    this.fail(
+      'Rejection Is Pure',
+      `${host.id} index ${entry.index} (${decoder.decode(entry.data)}): ${detail}`,
+    );
   }
 
   async onCommitted(host: EngineHost): Promise<void> {
@@ -87,7 +106,8 @@ export class EngineChecker {
   async checkInvariants(reader: KvReader, where: string): Promise<void> {
     this.counts.invariantChecks++;
     const violations = await checkEngineInvariants(reader);
-    if (violations.length > 0) this.fail('Engine Invariants', `${where}: ${violations.slice(0, 5).join('; ')}`);
+    if (violations.length > 0)
+      this.fail('Engine Invariants', `${where}: ${violations.slice(0, 5).join('; ')}`);
   }
 
   /** At the end: every attempt a worker closed, of a live instance, has exactly one closing event. */
@@ -96,7 +116,8 @@ export class EngineChecker {
     for (const token of [...this.completed.keys(), ...this.failed.keys()]) {
       const [generation, attemptKey] = token.split('|') as [string, string];
       const taskId = attemptKey.slice(0, attemptKey.lastIndexOf('#'));
-      if (Number(generation) !== (this.instanceGeneration.get(rootInstanceOf(taskId)) ?? 0)) continue;
+      if (Number(generation) !== (this.instanceGeneration.get(rootInstanceOf(taskId)) ?? 0))
+        continue;
       const instanceId = taskId.slice(0, taskId.lastIndexOf('/'));
       const set = expected.get(instanceId) ?? new Set<string>();
       set.add(attemptKey);
@@ -107,8 +128,16 @@ export class EngineChecker {
       if ((await getInstanceState(reader, instanceId)) === undefined) continue;
       const counts = new Map<string, number>();
       const prefix = keys.historyOf(instanceId);
-      const events = await reader.scan({ gte: prefix, lt: `${prefix}\u{10FFFF}`, limit: MAX_HISTORY_SCAN });
-      if (events.length > 0 && (JSON.parse(decoder.decode(events[0]![1])) as HistoryEvent).seq !== 0) continue;
+      const events = await reader.scan({
+        gte: prefix,
+        lt: `${prefix}\u{10FFFF}`,
+        limit: MAX_HISTORY_SCAN,
+      });
+      if (
+        events.length > 0 &&
+        (JSON.parse(decoder.decode(events[0]![1])) as HistoryEvent).seq !== 0
+      )
+        continue;
       for (const [, value] of events) {
         const event = JSON.parse(decoder.decode(value)) as HistoryEvent;
         // An http result with an unexpected status closes the attempt as failed.
@@ -119,7 +148,11 @@ export class EngineChecker {
       for (const attempt of attempts) {
         checked++;
         const n = counts.get(attempt) ?? 0;
-        if (n !== 1) this.fail('Exactly Once', `${attempt} was closed by its worker, and its history holds ${n} TaskCompleted/TaskFailed events`);
+        if (n !== 1)
+          this.fail(
+            'Exactly Once',
+            `${attempt} was closed by its worker, and its history holds ${n} TaskCompleted/TaskFailed events`,
+          );
       }
     }
     return checked;
@@ -149,12 +182,16 @@ export class EngineChecker {
     const response = result.response;
     if (response.type === 'ActivateTasks') {
       for (const task of response.tasks) {
-        this.leases.set(`${entry.index}|${task.taskId}#${task.attempt}`, this.generationOf(task.taskId));
+        this.leases.set(
+          `${entry.index}|${task.taskId}#${task.attempt}`,
+          this.generationOf(task.taskId),
+        );
       }
       return;
     }
     // A new run under a used id (ALLOW_IF_CLOSED, or after pruning) starts task ids over; a restart does not.
-    if (response.type === 'StartWorkflow' && !response.existing) this.nextGeneration(response.instanceId);
+    if (response.type === 'StartWorkflow' && !response.existing)
+      this.nextGeneration(response.instanceId);
     if (response.type !== 'CompleteTask' && response.type !== 'FailTask') return;
     const attemptKey = `${response.taskId}#${command.attempt ?? '?'}`;
     const token = `${this.instanceGeneration.get(rootInstanceOf(response.taskId)) ?? 0}|${attemptKey}`;
@@ -170,10 +207,16 @@ export class EngineChecker {
             `which belongs to an earlier run of the reused workflow id ${rootInstanceOf(response.taskId)}: the old run's task outlived the reuse`,
         );
       }
-      this.fail('Exactly Once', `index ${entry.index}: ${response.type} of ${attemptKey} acknowledged as a duplicate, but that attempt never closed`);
+      this.fail(
+        'Exactly Once',
+        `index ${entry.index}: ${response.type} of ${attemptKey} acknowledged as a duplicate, but that attempt never closed`,
+      );
     }
     if (closedAt !== undefined) {
-      this.fail('Exactly Once', `index ${entry.index}: ${response.type} of ${attemptKey} applied again (first closed at index ${closedAt})`);
+      this.fail(
+        'Exactly Once',
+        `index ${entry.index}: ${response.type} of ${attemptKey} applied again (first closed at index ${closedAt})`,
+      );
     }
     this.checkLeaseIsCurrent(entry, command, attemptKey);
     this.counts.completions++;
@@ -181,7 +224,11 @@ export class EngineChecker {
   }
 
   /** A result that answers a lease from an earlier run of a reused workflow id is stale. */
-  private checkLeaseIsCurrent(entry: Entry, command: WorkerResultCommand, attemptKey: string): void {
+  private checkLeaseIsCurrent(
+    entry: Entry,
+    command: WorkerResultCommand,
+    attemptKey: string,
+  ): void {
     const leasedAt = command.output?.[LEASED_AT_FIELD] ?? command.error?.details?.[LEASED_AT_FIELD];
     if (typeof leasedAt !== 'number') return;
     const leaseGeneration = this.leases.get(`${leasedAt}|${attemptKey}`);
@@ -197,7 +244,9 @@ export class EngineChecker {
 
   private closedInEarlierRun(taskId: string, attemptKey: string): number | undefined {
     for (let generation = this.generationOf(taskId) - 1; generation >= 0; generation--) {
-      const index = this.completed.get(`${generation}|${attemptKey}`) ?? this.failed.get(`${generation}|${attemptKey}`);
+      const index =
+        this.completed.get(`${generation}|${attemptKey}`) ??
+        this.failed.get(`${generation}|${attemptKey}`);
       if (index !== undefined) return index;
     }
     return undefined;

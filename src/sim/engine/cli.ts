@@ -30,7 +30,8 @@ interface CliOptions {
 
 function count(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError('expected a non-negative integer');
   return n;
 }
 
@@ -47,21 +48,36 @@ function profileName(value: string): string {
 }
 
 function engineBug(value: string): string {
-  if (!(ENGINE_BUG_NAMES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${ENGINE_BUG_NAMES.join(', ')}`);
+  if (!(ENGINE_BUG_NAMES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected one of ${ENGINE_BUG_NAMES.join(', ')}`);
   return value;
 }
 
 const program = new Command()
   .name('engine-sim')
-  .description('Deterministic simulation of the workflow engine replicated by the Raft core, under faults')
+  .description(
+    'Deterministic simulation of the workflow engine replicated by the Raft core, under faults',
+  )
   .option('--seeds <n>', 'how many seeds to run', count, 50)
   .option('--first-seed <n>', 'the first seed of a --seeds run', count, 1)
   .option('--seed <n>', 'run (replay) this one seed', count)
-  .option('--commands <n>', 'distinct commands per seed in the fault phase', count, DEFAULT_COMMANDS)
+  .option(
+    '--commands <n>',
+    'distinct commands per seed in the fault phase',
+    count,
+    DEFAULT_COMMANDS,
+  )
   .option('--nodes <n>', 'cluster size, 3 or 5 (default: drawn per seed)', nodeCount)
   .option('--profile <name>', 'fault profile (default: drawn per seed)', profileName)
-  .option('--engine-bug <name>', `run a deliberately broken engine to see the checker catch it: ${ENGINE_BUG_NAMES.join(', ')}`, engineBug)
-  .option('--avoid-id-reuse', 'never start a second run under a used workflow id (narrows a search to other code paths)')
+  .option(
+    '--engine-bug <name>',
+    `run a deliberately broken engine to see the checker catch it: ${ENGINE_BUG_NAMES.join(', ')}`,
+    engineBug,
+  )
+  .option(
+    '--avoid-id-reuse',
+    'never start a second run under a used workflow id (narrows a search to other code paths)',
+  )
   .option('--keep-going', 'do not stop at the first failing seed');
 
 function describeRun(result: EngineRunResult): string {
@@ -80,7 +96,10 @@ function describeRun(result: EngineRunResult): string {
 async function main(): Promise<void> {
   program.parse();
   const options = program.opts<CliOptions>();
-  const seeds = options.seed === undefined ? Array.from({ length: options.seeds }, (_, k) => options.firstSeed + k) : [options.seed];
+  const seeds =
+    options.seed === undefined
+      ? Array.from({ length: options.seeds }, (_, k) => options.firstSeed + k)
+      : [options.seed];
   const started = performance.now();
   let lastProgress = started;
   let failures = 0;
@@ -107,7 +126,8 @@ async function main(): Promise<void> {
     commands += [...result.workload.byType.values()].reduce((a, b) => a + b, 0);
     applies += result.checks.applies;
     attemptsClosed += result.checks.completions;
-    for (const [status, n] of Object.entries(result.checks.finalStatuses)) statuses[status] = (statuses[status] ?? 0) + n;
+    for (const [status, n] of Object.entries(result.checks.finalStatuses))
+      statuses[status] = (statuses[status] ?? 0) + n;
     if (seeds.length === 1) process.stdout.write(`${describeRun(result)}\n`);
     if (result.failure !== null) {
       failures++;
@@ -120,7 +140,9 @@ async function main(): Promise<void> {
     const now = performance.now();
     if (now - lastProgress >= PROGRESS_INTERVAL_MS) {
       lastProgress = now;
-      process.stderr.write(`  ${done + 1}/${seeds.length} seeds, ${commands} commands, ${applies} applies, ${failures} failed, ${((now - started) / 1000).toFixed(1)} s\n`);
+      process.stderr.write(
+        `  ${done + 1}/${seeds.length} seeds, ${commands} commands, ${applies} applies, ${failures} failed, ${((now - started) / 1000).toFixed(1)} s\n`,
+      );
     }
   }
   const seconds = (performance.now() - started) / 1000;

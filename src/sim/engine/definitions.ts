@@ -29,7 +29,13 @@ export function simDefinitions(rng: Rng, generatedCount: number): SimDefinition[
       name: 'order-saga',
       source: example('order-saga.yaml'),
       format: 'yaml',
-      taskTypes: ['inventory.reserve', 'inventory.release', 'payments.charge', 'payments.refund', 'shipping.ship'],
+      taskTypes: [
+        'inventory.reserve',
+        'inventory.release',
+        'payments.charge',
+        'payments.refund',
+        'shipping.ship',
+      ],
       input: (r, id) => ({
         orderId: id,
         items: [{ sku: `sku-${r.int(1, 5)}`, quantity: r.int(1, 4) }],
@@ -42,10 +48,22 @@ export function simDefinitions(rng: Rng, generatedCount: number): SimDefinition[
       name: 'fulfillment',
       source: example('fulfillment.yaml'),
       format: 'yaml',
-      taskTypes: [HTTP_TASK_TYPE, 'warehouse.pick', 'shipping.express', 'shipping.freight', 'shipping.standard', 'notify.email', 'notify.sms', 'notify.push'],
+      taskTypes: [
+        HTTP_TASK_TYPE,
+        'warehouse.pick',
+        'shipping.express',
+        'shipping.freight',
+        'shipping.standard',
+        'notify.email',
+        'notify.sms',
+        'notify.push',
+      ],
       input: (r, id) => ({
         orderId: id,
-        lines: Array.from({ length: r.int(1, 4) }, (_, k) => ({ sku: `sku-${k}`, quantity: r.int(1, 3) })),
+        lines: Array.from({ length: r.int(1, 4) }, (_, k) => ({
+          sku: `sku-${k}`,
+          quantity: r.int(1, 3),
+        })),
         express: r.next() < 0.4,
         address: 'Main St 1',
       }),
@@ -65,7 +83,15 @@ export function simDefinitions(rng: Rng, generatedCount: number): SimDefinition[
       name: 'payout',
       source: JSON.stringify({
         name: 'payout',
-        tasks: [{ ref: 'pay', type: 'worker', taskType: 'payments.payout', input: { amount: '=input.amount' }, retry: { maxAttempts: 2 } }],
+        tasks: [
+          {
+            ref: 'pay',
+            type: 'worker',
+            taskType: 'payments.payout',
+            input: { amount: '=input.amount' },
+            retry: { maxAttempts: 2 },
+          },
+        ],
         output: '{"paid": true}',
       }),
       format: 'json',
@@ -73,7 +99,8 @@ export function simDefinitions(rng: Rng, generatedCount: number): SimDefinition[
       input: (r) => ({ amount: r.int(1, 100) }),
     },
   ];
-  for (let k = 0; k < generatedCount; k++) definitions.push(generatedDefinition(rng, `gen-${k}`, 0));
+  for (let k = 0; k < generatedCount; k++)
+    definitions.push(generatedDefinition(rng, `gen-${k}`, 0));
   return definitions;
 }
 
@@ -86,7 +113,13 @@ export function generatedDefinition(rng: Rng, name: string, variant: number): Si
     name,
     description: `generated for the engine simulation, variant ${variant}`,
     defaults: {
-      retry: { maxAttempts: rng.int(1, 4), backoff: 'exponential', initialIntervalMs: 200, maxIntervalMs: 2_000, jitter: 0.5 },
+      retry: {
+        maxAttempts: rng.int(1, 4),
+        backoff: 'exponential',
+        initialIntervalMs: 200,
+        maxIntervalMs: 2_000,
+        jitter: 0.5,
+      },
       timeouts: { startToCloseMs: rng.int(2, 20) * 1_000, heartbeatMs: rng.int(0, 2) * 5_000 },
     },
     tasks,
@@ -107,7 +140,9 @@ function generatedTask(rng: Rng, ref: string): JsonValue {
     taskType: GENERATED_TASK_TYPES[rng.int(0, GENERATED_TASK_TYPES.length)]!,
     priority: rng.int(0, 101),
     input: { n: '=input.n' },
-    ...(rng.next() < 0.3 ? { compensation: { ref: `${ref}${suffix}_undo`, type: 'worker', taskType: 'gen.undo' } } : {}),
+    ...(rng.next() < 0.3
+      ? { compensation: { ref: `${ref}${suffix}_undo`, type: 'worker', taskType: 'gen.undo' } }
+      : {}),
   });
   const roll = rng.next();
   if (roll < 0.45) return worker('');
@@ -118,14 +153,24 @@ function generatedTask(rng: Rng, ref: string): JsonValue {
     const join = rng.next() < 0.5 ? { join: { quorum: 1 } } : {};
     return { ref, type: 'parallel', ...join, branches: [[worker('a')], [worker('b')]] };
   }
-  return { ref, type: 'foreach', items: 'input.items', concurrency: rng.int(1, 3), body: [worker('i')] };
+  return {
+    ref,
+    type: 'foreach',
+    items: 'input.items',
+    concurrency: rng.int(1, 3),
+    body: [worker('i')],
+  };
 }
 
 /** Definitions that must be rejected: the engine answers DEFINITION_INVALID and writes nothing. */
 export const INVALID_DEFINITIONS: ReadonlyArray<{ source: string; format: 'json' | 'yaml' }> = [
   { source: '{"name": "bad", "tasks": []}', format: 'json' },
   { source: '{"name": "bad", "tasks": [{"ref": "a", "type": "worker"}]}', format: 'json' },
-  { source: 'name: bad\ntasks:\n  - ref: a\n    type: worker\n    taskType: x\n    retry: { maxAttempts: 1000 }\n', format: 'yaml' },
+  {
+    source:
+      'name: bad\ntasks:\n  - ref: a\n    type: worker\n    taskType: x\n    retry: { maxAttempts: 1000 }\n',
+    format: 'yaml',
+  },
   { source: 'not json at all {', format: 'json' },
 ];
 

@@ -10,7 +10,9 @@ import { DurableState, Overlay } from './state-store.ts';
 const MAX_READY_ROUNDS_PER_STEP = 1_000;
 
 /** One unit of the apply pipeline, in log order: a committed entry or a leader's snapshot. */
-type ApplyJob = { readonly kind: 'entry'; readonly entry: Entry } | { readonly kind: 'snapshot'; readonly snapshot: Snapshot };
+type ApplyJob =
+  | { readonly kind: 'entry'; readonly entry: Entry }
+  | { readonly kind: 'snapshot'; readonly snapshot: Snapshot };
 
 export interface ApplyKnobs {
   /** Entries one apply run takes into its overlay before committing it. */
@@ -51,7 +53,13 @@ export interface HostCounters {
 }
 
 export function emptyHostCounters(): HostCounters {
-  return { runsCommitted: 0, runsLostInCrash: 0, snapshotsTaken: 0, snapshotsInstalled: 0, restoredOnRestart: 0 };
+  return {
+    runsCommitted: 0,
+    runsLostInCrash: 0,
+    snapshotsTaken: 0,
+    snapshotsInstalled: 0,
+    restoredOnRestart: 0,
+  };
 }
 
 /** The checker and the client side see every apply, commit, restore and resolved proposal. */
@@ -131,8 +139,12 @@ export class EngineHost {
       this.env.counters.restoredOnRestart++;
       this.env.observer.onRestored(this, 'restart');
     }
-    this.node = new RaftNode(this.env.raftConfig(this.id, this.storage, this.durable.applied, this.env.nodeRng()));
-    this.env.observer.note(`${this.id} start (incarnation ${this.incarnation}, applied ${this.durable.applied})`);
+    this.node = new RaftNode(
+      this.env.raftConfig(this.id, this.storage, this.durable.applied, this.env.nodeRng()),
+    );
+    this.env.observer.note(
+      `${this.id} start (incarnation ${this.incarnation}, applied ${this.durable.applied})`,
+    );
   }
 
   crash(why: string): void {
@@ -143,7 +155,10 @@ export class EngineHost {
     this.running = false;
     this.leaderTerm = 0;
     for (const proposal of this.proposals.values()) {
-      this.env.observer.onProposalResolved(proposal.token, { ok: false, why: `${this.id} crashed` });
+      this.env.observer.onProposalResolved(proposal.token, {
+        ok: false,
+        why: `${this.id} crashed`,
+      });
     }
     this.proposals.clear();
     this.env.observer.note(`${this.id} CRASH (${why}); durable applied ${this.durable.applied}`);
@@ -177,11 +192,17 @@ export class EngineHost {
 
   private handleReady(node: RaftNode, ready: Ready): void {
     if (ready.softState !== null) {
-      this.env.observer.note(`${this.id} ${ready.softState.role} (leader ${ready.softState.leader ?? '-'})`);
+      this.env.observer.note(
+        `${this.id} ${ready.softState.role} (leader ${ready.softState.leader ?? '-'})`,
+      );
       if (ready.softState.role !== 'leader') this.leaderTerm = 0;
     }
     for (const message of ready.messages) this.env.send(message);
-    this.storage.saveSync({ snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState });
+    this.storage.saveSync({
+      snapshot: ready.snapshot,
+      entries: ready.entries,
+      hardState: ready.hardState,
+    });
     this.failOverwrittenProposals(ready);
     for (const message of ready.messagesAfterPersist) this.env.send(message);
     if (ready.snapshot !== null) this.queue.push({ kind: 'snapshot', snapshot: ready.snapshot });
@@ -195,8 +216,10 @@ export class EngineHost {
     if (this.running || this.queue.length === 0 || this.node === null) return;
     this.running = true;
     const incarnation = this.incarnation;
-    this.env.at(this.env.rng.int(0, this.env.knobs.applyDelayMaxUnits + 1), `apply ${this.id}`, () =>
-      incarnation === this.incarnation && this.node !== null ? this.runOnce() : undefined,
+    this.env.at(
+      this.env.rng.int(0, this.env.knobs.applyDelayMaxUnits + 1),
+      `apply ${this.id}`,
+      () => (incarnation === this.incarnation && this.node !== null ? this.runOnce() : undefined),
     );
   }
 
@@ -217,7 +240,10 @@ export class EngineHost {
     let next = this.durable.applied + 1;
     while (applied.length < this.env.knobs.maxEntriesPerRun && this.queue[0]?.kind === 'entry') {
       const { entry } = this.queue.shift() as { kind: 'entry'; entry: Entry };
-      assert(entry.index === next, () => `${this.id}: entry ${entry.index} handed out for apply after ${next - 1}`);
+      assert(
+        entry.index === next,
+        () => `${this.id}: entry ${entry.index} handed out for apply after ${next - 1}`,
+      );
       next++;
       applied.push({ entry, result: await this.applyEntry(entry, overlay) });
     }
@@ -236,7 +262,11 @@ export class EngineHost {
     }
     const hashBefore = overlay.hash.value;
     overlay.writeCount = 0;
-    const result = await this.engine.apply(entry.data, { index: entry.index, term: entry.term }, overlay);
+    const result = await this.engine.apply(
+      entry.data,
+      { index: entry.index, term: entry.term },
+      overlay,
+    );
     if (!result.ok && (overlay.writeCount > 0 || overlay.hash.value !== hashBefore)) {
       this.env.observer.onRejectionWrote(
         this,
@@ -249,31 +279,41 @@ export class EngineHost {
   }
 
   /** The commit (one atomic write) lands a little later; a crash before then loses the run. */
-  private afterDiskWrite(commit: () => ReadonlyArray<{ entry: Entry; result: EngineResult | null }>): void {
+  private afterDiskWrite(
+    commit: () => ReadonlyArray<{ entry: Entry; result: EngineResult | null }>,
+  ): void {
     const incarnation = this.incarnation;
-    this.env.at(this.env.rng.int(1, this.env.knobs.commitDelayMaxUnits + 1), `commit ${this.id}`, async () => {
-      if (incarnation !== this.incarnation || this.node === null) return;
-      const applied = commit();
-      this.running = false;
-      this.env.counters.runsCommitted++;
-      for (const { entry, result } of applied) this.resolveProposal(entry, result);
-      await this.env.observer.onCommitted(this);
-      await this.maybeSnapshot();
-      this.scheduleRun();
-    });
+    this.env.at(
+      this.env.rng.int(1, this.env.knobs.commitDelayMaxUnits + 1),
+      `commit ${this.id}`,
+      async () => {
+        if (incarnation !== this.incarnation || this.node === null) return;
+        const applied = commit();
+        this.running = false;
+        this.env.counters.runsCommitted++;
+        for (const { entry, result } of applied) this.resolveProposal(entry, result);
+        await this.env.observer.onCommitted(this);
+        await this.maybeSnapshot();
+        this.scheduleRun();
+      },
+    );
   }
 
   private installSnapshot(snapshot: Snapshot): void {
     assert(
       snapshot.meta.index > this.durable.applied,
-      () => `${this.id} was handed snapshot ${snapshot.meta.index} but has applied ${this.durable.applied}`,
+      () =>
+        `${this.id} was handed snapshot ${snapshot.meta.index} but has applied ${this.durable.applied}`,
     );
     this.durable.restore(snapshot.data, snapshot.meta.index, snapshot.meta.term);
     this.env.counters.snapshotsInstalled++;
     for (const [index, proposal] of this.proposals) {
       if (index > snapshot.meta.index) continue;
       this.proposals.delete(index);
-      this.env.observer.onProposalResolved(proposal.token, { ok: false, why: 'covered by a snapshot: outcome unknown' });
+      this.env.observer.onProposalResolved(proposal.token, {
+        ok: false,
+        why: 'covered by a snapshot: outcome unknown',
+      });
     }
     this.env.observer.onRestored(this, 'snapshot');
   }
@@ -297,7 +337,10 @@ export class EngineHost {
       const replacement = ready.entries[index - first];
       if (replacement !== undefined && replacement.term === proposal.term) continue;
       this.proposals.delete(index);
-      this.env.observer.onProposalResolved(proposal.token, { ok: false, why: `index ${index} was overwritten` });
+      this.env.observer.onProposalResolved(proposal.token, {
+        ok: false,
+        why: `index ${index} was overwritten`,
+      });
     }
   }
 

@@ -12,7 +12,11 @@ describe('engine simulation: replicas agree after every entry, no task effect tw
     const a = await runEngineSeed({ seed: 7, commands: 120 });
     const b = await runEngineSeed({ seed: 7, commands: 120 });
     expect(a.failure).toBeNull();
-    expect({ ...b.checks, faults: b.faults, ticks: b.ticks }).toEqual({ ...a.checks, faults: a.faults, ticks: a.ticks });
+    expect({ ...b.checks, faults: b.faults, ticks: b.ticks }).toEqual({
+      ...a.checks,
+      faults: a.faults,
+      ticks: a.ticks,
+    });
   });
 
   it('exercises duplicates, stale attempts and rejections across seeds', async () => {
@@ -35,7 +39,11 @@ describe('engine simulation: replicas agree after every entry, no task effect tw
   });
 
   // Each deliberately broken engine must be caught, by the property that names its fault.
-  const expectedProperty = { nondeterministicWrite: 'Same State', writeOnRejection: 'Rejection Is Pure', completeTwice: 'Exactly Once' } as const;
+  const expectedProperty = {
+    nondeterministicWrite: 'Same State',
+    writeOnRejection: 'Rejection Is Pure',
+    completeTwice: 'Exactly Once',
+  } as const;
   for (const bug of ENGINE_BUG_NAMES) {
     it(`catches the ${bug} engine bug`, async () => {
       let caught: string | null = null;

@@ -18,7 +18,13 @@ import { ELECTION_TICKS, TICK_UNITS } from '../schedule.ts';
 import { EngineChecker } from './checker.ts';
 import { engineFactory } from './engine-bugs.ts';
 import type { EngineBugName } from './engine-bugs.ts';
-import type { ApplyKnobs, ApplyObserver, EngineHost, HostCounters, ProposalOutcome } from './engine-host.ts';
+import type {
+  ApplyKnobs,
+  ApplyObserver,
+  EngineHost,
+  HostCounters,
+  ProposalOutcome,
+} from './engine-host.ts';
 import { EngineSimUsageError, EngineSimViolationError } from './errors.ts';
 import { Workload } from './workload.ts';
 import type { WorkloadStats } from './workload.ts';
@@ -83,10 +89,13 @@ export function replayCommand(options: EngineRunOptions): string {
 }
 
 function profileFor(name: string | undefined, rng: Rng): EngineFaultProfile {
-  if (name === undefined) return ENGINE_FAULT_PROFILES[rng.int(0, ENGINE_FAULT_PROFILES.length - 1)]!;
+  if (name === undefined)
+    return ENGINE_FAULT_PROFILES[rng.int(0, ENGINE_FAULT_PROFILES.length - 1)]!;
   const profile = ENGINE_FAULT_PROFILES.find((candidate) => candidate.name === name);
   if (profile === undefined) {
-    throw new EngineSimUsageError(`unknown fault profile "${name}"; known: ${ENGINE_FAULT_PROFILES.map((p) => p.name).join(', ')}`);
+    throw new EngineSimUsageError(
+      `unknown fault profile "${name}"; known: ${ENGINE_FAULT_PROFILES.map((p) => p.name).join(', ')}`,
+    );
   }
   return profile;
 }
@@ -139,26 +148,42 @@ export async function runEngineSeed(options: EngineRunOptions): Promise<EngineRu
     onRestored: (host, why) => {
       checker.onRestored(host, why);
     },
-    onProposalResolved: (token: number, outcome: ProposalOutcome) => workload?.onProposalResolved(token, outcome),
+    onProposalResolved: (token: number, outcome: ProposalOutcome) =>
+      workload?.onProposalResolved(token, outcome),
     note: (text) => world?.note(text),
   };
   const makeEngine = engineFactory(engineLimits, options.engineBug);
   world = new EngineWorld({ seed: options.seed, nodes, profile, knobs, observer, makeEngine });
-  workload = new Workload(world, new SeededRng(world.rng.int(0, 0x7fffffff)), options.avoidIdReuse === true);
-  const extra: FinalFigures = { completedHistoriesChecked: 0, finalKeys: 0, finalApplied: 0, finalStatuses: {} };
+  workload = new Workload(
+    world,
+    new SeededRng(world.rng.int(0, 0x7fffffff)),
+    options.avoidIdReuse === true,
+  );
+  const extra: FinalFigures = {
+    completedHistoriesChecked: 0,
+    finalKeys: 0,
+    finalApplied: 0,
+    finalStatuses: {},
+  };
 
   let failure: EngineRunFailure | null = null;
   try {
     world.startFaults();
     workload.start(CLIENT_GAP_UNITS);
-    const issued = (): number => workload.stats.byType.size === 0 ? 0 : [...workload.stats.byType.values()].reduce((a, b) => a + b, 0);
+    const issued = (): number =>
+      workload.stats.byType.size === 0
+        ? 0
+        : [...workload.stats.byType.values()].reduce((a, b) => a + b, 0);
     await world.runUntil(commands * FAULT_PHASE_UNITS_PER_COMMAND, () => issued() >= commands);
     workload.active = false;
     world.healAll();
     const deadline = world.now() + CONVERGE_TICKS * TICK_UNITS;
     await world.runUntil(deadline, () => converged(world));
     if (!converged(world)) {
-      checker.fail('Convergence', `replicas did not converge within ${CONVERGE_TICKS} ticks after healing: ${describeHosts(world)}`);
+      checker.fail(
+        'Convergence',
+        `replicas did not converge within ${CONVERGE_TICKS} ticks after healing: ${describeHosts(world)}`,
+      );
     }
     Object.assign(extra, await finalChecks(world, checker));
   } catch (error) {
@@ -167,7 +192,11 @@ export async function runEngineSeed(options: EngineRunOptions): Promise<EngineRu
       message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       traceTail: world.trace.slice(-TRACE_TAIL_LINES),
     };
-    if (!(error instanceof EngineSimViolationError) && error instanceof Error && error.stack !== undefined) {
+    if (
+      !(error instanceof EngineSimViolationError) &&
+      error instanceof Error &&
+      error.stack !== undefined
+    ) {
       failure = { ...failure, message: error.stack };
     }
   }
@@ -196,7 +225,8 @@ function converged(world: EngineWorld): boolean {
   if (status.commit !== status.lastIndex) return false;
   for (const host of world.hosts) {
     if (host.node === null || host.applyBacklog > 0) return false;
-    if (host.durable.applied !== status.commit || host.node.status().commit !== status.commit) return false;
+    if (host.durable.applied !== status.commit || host.node.status().commit !== status.commit)
+      return false;
   }
   return true;
 }
@@ -227,14 +257,20 @@ async function finalChecks(world: EngineWorld, checker: EngineChecker): Promise<
   for (const host of rest) {
     const entries = await host.durable.entries();
     if (host.durable.hash.value !== first!.durable.hash.value) {
-      checker.fail('Same State', `at the end ${host.id} hash ${host.durable.hash.value} vs ${first!.id} ${first!.durable.hash.value}`);
+      checker.fail(
+        'Same State',
+        `at the end ${host.id} hash ${host.durable.hash.value} vs ${first!.id} ${first!.durable.hash.value}`,
+      );
     }
     const length = Math.max(entries.length, reference.length);
     for (let i = 0; i < length; i++) {
       const [key, value] = entries[i] ?? ['<none>', new Uint8Array()];
       const [refKey, refValue] = reference[i] ?? ['<none>', new Uint8Array()];
       if (key !== refKey || !sameBytes(value, refValue)) {
-        checker.fail('Same State', `at the end ${host.id} has ${key}=${decoder.decode(value)} where ${first!.id} has ${refKey}=${decoder.decode(refValue)}`);
+        checker.fail(
+          'Same State',
+          `at the end ${host.id} has ${key}=${decoder.decode(value)} where ${first!.id} has ${refKey}=${decoder.decode(refValue)}`,
+        );
       }
     }
   }
@@ -246,7 +282,12 @@ async function finalChecks(world: EngineWorld, checker: EngineChecker): Promise<
     const { status } = JSON.parse(decoder.decode(value)) as { status: string };
     finalStatuses[status] = (finalStatuses[status] ?? 0) + 1;
   }
-  return { completedHistoriesChecked, finalKeys: reference.length, finalApplied: first!.durable.applied, finalStatuses };
+  return {
+    completedHistoriesChecked,
+    finalKeys: reference.length,
+    finalApplied: first!.durable.applied,
+    finalStatuses,
+  };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

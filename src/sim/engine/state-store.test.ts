@@ -33,14 +33,23 @@ describe('Overlay over DurableState', () => {
           overlay = new Overlay(durable);
         } else {
           const [a, b] = [KEYS[rng.int(0, KEYS.length)]!, KEYS[rng.int(0, KEYS.length)]!].sort();
-          const range = { gte: a!, lt: `${b!}\u{10FFFF}`, limit: rng.int(1, 6), reverse: rng.next() < 0.5 };
-          expect(text(await overlay.scan(range)), `seed ${seed} op ${op} ${JSON.stringify(range)}`).toEqual(text(await reference.scan(range)));
+          const range = {
+            gte: a!,
+            lt: `${b!}\u{10FFFF}`,
+            limit: rng.int(1, 6),
+            reverse: rng.next() < 0.5,
+          };
+          expect(
+            text(await overlay.scan(range)),
+            `seed ${seed} op ${op} ${JSON.stringify(range)}`,
+          ).toEqual(text(await reference.scan(range)));
           expect(await overlay.get(key)).toEqual(await reference.get(key));
         }
       }
       // The running hash of what the engine sees equals a hash computed from scratch.
       const fresh = new ContentHash();
-      for (const [key, value] of await reference.scan({ gte: '', lt: '\u{10FFFF}', limit: 1000 })) fresh.add(key, value);
+      for (const [key, value] of await reference.scan({ gte: '', lt: '\u{10FFFF}', limit: 1000 }))
+        fresh.add(key, value);
       expect(overlay.hash.value).toBe(fresh.value);
     }
   });

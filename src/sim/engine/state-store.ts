@@ -76,8 +76,15 @@ export class DurableState {
   appliedTerm: Term = term(0);
 
   /** Makes a run's writes and its last index durable in one step. */
-  commit(writes: ReadonlyMap<string, Uint8Array | null>, applied: LogIndex, appliedTerm: Term): void {
-    assert(applied >= this.applied, () => `commit moves applied back from ${this.applied} to ${applied}`);
+  commit(
+    writes: ReadonlyMap<string, Uint8Array | null>,
+    applied: LogIndex,
+    appliedTerm: Term,
+  ): void {
+    assert(
+      applied >= this.applied,
+      () => `commit moves applied back from ${this.applied} to ${applied}`,
+    );
     for (const [key, value] of writes) this.write(key, value);
     this.applied = applied;
     this.appliedTerm = appliedTerm;
@@ -158,12 +165,16 @@ export class Overlay implements KvView {
     const sortedKeys = [...merged.keys()].sort(compareKeys);
     if (range.reverse === true) sortedKeys.reverse();
     // Base entries past the last one fetched may be missing, so cut at the fetched boundary.
-    const boundary = baseEntries.length < range.limit + own.length ? undefined : baseEntries[baseEntries.length - 1]?.[0];
+    const boundary =
+      baseEntries.length < range.limit + own.length
+        ? undefined
+        : baseEntries[baseEntries.length - 1]?.[0];
     const result: Array<readonly [string, Uint8Array]> = [];
     for (const key of sortedKeys) {
       if (result.length >= range.limit) break;
       if (boundary !== undefined) {
-        const past = range.reverse === true ? compareKeys(key, boundary) < 0 : compareKeys(key, boundary) > 0;
+        const past =
+          range.reverse === true ? compareKeys(key, boundary) < 0 : compareKeys(key, boundary) > 0;
         if (past) break;
       }
       result.push([key, merged.get(key)!]);

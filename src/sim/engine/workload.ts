@@ -1,10 +1,28 @@
 import { BatonError } from '../../lib/index.ts';
 import type { Rng } from '../../lib/index.ts';
-import { encodeCommand, getTask, HTTP_TASK_TYPE, keys, listDueTimers, listNextTimers } from '../../engine/index.ts';
-import type { ActivatedTask, Command, EngineResult, JsonValue, ReusePolicy } from '../../engine/index.ts';
+import {
+  encodeCommand,
+  getTask,
+  HTTP_TASK_TYPE,
+  keys,
+  listDueTimers,
+  listNextTimers,
+} from '../../engine/index.ts';
+import type {
+  ActivatedTask,
+  Command,
+  EngineResult,
+  JsonValue,
+  ReusePolicy,
+} from '../../engine/index.ts';
 import { TICK_UNITS } from '../schedule.ts';
 import type { ProposalOutcome } from './engine-host.ts';
-import { GENERATED_QUEUES, INVALID_DEFINITIONS, generatedDefinition, simDefinitions } from './definitions.ts';
+import {
+  GENERATED_QUEUES,
+  INVALID_DEFINITIONS,
+  generatedDefinition,
+  simDefinitions,
+} from './definitions.ts';
 import type { SimDefinition } from './definitions.ts';
 import type { EngineWorld } from './world.ts';
 
@@ -51,7 +69,17 @@ interface HeldTask {
   closedWith?: Command;
 }
 
-type Action = 'activate' | 'complete' | 'fail' | 'heartbeat' | 'timers' | 'start' | 'signal' | 'operate' | 'register' | 'prune';
+type Action =
+  | 'activate'
+  | 'complete'
+  | 'fail'
+  | 'heartbeat'
+  | 'timers'
+  | 'start'
+  | 'signal'
+  | 'operate'
+  | 'register'
+  | 'prune';
 
 const ACTION_WEIGHTS: ReadonlyArray<readonly [Action, number]> = [
   ['activate', 24],
@@ -86,7 +114,15 @@ export interface WorkloadStats {
  * whose outcome is unknown is sent again (client retry), so the log holds duplicates.
  */
 export class Workload {
-  readonly stats: WorkloadStats = { proposed: 0, retries: 0, duplicatesSent: 0, acknowledged: 0, rejected: 0, unknown: 0, byType: new Map() };
+  readonly stats: WorkloadStats = {
+    proposed: 0,
+    retries: 0,
+    duplicatesSent: 0,
+    acknowledged: 0,
+    rejected: 0,
+    unknown: 0,
+    byType: new Map(),
+  };
   private readonly rng: Rng;
   private readonly definitions: SimDefinition[];
   private readonly taskTypes: string[];
@@ -109,7 +145,8 @@ export class Workload {
     this.rng = rng;
     this.definitions = simDefinitions(rng, 3);
     const types = new Set<string>(GENERATED_QUEUES);
-    for (const definition of this.definitions) for (const type of definition.taskTypes) types.add(type);
+    for (const definition of this.definitions)
+      for (const type of definition.taskTypes) types.add(type);
     this.taskTypes = [...types].sort();
   }
 
@@ -153,7 +190,8 @@ export class Workload {
     if (this.pending.size >= MAX_PENDING_PROPOSALS) return;
     if (!this.registered) {
       this.registered = true;
-      for (const definition of this.definitions) this.register(definition.source, definition.format);
+      for (const definition of this.definitions)
+        this.register(definition.source, definition.format);
       return;
     }
     await this.act(this.pickAction());
@@ -190,7 +228,12 @@ export class Workload {
         break;
       case 'prune':
         if (this.avoidIdReuse) break;
-        this.propose({ type: 'PruneClosed', cutoffMs: Math.max(0, this.nowMs() - 20_000), maxInstances: this.rng.int(1, 5), nowMs: this.nowMs() });
+        this.propose({
+          type: 'PruneClosed',
+          cutoffMs: Math.max(0, this.nowMs() - 20_000),
+          maxInstances: this.rng.int(1, 5),
+          nowMs: this.nowMs(),
+        });
         break;
     }
   }
@@ -266,15 +309,37 @@ export class Workload {
   /** Mostly a task type with ready work on the leader (a long-poll that gets an answer), else any. */
   private async activate(): Promise<void> {
     const leader = this.world.leader();
-    const ready = leader === null || this.rng.next() < 0.25 ? [] : await leader.durable.kv.scan({ ...prefixRange(keys.readyAll()), limit: READY_SCAN_LIMIT });
-    const readyTask = ready.length > 0 ? await getTask(leader!.durable.kv, JSON.parse(decoder.decode(this.pick(ready)[1])) as string) : undefined;
+    const ready =
+      leader === null || this.rng.next() < 0.25
+        ? []
+        : await leader.durable.kv.scan({
+            ...prefixRange(keys.readyAll()),
+            limit: READY_SCAN_LIMIT,
+          });
+    const readyTask =
+      ready.length > 0
+        ? await getTask(
+            leader!.durable.kv,
+            JSON.parse(decoder.decode(this.pick(ready)[1])) as string,
+          )
+        : undefined;
     const taskType = readyTask?.taskType ?? this.pick(this.taskTypes);
     const workerId = `worker-${this.rng.int(1, 6)}`;
-    this.propose({ type: 'ActivateTasks', taskType, workerId, maxTasks: this.rng.int(1, 4), nowMs: this.nowMs() }, (result, index) => {
-      if (!result.ok || result.response.type !== 'ActivateTasks') return;
-      for (const task of result.response.tasks) this.held.push({ task, leasedAt: index });
-      if (this.held.length > MAX_HELD_TASKS) this.held.splice(0, this.held.length - MAX_HELD_TASKS);
-    });
+    this.propose(
+      {
+        type: 'ActivateTasks',
+        taskType,
+        workerId,
+        maxTasks: this.rng.int(1, 4),
+        nowMs: this.nowMs(),
+      },
+      (result, index) => {
+        if (!result.ok || result.response.type !== 'ActivateTasks') return;
+        for (const task of result.response.tasks) this.held.push({ task, leasedAt: index });
+        if (this.held.length > MAX_HELD_TASKS)
+          this.held.splice(0, this.held.length - MAX_HELD_TASKS);
+      },
+    );
   }
 
   private takeHeld(): HeldTask | undefined {
@@ -295,8 +360,20 @@ export class Workload {
     const { task } = held;
     const attemptRoll = this.rng.next();
     // Mostly the leased attempt; sometimes an older one (stale) or one that does not exist yet.
-    const attempt = attemptRoll < 0.08 && task.attempt > 1 ? task.attempt - 1 : attemptRoll < 0.12 ? task.attempt + 1 : task.attempt;
-    const command: Command = { type: 'CompleteTask', taskId: task.taskId, attempt, output: { ...this.outputFor(task), [LEASED_AT_FIELD]: held.leasedAt }, nowMs: this.nowMs(), seed: this.seed() };
+    const attempt =
+      attemptRoll < 0.08 && task.attempt > 1
+        ? task.attempt - 1
+        : attemptRoll < 0.12
+          ? task.attempt + 1
+          : task.attempt;
+    const command: Command = {
+      type: 'CompleteTask',
+      taskId: task.taskId,
+      attempt,
+      output: { ...this.outputFor(task), [LEASED_AT_FIELD]: held.leasedAt },
+      nowMs: this.nowMs(),
+      seed: this.seed(),
+    };
     this.propose(command);
     if (this.rng.next() < 0.3) held.closedWith = command;
     else this.forget(held);
@@ -311,7 +388,12 @@ export class Workload {
       type: 'FailTask',
       taskId: held.task.taskId,
       attempt: held.task.attempt,
-      error: { code, message: `the worker says ${code}`, details: { [LEASED_AT_FIELD]: held.leasedAt }, ...retryable },
+      error: {
+        code,
+        message: `the worker says ${code}`,
+        details: { [LEASED_AT_FIELD]: held.leasedAt },
+        ...retryable,
+      },
       nowMs: this.nowMs(),
       seed: this.seed(),
     };
@@ -323,7 +405,12 @@ export class Workload {
   private heartbeat(): void {
     const held = this.takeHeld();
     if (held === undefined) return;
-    this.propose({ type: 'HeartbeatTask', taskId: held.task.taskId, attempt: held.task.attempt, nowMs: this.nowMs() });
+    this.propose({
+      type: 'HeartbeatTask',
+      taskId: held.task.taskId,
+      attempt: held.task.attempt,
+      nowMs: this.nowMs(),
+    });
   }
 
   private forget(held: HeldTask): void {
@@ -337,29 +424,53 @@ export class Workload {
     if (leader === null) return;
     const nowMs = this.nowMs();
     const due = await listDueTimers(leader.durable.kv, nowMs, TIMERS_PER_ROUND);
-    for (const timer of due) this.propose({ type: 'FireTimer', timerId: timer.id, nowMs, seed: this.seed() });
+    for (const timer of due)
+      this.propose({ type: 'FireTimer', timerId: timer.id, nowMs, seed: this.seed() });
     if (this.rng.next() < 0.05) {
       // A timer fired early (a clock that runs ahead): the engine must reject it untouched.
       const [next] = await listNextTimers(leader.durable.kv, 1);
-      if (next !== undefined) this.propose({ type: 'FireTimer', timerId: next.id, nowMs, seed: this.seed() });
+      if (next !== undefined)
+        this.propose({ type: 'FireTimer', timerId: next.id, nowMs, seed: this.seed() });
     }
   }
 
   private signal(): void {
     const name = this.pick(['approval', 'go', 'unknown-signal']);
     const payload: JsonValue = { approved: this.rng.next() < 0.7, by: this.pick(['ann', 'bob']) };
-    this.propose({ type: 'Signal', instanceId: this.instanceId(), name, payload, nowMs: this.nowMs(), seed: this.seed() });
+    this.propose({
+      type: 'Signal',
+      instanceId: this.instanceId(),
+      name,
+      payload,
+      nowMs: this.nowMs(),
+      seed: this.seed(),
+    });
   }
 
   private operate(): void {
     const instanceId = this.instanceId();
     const nowMs = this.nowMs();
     const roll = this.rng.next();
-    if (roll < 0.25) this.propose({ type: 'CancelWorkflow', instanceId, reason: 'the customer cancelled', nowMs, seed: this.seed() });
-    else if (roll < 0.35) this.propose({ type: 'TerminateWorkflow', instanceId, reason: 'an operator stopped it', nowMs });
+    if (roll < 0.25)
+      this.propose({
+        type: 'CancelWorkflow',
+        instanceId,
+        reason: 'the customer cancelled',
+        nowMs,
+        seed: this.seed(),
+      });
+    else if (roll < 0.35)
+      this.propose({
+        type: 'TerminateWorkflow',
+        instanceId,
+        reason: 'an operator stopped it',
+        nowMs,
+      });
     else if (roll < 0.5) this.propose({ type: 'PauseWorkflow', instanceId, nowMs });
-    else if (roll < 0.7) this.propose({ type: 'ResumeWorkflow', instanceId, nowMs, seed: this.seed() });
-    else if (roll < 0.9) this.propose({ type: 'RetryWorkflow', instanceId, nowMs, seed: this.seed() });
+    else if (roll < 0.7)
+      this.propose({ type: 'ResumeWorkflow', instanceId, nowMs, seed: this.seed() });
+    else if (roll < 0.9)
+      this.propose({ type: 'RetryWorkflow', instanceId, nowMs, seed: this.seed() });
     else this.propose({ type: 'RestartWorkflow', instanceId, nowMs, seed: this.seed() });
   }
 
@@ -374,19 +485,33 @@ export class Workload {
       case 'reports.status':
         return { ready: this.rng.next() < 0.5 };
       case HTTP_TASK_TYPE:
-        return { status: this.pick([200, 201, 503]), headers: {}, body: { carrier: 'ups', price: this.rng.int(1, 50) } };
+        return {
+          status: this.pick([200, 201, 503]),
+          headers: {},
+          body: { carrier: 'ups', price: this.rng.int(1, 50) },
+        };
       default:
         return { ok: true, value: this.rng.int(0, 1000) };
     }
   }
 
   /** Encodes and sends a command to the leader; retried by `retryStale` while unanswered. */
-  private propose(command: Command, onResult?: (result: EngineResult, index: number) => void): void {
+  private propose(
+    command: Command,
+    onResult?: (result: EngineResult, index: number) => void,
+  ): void {
     if (!this.active) return;
     const bytes = encodeCommand(command);
     const token = this.nextToken++;
     this.stats.byType.set(command.type, (this.stats.byType.get(command.type) ?? 0) + 1);
-    const pending: Pending = { token, label: command.type, bytes, attempts: 0, issuedAt: this.world.now(), ...(onResult === undefined ? {} : { onResult }) };
+    const pending: Pending = {
+      token,
+      label: command.type,
+      bytes,
+      attempts: 0,
+      issuedAt: this.world.now(),
+      ...(onResult === undefined ? {} : { onResult }),
+    };
     this.pending.set(token, pending);
     this.send(pending);
     if (this.rng.next() < 0.03) {

@@ -9,7 +9,12 @@ import type { MemoryStorage, Message, RaftConfig } from '../raft.ts';
 import { ELECTION_TICKS, HEARTBEAT_TICKS, TICK_UNITS } from '../schedule.ts';
 import { FaultCounters } from '../stats.ts';
 import { EngineHost, emptyHostCounters } from './engine-host.ts';
-import type { ApplyKnobs, ApplyObserver, EngineHostEnvironment, HostCounters } from './engine-host.ts';
+import type {
+  ApplyKnobs,
+  ApplyObserver,
+  EngineHostEnvironment,
+  HostCounters,
+} from './engine-host.ts';
 
 /** Events in flight at once; far above what a run produces, it only catches a runaway. */
 const MAX_QUEUED_EVENTS = 1_000_000;
@@ -17,9 +22,24 @@ const MAX_QUEUED_EVENTS = 1_000_000;
 const TRACE_LINES_KEPT = 200;
 
 type WorldEvent =
-  | { readonly time: number; readonly sequence: number; readonly kind: 'tick'; readonly host: EngineHost }
-  | { readonly time: number; readonly sequence: number; readonly kind: 'deliver'; readonly message: Message }
-  | { readonly time: number; readonly sequence: number; readonly kind: 'action'; readonly run: () => void | Promise<void> };
+  | {
+      readonly time: number;
+      readonly sequence: number;
+      readonly kind: 'tick';
+      readonly host: EngineHost;
+    }
+  | {
+      readonly time: number;
+      readonly sequence: number;
+      readonly kind: 'deliver';
+      readonly message: Message;
+    }
+  | {
+      readonly time: number;
+      readonly sequence: number;
+      readonly kind: 'action';
+      readonly run: () => void | Promise<void>;
+    };
 
 /** How hostile a run is; drawn per seed. */
 export interface EngineFaultProfile {
@@ -33,10 +53,21 @@ export interface EngineFaultProfile {
   /** Most a node's clock is off, either way. */
   readonly clockSkewMaxMs: number;
   /** Relative weights of crash-a-node, crash-the-leader and partition. */
-  readonly weights: { readonly crash: number; readonly crashLeader: number; readonly partition: number };
+  readonly weights: {
+    readonly crash: number;
+    readonly crashLeader: number;
+    readonly partition: number;
+  };
 }
 
-const LAN: NetworkProfile = { dropRate: 0.02, duplicateRate: 0.02, delayRate: 0.03, delayMaxUnits: 200, latencyMinUnits: 1, latencyMaxUnits: 12 };
+const LAN: NetworkProfile = {
+  dropRate: 0.02,
+  duplicateRate: 0.02,
+  delayRate: 0.03,
+  delayMaxUnits: 200,
+  latencyMinUnits: 1,
+  latencyMaxUnits: 12,
+};
 
 export const ENGINE_FAULT_PROFILES: readonly EngineFaultProfile[] = [
   {
@@ -124,7 +155,10 @@ export class EngineWorld implements EngineHostEnvironment {
     const voters = Array.from({ length: options.nodes }, (_, k) => nodeId(`n${k + 1}`));
     for (const id of voters) {
       const host = new EngineHost(id, { voters, learners: [] }, this);
-      host.clockOffsetMs = this.rng.int(-options.profile.clockSkewMaxMs, options.profile.clockSkewMaxMs + 1);
+      host.clockOffsetMs = this.rng.int(
+        -options.profile.clockSkewMaxMs,
+        options.profile.clockSkewMaxMs + 1,
+      );
       this.hosts.push(host);
       host.start();
       this.push({ time: this.rng.int(1, TICK_UNITS + 1), sequence: 0, kind: 'tick', host });
@@ -183,7 +217,8 @@ export class EngineWorld implements EngineHostEnvironment {
 
   note(text: string): void {
     this.trace.push(`${this.time.toString().padStart(7)} ${text}`);
-    if (this.trace.length > TRACE_LINES_KEPT * 2) this.trace.splice(0, this.trace.length - TRACE_LINES_KEPT);
+    if (this.trace.length > TRACE_LINES_KEPT * 2)
+      this.trace.splice(0, this.trace.length - TRACE_LINES_KEPT);
   }
 
   // Driving
@@ -239,7 +274,8 @@ export class EngineWorld implements EngineHostEnvironment {
     const maxDown = this.maxDown;
     if ((roll -= crash) < 0) {
       const live = this.hosts.filter((host) => host.node !== null);
-      if (down < maxDown && live.length > 0) this.crashFor(live[this.rng.int(0, live.length)]!, 'nemesis');
+      if (down < maxDown && live.length > 0)
+        this.crashFor(live[this.rng.int(0, live.length)]!, 'nemesis');
       return;
     }
     if ((roll -= crashLeader) < 0) {
@@ -287,7 +323,12 @@ export class EngineWorld implements EngineHostEnvironment {
   private async runEvent(event: WorldEvent): Promise<void> {
     switch (event.kind) {
       case 'tick': {
-        this.push({ time: this.time + this.rng.int(TICK_UNITS - 2, TICK_UNITS + 3), sequence: 0, kind: 'tick', host: event.host });
+        this.push({
+          time: this.time + this.rng.int(TICK_UNITS - 2, TICK_UNITS + 3),
+          sequence: 0,
+          kind: 'tick',
+          host: event.host,
+        });
         event.host.tick();
         return;
       }

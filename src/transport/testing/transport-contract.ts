@@ -93,14 +93,26 @@ export function makeMessage(
 }
 
 /** An append carrying `count` entries after `index`, each with `dataBytes` of data. */
-export function makeAppend(from: NodeId, to: NodeId, index: number, count = 1, dataBytes = 16): Message {
+export function makeAppend(
+  from: NodeId,
+  to: NodeId,
+  index: number,
+  count = 1,
+  dataBytes = 16,
+): Message {
   const entries: Entry[] = [];
   for (let i = 1; i <= count; i += 1) {
     const data = new Uint8Array(dataBytes);
     data.fill((index + i) % 251);
     entries.push({ term: term(2), index: logIndex(index + i), kind: 'normal', data });
   }
-  return makeMessage(from, to, 'append', { term: term(2), logTerm: term(2), index: logIndex(index), entries, commit: logIndex(index) });
+  return makeMessage(from, to, 'append', {
+    term: term(2),
+    logTerm: term(2),
+    index: logIndex(index),
+    entries,
+    commit: logIndex(index),
+  });
 }
 
 function peerStats(transport: ContractTransport, peer: NodeId): PeerTransportStats {
@@ -139,7 +151,16 @@ export function describeTransportContract(name: string, makeCluster: MakeContrac
 
     it('delivers every message type between three nodes, fields intact', async () => {
       const { transports, recorders } = await startAll();
-      const types: MessageType[] = ['preVote', 'preVoteResponse', 'vote', 'voteResponse', 'appendResponse', 'heartbeat', 'heartbeatResponse', 'timeoutNow'];
+      const types: MessageType[] = [
+        'preVote',
+        'preVoteResponse',
+        'vote',
+        'voteResponse',
+        'appendResponse',
+        'heartbeat',
+        'heartbeatResponse',
+        'timeoutNow',
+      ];
       for (const from of [A, B, C]) {
         const outbound: Message[] = [];
         for (const to of [A, B, C]) {
@@ -153,7 +174,8 @@ export function describeTransportContract(name: string, makeCluster: MakeContrac
                 commit: logIndex(40),
                 reject: type === 'appendResponse',
                 rejectHint: logIndex(type === 'appendResponse' ? 39 : 0),
-                context: type === 'heartbeat' ? new TextEncoder().encode('read-1') : new Uint8Array(0),
+                context:
+                  type === 'heartbeat' ? new TextEncoder().encode('read-1') : new Uint8Array(0),
               }),
             );
           }
@@ -162,11 +184,22 @@ export function describeTransportContract(name: string, makeCluster: MakeContrac
         transports.get(from)!.send(outbound);
       }
       const perNode = 2 * (types.length + 1);
-      await waitFor(() => [...recorders.values()].every((r) => r.messages.length === perNode), 'every message to arrive');
+      await waitFor(
+        () => [...recorders.values()].every((r) => r.messages.length === perNode),
+        'every message to arrive',
+      );
       const received = recorders.get(B)!.from(A);
       expect(received.map((m) => m.type)).toEqual([...types, 'append']);
       const heartbeat = received.find((m) => m.type === 'heartbeat')!;
-      expect(heartbeat).toMatchObject({ from: A, to: B, term: 7, logTerm: 6, index: 41, commit: 40, reject: false });
+      expect(heartbeat).toMatchObject({
+        from: A,
+        to: B,
+        term: 7,
+        logTerm: 6,
+        index: 41,
+        commit: 40,
+        reject: false,
+      });
       expect(new TextDecoder().decode(heartbeat.context)).toBe('read-1');
       const rejection = received.find((m) => m.type === 'appendResponse')!;
       expect(rejection).toMatchObject({ reject: true, rejectHint: 39 });
@@ -190,7 +223,9 @@ export function describeTransportContract(name: string, makeCluster: MakeContrac
         if (index % 250 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
       await waitFor(() => recorders.get(B)!.messages.length === total, 'all appends to arrive');
-      expect(recorders.get(B)!.messages.map((m) => m.index)).toEqual(Array.from({ length: total }, (_, i) => i));
+      expect(recorders.get(B)!.messages.map((m) => m.index)).toEqual(
+        Array.from({ length: total }, (_, i) => i),
+      );
     });
 
     it('batches many queued messages into few writes', async () => {
@@ -202,7 +237,9 @@ export function describeTransportContract(name: string, makeCluster: MakeContrac
       expect(stats.sentMessages).toBe(total);
       expect(stats.sentBatches).toBeLessThan(total / 10);
       expect(stats.maxBatchMessages).toBeGreaterThan(1);
-      expect(recorders.get(C)!.messages.map((m) => m.index)).toEqual(Array.from({ length: total }, (_, i) => i));
+      expect(recorders.get(C)!.messages.map((m) => m.index)).toEqual(
+        Array.from({ length: total }, (_, i) => i),
+      );
     });
 
     it('delivers a large snapshot intact and reports it finished', async () => {
@@ -210,8 +247,14 @@ export function describeTransportContract(name: string, makeCluster: MakeContrac
       const data = new Uint8Array(6 * 1024 * 1024 + 12_345);
       const rng = new SeededRng(42);
       for (let i = 0; i < data.length; i += 1) data[i] = rng.int(0, 256);
-      const meta = { index: logIndex(900), term: term(5), conf: { voters: [A, B, C], learners: [nodeId('d')] } };
-      transports.get(A)!.send([makeMessage(A, B, 'snapshot', { term: term(5), snapshot: { meta, data } })]);
+      const meta = {
+        index: logIndex(900),
+        term: term(5),
+        conf: { voters: [A, B, C], learners: [nodeId('d')] },
+      };
+      transports
+        .get(A)!
+        .send([makeMessage(A, B, 'snapshot', { term: term(5), snapshot: { meta, data } })]);
       await waitFor(() => recorders.get(A)!.snapshotStatuses.length === 1, 'the snapshot status');
       expect(recorders.get(A)!.snapshotStatuses).toEqual([{ peer: B, status: 'finished' }]);
       await waitFor(() => recorders.get(B)!.messages.length === 1, 'the snapshot message');
@@ -271,16 +314,26 @@ export function describeTransportContract(name: string, makeCluster: MakeContrac
       }
       const stats = peerStats(a, C);
       expect(stats.queuedMessages).toBeLessThanOrEqual(maxQueuedMessagesPerPeer);
-      expect(stats.droppedMessages).toBeGreaterThanOrEqual(total - maxQueuedMessagesPerPeer - stats.sentMessages);
+      expect(stats.droppedMessages).toBeGreaterThanOrEqual(
+        total - maxQueuedMessagesPerPeer - stats.sentMessages,
+      );
       await waitFor(() => recorders.get(A)!.unreachable.includes(C), 'onUnreachable(c)');
       expect(peerStats(a, C).queuedMessages).toBeLessThanOrEqual(maxQueuedMessagesPerPeer);
     });
 
     it('drops a message larger than maxMessageBytes, counts it, and keeps going', async () => {
-      const limits = { maxMessageBytes: 64 * 1024, maxBatchBytes: 32 * 1024, snapshotChunkBytes: 32 * 1024 };
+      const limits = {
+        maxMessageBytes: 64 * 1024,
+        maxBatchBytes: 32 * 1024,
+        snapshotChunkBytes: 32 * 1024,
+      };
       const { transports, recorders } = await startAll(limits);
       const a = transports.get(A)!;
-      a.send([makeAppend(A, B, 0, 1, 100), makeAppend(A, B, 1, 1, 70 * 1024), makeAppend(A, B, 2, 1, 100)]);
+      a.send([
+        makeAppend(A, B, 0, 1, 100),
+        makeAppend(A, B, 1, 1, 70 * 1024),
+        makeAppend(A, B, 2, 1, 100),
+      ]);
       await waitFor(() => recorders.get(B)!.messages.length === 2, 'the two small appends');
       expect(recorders.get(B)!.messages.map((m) => m.index)).toEqual([0, 2]);
       expect(peerStats(a, B).droppedMessages).toBe(1);
@@ -319,4 +372,3 @@ export function describeTransportContract(name: string, makeCluster: MakeContrac
     });
   });
 }
-
