@@ -4,11 +4,15 @@
  * `bin/baton.js` (kept in sync by a test), the local cluster launcher, and — for a node started
  * with `node` directly — `NODE_OPTIONS` (see the README).
  *
- * A 64 MiB semi-space (V8's default is 16 MiB): a leader under load allocates fast (HTTP/2 frames,
- * gRPC calls, entries), and with the default young generation it ran a scavenge every few
- * milliseconds, copying each time whatever was in flight at that moment. Measured in paired runs
- * (two clusters alternating every few seconds): +5 % writes/s at concurrency 64, +10 % at 256,
- * p99 −12 % at 256, no change at 1; the leader's resident memory grows by ~70 MiB under load
- * (followers allocate little and do not grow). The space grows only when allocation demands it.
+ * An 8 MiB semi-space (V8's default is 16 MiB). The objects of every unary gRPC call served
+ * since the last scavenge (HTTP/2 stream, grpc-js call: 6–10 KB a call) survive it and are
+ * promoted at the next, then die at a full collection — apparently held by the native stream
+ * until then; a bare grpc-js echo server does the same (`--trace-gc-nvp`: 6–9 MB survive each
+ * scavenge, 98 % of it promoted). So a scavenge's pause grows with the young generation while the
+ * total copied stays the same: smaller means shorter pauses, and a leader's pauses are its p99. Measured in paired runs (two clusters alternating 2–3 s slices,
+ * each assignment run both ways to cancel a 4–7 % edge of the cluster started second): against
+ * 16 MiB, p99 −12 % at concurrency 16 and −7 % at 64, throughput +7 % at 16 and unchanged at 1,
+ * 64 and 256; against 64 MiB (used before, picked with that edge uncorrected), 16 MiB alone had
+ * p99 −5 to −20 % at every level and the same throughput.
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
