@@ -21,6 +21,12 @@ export interface BenchOptions {
   baton: boolean;
   /** Which parts of a benchmark to run (e.g. throughput, failover); all when empty. */
   parts: string[];
+  /**
+   * Start etcd before Baton for the throughput comparison. Two clusters of the same build
+   * measured this way favour the one started second by 4–7 % at concurrency 16–256 (cause not
+   * found), so a comparison is best read from runs in both orders.
+   */
+  etcdFirst: boolean;
 }
 
 export type BenchResult = Record<string, string | number | boolean | number[] | null>;

@@ -426,8 +426,12 @@ export const raftBench: Bench = {
     if (doThroughput) {
       const starters: Array<() => Promise<BenchTarget>> = [];
       if (options.baton) starters.push(() => BatonTarget.start(THROUGHPUT_CLIENT));
-      if (options.vsEtcd)
-        starters.push(() => EtcdTarget.start(THROUGHPUT_CLIENT, ETCD_DEFAULT_TIMERS));
+      if (options.vsEtcd) {
+        const startEtcd = (): Promise<BenchTarget> =>
+          EtcdTarget.start(THROUGHPUT_CLIENT, ETCD_DEFAULT_TIMERS);
+        if (options.etcdFirst) starters.unshift(startEtcd);
+        else starters.push(startEtcd);
+      }
       throughputRows.push(
         ...(await withTargets(starters, (targets) => throughput(targets, options))),
       );
@@ -473,6 +477,7 @@ export const raftBench: Bench = {
         throughputClient: THROUGHPUT_CLIENT,
         failoverClient: FAILOVER_CLIENT,
         etcd: etcdVersion ?? null,
+        startedFirst: options.vsEtcd && options.etcdFirst ? 'etcd' : 'baton',
         etcdClient:
           '@grpc/grpc-js against cluster/bench/etcd/rpc.proto (KV.Put), same ChannelPool and retry settings',
       },

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- <name>…] [--duration-s N] [--warmup-s N] [--concurrency 1,16,64,256]
- *  [--rounds N] [--trials N] [--only throughput|failover] [--vs-etcd]`
+ *  [--rounds N] [--trials N] [--only throughput|failover] [--vs-etcd] [--etcd-first]`
  * Runs the named benchmarks (all when none is named). Each prints a table, then as its last
  * line one JSON object, also written to cluster/bench/results/<name>.json.
  */
@@ -75,6 +75,11 @@ async function main(): Promise<void> {
       false,
     )
     .option('--no-baton', 'skip the Baton side (to check the etcd side alone)')
+    .option(
+      '--etcd-first',
+      'start etcd before Baton for the throughput comparison (the one started second is favoured a little)',
+      false,
+    )
     .parse();
   const opts = program.opts<{
     durationS: number;
@@ -85,6 +90,7 @@ async function main(): Promise<void> {
     only: string;
     vsEtcd: boolean;
     baton: boolean;
+    etcdFirst: boolean;
   }>();
   const options: BenchOptions = {
     durationS: opts.durationS,
@@ -95,6 +101,7 @@ async function main(): Promise<void> {
     vsEtcd: opts.vsEtcd,
     baton: opts.baton,
     parts: opts.only.split(',').filter((part) => part.length > 0),
+    etcdFirst: opts.etcdFirst,
   };
   const benches: Bench[] = [raftBench, transportBench];
   const names = program.args;
