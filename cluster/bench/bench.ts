@@ -23,9 +23,8 @@ export interface BenchOptions {
   parts: string[];
   /**
    * Start etcd before Baton for the throughput comparison. Two clusters of the same build
-   * measured this way favour the one started second by 4–11 % at concurrency 16–256 (it went
-   * away with clients made after both were up; cause not found), so a close comparison is best
-   * read from runs in both orders.
+   * measured this way favour the one started second by 4–11 % at concurrency 16–256 (cause not
+   * found), so a close comparison is best read from runs in both orders.
    */
   etcdFirst: boolean;
 }

@@ -104,8 +104,8 @@ function freeze(running: Running, signal: 'SIGSTOP' | 'SIGCONT'): void {
 
 /**
  * Fresh clients pointed at each leader, made once both clusters are up: with the clients the
- * clusters were started with, the one started second measured faster (the cause is not found;
- * it went away with clients made afterwards).
+ * clusters were started with, the one started second measured faster, and with fresh ones the
+ * edge looked smaller (its cause is not found; running both orders is what cancels it).
  */
 async function loadClients(sides: readonly Running[]): Promise<Running[]> {
   const fresh: Running[] = [];
