@@ -17,13 +17,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { emitReport, machine, printTable, round } from './bench.ts';
 import type { BenchResult } from './bench.ts';
-import { combineOrders, median, summarizeRatios } from './paired-ratio.ts';
+import { combineOrders, summarizeRatios } from './paired-ratio.ts';
 import { THROUGHPUT_CLIENT } from './raft.ts';
 import { ProcessCluster } from '../lib/cluster.ts';
 import { BatonClient } from '../lib/client.ts';
 import { CONCURRENCY_MAX, WriteLoad } from '../lib/load.ts';
 import { defaultNodeCommand, type NodeCommand } from '../lib/node-process.ts';
-import { sleep, summarizeMs } from '../lib/stats.ts';
+import { median, sleep, summarizeMs } from '../lib/stats.ts';
 
 const VALUE = Buffer.alloc(100, 7);
 /** Unmeasured load at the start of each slice: connections and JIT warm after the freeze. */
@@ -110,7 +110,6 @@ function freeze(running: Running, signal: 'SIGSTOP' | 'SIGCONT'): void {
 async function loadClients(sides: readonly Running[]): Promise<Running[]> {
   const fresh: Running[] = [];
   for (const running of sides) {
-    freeze(running, 'SIGCONT');
     const leader = await running.cluster.waitForLeader();
     const client = new BatonClient({ ...THROUGHPUT_CLIENT, endpoints: [leader.address] });
     client.prefer(leader.address);
@@ -144,6 +143,15 @@ async function slice(
   };
 }
 
+/** Per-pair B/A ratios of one run, and each side's writes/s per pair. */
+interface RunFigures {
+  ops: number[];
+  p99: number[];
+  aOps: number[];
+  bOps: number[];
+  failed: number;
+}
+
 /** One run at one level: `pairs` pairs of slices in ABBA order; returns per-pair figures. */
 async function run(
   a: Running,
@@ -151,12 +159,12 @@ async function run(
   concurrency: number,
   pairs: number,
   sliceMs: number,
-): Promise<{ ops: number[]; p99: number[]; aOps: number[]; bOps: number[]; failed: number }> {
-  const out = {
-    ops: [] as number[],
-    p99: [] as number[],
-    aOps: [] as number[],
-    bOps: [] as number[],
+): Promise<RunFigures> {
+  const out: RunFigures = {
+    ops: [],
+    p99: [],
+    aOps: [],
+    bOps: [],
     failed: 0,
   };
   for (let i = 0; i < pairs; i++) {
@@ -217,7 +225,7 @@ async function main(): Promise<void> {
 
   const rows: BenchResult[] = [];
   for (const concurrency of opts.concurrency) {
-    const runs: Record<'aFirst' | 'bFirst', Awaited<ReturnType<typeof run>>> = {} as never;
+    const runs = new Map<'aFirst' | 'bFirst', RunFigures>();
     for (const order of ['aFirst', 'bFirst'] as const) {
       const started: Running[] = [];
       let loaders: Running[] = [];
@@ -229,7 +237,7 @@ async function main(): Promise<void> {
         const [x, y] = loaders;
         const [a, b] = x!.side.label === 'A' ? [x!, y!] : [y!, x!];
         const figures = await run(a, b, concurrency, opts.pairs, opts.sliceMs);
-        runs[order] = figures;
+        runs.set(order, figures);
         const ops = summarizeRatios(figures.ops);
         console.log(
           `c=${concurrency} ${order === 'aFirst' ? 'A' : 'B'} started first: B/A ops geomean ${round(ops.geomean, 3)}, median ${round(ops.median, 3)}; p99 median ${round(median(figures.p99), 3)}`,
@@ -250,18 +258,17 @@ async function main(): Promise<void> {
         for (const running of started) await running.cluster.shutdown();
       }
     }
+    // Both runs completed (a failure throws out of the loop above).
+    const aFirst = runs.get('aFirst')!;
+    const bFirst = runs.get('bFirst')!;
+    const combined = (pick: (figures: RunFigures) => number): number =>
+      round(combineOrders(pick(aFirst), pick(bFirst)), 3);
     rows.push({
       concurrency,
       startedFirst: 'combined',
-      opsRatioGeomean: round(
-        combineOrders(
-          summarizeRatios(runs.aFirst.ops).geomean,
-          summarizeRatios(runs.bFirst.ops).geomean,
-        ),
-        3,
-      ),
-      opsRatioMedian: round(combineOrders(median(runs.aFirst.ops), median(runs.bFirst.ops)), 3),
-      p99RatioMedian: round(combineOrders(median(runs.aFirst.p99), median(runs.bFirst.p99)), 3),
+      opsRatioGeomean: combined((f) => summarizeRatios(f.ops).geomean),
+      opsRatioMedian: combined((f) => median(f.ops)),
+      p99RatioMedian: combined((f) => median(f.p99)),
     });
   }
   printTable('B/A (ops: higher is better for B; p99: lower is better for B)', rows);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { combineOrders, geometricMean, median, summarizeRatios } from './paired-ratio.ts';
+import { median } from '../lib/stats.ts';
+import { combineOrders, geometricMean, summarizeRatios } from './paired-ratio.ts';
 
 describe('paired ratios', () => {
   it('cancels a constant edge of the cluster started second', () => {

@@ -9,6 +9,7 @@
  * two runs' geometric means are combined by their own geometric mean: a constant edge for the
  * second-started cluster multiplies one run's ratio and divides the other's, and cancels.
  */
+import { median } from '../lib/stats.ts';
 
 export interface PairRunSummary {
   /** Geometric mean of the run's per-pair B/A ratios. */
@@ -20,13 +21,6 @@ export interface PairRunSummary {
 export function geometricMean(values: readonly number[]): number {
   if (values.length === 0 || values.some((v) => !(v > 0) || !Number.isFinite(v))) return Number.NaN;
   return Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length);
-}
-
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 export function summarizeRatios(ratios: readonly number[]): PairRunSummary {

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WriteLoad } from '../lib/load.ts';
-import { sleep, summarizeMs } from '../lib/stats.ts';
+import { median, sleep, summarizeMs } from '../lib/stats.ts';
 import {
   machine,
   printTable,
@@ -153,12 +153,6 @@ async function measureLevel(
     failed: result.failedCount,
     diagnostics: leaderDiagnostics(before, after),
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function summarizeRounds(
