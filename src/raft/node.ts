@@ -103,6 +103,8 @@ export class RaftNode {
   private msgsAfterPersist: Message[] = [];
   /** Appends are batched: proposals mark this, ready() sends one append per follower. */
   private pendingBroadcast = false;
+  /** Reused by maybeCommit. */
+  private readonly matchScratch: number[] = [];
 
   private uncommitted: UncommittedProposal[] = [];
   private uncommittedHead = 0;
@@ -774,9 +776,12 @@ export class RaftNode {
   /** Commits the highest index a quorum of voters holds, if it is of our term. */
   private maybeCommit(): boolean {
     const voters = this.conf().voters;
-    const matches: number[] = [];
+    // Called for every append response and own write: the scratch array and the in-place sort
+    // allocate nothing (Array.prototype.sort allocates its work state on every call).
+    const matches = this.matchScratch;
+    matches.length = 0;
     for (const v of voters) matches.push(this.progress.get(v)?.match ?? 0);
-    matches.sort((a, b) => b - a);
+    sortDescending(matches);
     const quorumIndex = logIndex(matches[quorumSize(voters.length) - 1] ?? 0);
     if (quorumIndex <= this.log.committed) return false;
     if (
@@ -1135,6 +1140,26 @@ function wellFormed(m: Message): boolean {
   }
   if (m.type === 'snapshot' && m.snapshot === null) return false;
   return true;
+}
+
+/**
+ * Largest first, in place. Insertion sort allocates nothing and voter sets are small; a large one
+ * (quadratic here) takes the built-in sort.
+ */
+function sortDescending(values: number[]): void {
+  if (values.length > 32) {
+    values.sort((a, b) => b - a);
+    return;
+  }
+  for (let i = 1; i < values.length; i++) {
+    const value = values[i]!;
+    let j = i - 1;
+    while (j >= 0 && values[j]! < value) {
+      values[j + 1] = values[j]!;
+      j--;
+    }
+    values[j + 1] = value;
+  }
 }
 
 function quorumSize(voterCount: number): number {

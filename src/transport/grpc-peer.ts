@@ -19,9 +19,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { NodeId } from '../lib/index.ts';
 import type { Message } from '../raft/types.ts';
-import type { MessageBatch } from '../gen/baton/raft/v1/MessageBatch.ts';
-import type { RaftPeerClient } from '../gen/baton/raft/v1/RaftPeer.ts';
+import type { InstallSnapshotResponse__Output } from '../gen/baton/raft/v1/InstallSnapshotResponse.ts';
+import type { SendResponse__Output } from '../gen/baton/raft/v1/SendResponse.ts';
 import type { SnapshotChunk } from '../gen/baton/raft/v1/SnapshotChunk.ts';
+import type { OutgoingBatch } from './batch-encoder.ts';
 import { encodeMessage, encodeSnapshotMeta, estimateMessageBytes } from './codec.ts';
 import { SnapshotTransferError } from './errors.ts';
 import type { TransportLimits } from './limits.ts';
@@ -29,11 +30,25 @@ import { SendQueue } from './send-queue.ts';
 import { PeerCounters } from './stats.ts';
 import type { DropReason, TransportMetrics } from './stats.ts';
 
-export type RaftPeerClientConstructor = new (
+/**
+ * The RaftPeer client the transport uses: the generated one, except that Send takes the core's
+ * messages and encodes them itself (batch-encoder.ts).
+ */
+export interface PeerClient extends grpc.Client {
+  send(
+    callback: grpc.requestCallback<SendResponse__Output>,
+  ): grpc.ClientWritableStream<OutgoingBatch>;
+  installSnapshot(
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<InstallSnapshotResponse__Output>,
+  ): grpc.ClientWritableStream<SnapshotChunk>;
+}
+
+export type PeerClientConstructor = new (
   address: string,
   credentials: grpc.ChannelCredentials,
   options: grpc.ChannelOptions,
-) => RaftPeerClient;
+) => PeerClient;
 
 /** Channel settings for peers: fail fast, reconnect fast, detect a silent peer within ~2 s. */
 export const PEER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
@@ -60,7 +75,7 @@ export interface GrpcPeerOptions {
   readonly self: NodeId;
   readonly peer: NodeId;
   readonly address: string;
-  readonly clientConstructor: RaftPeerClientConstructor;
+  readonly clientConstructor: PeerClientConstructor;
   readonly credentials: grpc.ChannelCredentials;
   readonly channelOptions: grpc.ChannelOptions;
   readonly limits: TransportLimits;
@@ -71,12 +86,12 @@ export interface GrpcPeerOptions {
   readonly random: () => number;
 }
 
-type SendStream = grpc.ClientWritableStream<MessageBatch>;
+type SendStream = grpc.ClientWritableStream<OutgoingBatch>;
 
 export class GrpcPeer {
   readonly address: string;
   readonly counters = new PeerCounters();
-  private readonly client: RaftPeerClient;
+  private readonly client: PeerClient;
   private readonly queue: SendQueue;
   private readonly logger: Logger;
   private stream: SendStream | null = null;
@@ -195,10 +210,10 @@ export class GrpcPeer {
       !this.awaitingDrain
     ) {
       const { messages, bytes } = this.queue.takeBatch(maxBatchMessages, maxBatchBytes);
-      const batch: MessageBatch = {
+      const batch: OutgoingBatch = {
         clusterId: this.options.clusterId,
         from: this.options.self,
-        messages: messages.map(encodeMessage),
+        messages,
       };
       this.inflightWrites += 1;
       const accepted = stream.write(batch, () => {

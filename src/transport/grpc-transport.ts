@@ -21,15 +21,16 @@ import type { Message } from '../raft/types.ts';
 import type { ProtoGrpcType } from '../gen/raft.ts';
 import type { InstallSnapshotResponse } from '../gen/baton/raft/v1/InstallSnapshotResponse.ts';
 import type { MessageBatch__Output } from '../gen/baton/raft/v1/MessageBatch.ts';
-import type { RaftPeerHandlers } from '../gen/baton/raft/v1/RaftPeer.ts';
+import type { RaftPeerClient, RaftPeerHandlers } from '../gen/baton/raft/v1/RaftPeer.ts';
 import type { SendResponse } from '../gen/baton/raft/v1/SendResponse.ts';
 import type { SnapshotChunk__Output } from '../gen/baton/raft/v1/SnapshotChunk.ts';
 import type { SnapshotHeader__Output } from '../gen/baton/raft/v1/SnapshotHeader.ts';
+import { encodeMessageBatch } from './batch-encoder.ts';
 import { decodeMessage, decodeSnapshotMeta } from './codec.ts';
 import { InboundRejectedError, InvalidPeerAddressError, MalformedMessageError } from './errors.ts';
 import type { InboundRejectReason } from './errors.ts';
 import { GrpcPeer, PEER_CHANNEL_OPTIONS } from './grpc-peer.ts';
-import type { RaftPeerClientConstructor } from './grpc-peer.ts';
+import type { PeerClientConstructor } from './grpc-peer.ts';
 import { resolveTransportLimits } from './limits.ts';
 import type { TransportLimits } from './limits.ts';
 import { loadProtoPackage } from './proto.ts';
@@ -65,9 +66,31 @@ export function raftPeerService(): grpc.ServiceDefinition {
   return loadRaftProto().RaftPeer.service;
 }
 
-/** The generated RaftPeer client constructor. */
+export type RaftPeerClientConstructor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options: grpc.ChannelOptions,
+) => RaftPeerClient;
+
+/** The generated RaftPeer client constructor, for tests and tools that write proto objects. */
 export function raftPeerClientConstructor(): RaftPeerClientConstructor {
   return loadRaftProto().RaftPeer;
+}
+
+let peerClient: PeerClientConstructor | null = null;
+
+/** The transport's own client: Send encodes the core's messages by hand (batch-encoder.ts). */
+export function peerClientConstructor(): PeerClientConstructor {
+  if (peerClient === null) {
+    const service = raftPeerService();
+    const send = service['Send'];
+    assert(send !== undefined, 'raft.proto defines RaftPeer.Send');
+    peerClient = grpc.makeGenericClientConstructor(
+      { ...service, Send: { ...send, requestSerialize: encodeMessageBatch } },
+      'RaftPeer',
+    ) as unknown as PeerClientConstructor;
+  }
+  return peerClient;
 }
 
 interface InboundStream {
@@ -165,7 +188,7 @@ export class GrpcTransport implements Transport, TransportStatsSource {
         self: this.self,
         peer,
         address,
-        clientConstructor: raftPeerClientConstructor(),
+        clientConstructor: peerClientConstructor(),
         credentials: this.credentials,
         channelOptions: this.channelOptions,
         limits: this.limits,
