@@ -8,6 +8,13 @@ export interface BenchOptions {
   durationS: number;
   /** Unmeasured seconds before each level, so connections and caches are warm. */
   warmupS: number;
+  /**
+   * Unmeasured seconds at PREWARM_CONCURRENCY on each system before its first level (0: none).
+   * A freshly started Node process runs half-compiled code for its first seconds: warmed only at
+   * concurrency 1, Baton's mean write latency fell from 3.6 ms in the first 2 s to 1.3 ms after
+   * ~15 s, so the first round at c=1 measured V8's tiering, not Baton.
+   */
+  prewarmS: number;
   concurrencies: number[];
   /**
    * Measured rounds per level and system. With several systems the rounds alternate between

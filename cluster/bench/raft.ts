@@ -39,6 +39,8 @@ export const FAILOVER_CLIENT: ClientSettings = {
 export const ETCD_TUNED_TIMERS: EtcdTimers = { heartbeatMs: 50, electionMs: 250 };
 /** Writes flow this long before each kill, so the kill lands on a cluster under load. */
 export const FAILOVER_WARM_MS = 300;
+/** Writers of the unmeasured prewarm before the first level: enough to reach V8's optimizing tier quickly. */
+export const PREWARM_CONCURRENCY = 64;
 
 /** What one level measured: one round's figures, or (in a row) their medians over the rounds. */
 interface LevelFigures {
@@ -91,6 +93,8 @@ async function throughput(
   const value = randomBytes(VALUE_BYTES);
   const rows: ThroughputRow[] = [];
   for (const target of targets) target.pause();
+  if (options.prewarmS > 0)
+    for (const target of targets) await prewarm(target, options.prewarmS, value);
   for (const concurrency of options.concurrencies) {
     const samples = new Map<BenchTarget, ThroughputSample[]>(targets.map((t) => [t, []]));
     for (let round = 0; round < options.rounds; round++) {
@@ -117,6 +121,25 @@ async function throughput(
   }
   for (const target of targets) target.resume();
   return rows;
+}
+
+/** Runs PREWARM_CONCURRENCY writers for `seconds`, unmeasured, so V8 compiles the hot paths. */
+async function prewarm(target: BenchTarget, seconds: number, value: Uint8Array): Promise<void> {
+  target.resume();
+  try {
+    await target.waitForLeader();
+    const result = await new WriteLoad({
+      put: (key, v) => target.put(key, v),
+      makeValue: () => value,
+      concurrency: PREWARM_CONCURRENCY,
+      keyPrefix: 'prewarm',
+    }).runFor(seconds * 1_000);
+    console.log(
+      `  ${target.label} prewarm: ${result.acknowledgedCount} writes at c=${PREWARM_CONCURRENCY} in ${seconds} s (not measured)`,
+    );
+  } finally {
+    target.pause();
+  }
 }
 
 async function measureLevel(
@@ -465,6 +488,8 @@ export const raftBench: Bench = {
         valueBytes: VALUE_BYTES,
         durationS: options.durationS,
         warmupS: options.warmupS,
+        prewarmS: options.prewarmS,
+        prewarmConcurrency: PREWARM_CONCURRENCY,
         concurrencies: options.concurrencies,
         rounds: options.rounds,
         failoverTrials: options.failoverTrials,

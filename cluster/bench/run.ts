@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- <name>…] [--duration-s N] [--warmup-s N] [--concurrency 1,16,64,256]
+ * `npm run bench [-- <name>…] [--duration-s N] [--warmup-s N] [--prewarm-s N] [--concurrency 1,16,64,256]
  *  [--rounds N] [--trials N] [--only throughput|failover] [--vs-etcd] [--etcd-first]`
  * Runs the named benchmarks (all when none is named). Each prints a table, then as its last
  * line one JSON object, also written to cluster/bench/results/<name>.json.
@@ -15,6 +15,13 @@ function positiveNumber(text: string): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0)
     throw new InvalidArgumentError('expected a positive number');
+  return value;
+}
+
+function nonNegativeNumber(text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0)
+    throw new InvalidArgumentError('expected a number of seconds, 0 or more');
   return value;
 }
 
@@ -57,6 +64,12 @@ async function main(): Promise<void> {
       positiveNumber,
       3,
     )
+    .option(
+      '--prewarm-s <seconds>',
+      'unmeasured seconds at concurrency 64 on each system before its first level, so V8 has compiled the hot paths (0: none)',
+      nonNegativeNumber,
+      5,
+    )
     .option('--concurrency <list>', 'concurrency levels', concurrencyList, [1, 16, 64, 256])
     .option(
       '--rounds <n>',
@@ -84,6 +97,7 @@ async function main(): Promise<void> {
   const opts = program.opts<{
     durationS: number;
     warmupS: number;
+    prewarmS: number;
     concurrency: number[];
     rounds: number | undefined;
     trials: number;
@@ -95,6 +109,7 @@ async function main(): Promise<void> {
   const options: BenchOptions = {
     durationS: opts.durationS,
     warmupS: opts.warmupS,
+    prewarmS: opts.prewarmS,
     concurrencies: opts.concurrency,
     rounds: Math.round(opts.rounds ?? (opts.vsEtcd ? 3 : 1)),
     failoverTrials: Math.round(opts.trials),
