@@ -1,6 +1,6 @@
 /**
  * `npm run bench:pair -- [--a <command>] [--b <command>] [--a-env K=V,…] [--b-env K=V,…]
- *  [--concurrency 16,256] [--pairs 10] [--slice-ms 2000]`
+ *  [--concurrency 16,256] [--pairs 10] [--prewarm-s 3] [--slice-ms 2000]`
  *
  * Compares two ways of running the server on this machine — two builds, V8 flags, settings — far
  * more tightly than two separate benchmark runs can on a machine whose speed drifts by half
@@ -18,7 +18,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { emitReport, machine, printTable, round } from './bench.ts';
 import type { BenchResult } from './bench.ts';
 import { combineOrders, summarizeRatios } from './paired-ratio.ts';
-import { THROUGHPUT_CLIENT } from './raft.ts';
+import { PREWARM_CONCURRENCY, THROUGHPUT_CLIENT } from './raft.ts';
 import { ProcessCluster } from '../lib/cluster.ts';
 import { BatonClient } from '../lib/client.ts';
 import { CONCURRENCY_MAX, WriteLoad } from '../lib/load.ts';
@@ -118,6 +118,23 @@ async function loadClients(sides: readonly Running[]): Promise<Running[]> {
   return fresh;
 }
 
+/** Both fresh clusters run PREWARM_CONCURRENCY writers for `seconds`, one at a time (raft.ts says why). */
+async function prewarm(sides: readonly Running[], seconds: number): Promise<void> {
+  for (const running of sides) {
+    for (const other of sides) if (other !== running) freeze(other, 'SIGSTOP');
+    freeze(running, 'SIGCONT');
+    await sleep(RESUME_SETTLE_MS);
+    const put = (key: string, value: Uint8Array): Promise<unknown> =>
+      running.client.put(key, value);
+    await new WriteLoad({
+      put,
+      concurrency: PREWARM_CONCURRENCY,
+      keyPrefix: 'prewarm',
+      makeValue: () => VALUE,
+    }).runFor(seconds * 1000);
+  }
+}
+
 async function slice(
   measured: Running,
   frozen: Running,
@@ -201,6 +218,12 @@ async function main(): Promise<void> {
       10,
     )
     .option(
+      '--prewarm-s <seconds>',
+      'unmeasured seconds at concurrency 64 on each fresh cluster before its first slice (0: none)',
+      integerOption(0, 600),
+      3,
+    )
+    .option(
       '--slice-ms <ms>',
       'measured milliseconds per slice',
       integerOption(SLICE_MS_MIN, SLICE_MS_MAX),
@@ -214,6 +237,7 @@ async function main(): Promise<void> {
     bEnv: Record<string, string>;
     concurrency: number[];
     pairs: number;
+    prewarmS: number;
     sliceMs: number;
   }>();
   const sideA: Side = { label: 'A', command: opts.a ?? defaultNodeCommand(), env: opts.aEnv };
@@ -234,6 +258,7 @@ async function main(): Promise<void> {
           started.push(await startSide(side));
         }
         loaders = await loadClients(started);
+        if (opts.prewarmS > 0) await prewarm(loaders, opts.prewarmS);
         const [x, y] = loaders;
         const [a, b] = x!.side.label === 'A' ? [x!, y!] : [y!, x!];
         const figures = await run(a, b, concurrency, opts.pairs, opts.sliceMs);
@@ -279,6 +304,7 @@ async function main(): Promise<void> {
       a: describe(sideA),
       b: describe(sideB),
       pairs: opts.pairs,
+      prewarmS: opts.prewarmS,
       sliceMs: opts.sliceMs,
       sliceWarmupMs: SLICE_WARMUP_MS,
       valueBytes: VALUE.length,
