@@ -25,6 +25,7 @@ import type { RaftPeerClient, RaftPeerHandlers } from '../gen/baton/raft/v1/Raft
 import type { SendResponse } from '../gen/baton/raft/v1/SendResponse.ts';
 import type { SnapshotChunk__Output } from '../gen/baton/raft/v1/SnapshotChunk.ts';
 import type { SnapshotHeader__Output } from '../gen/baton/raft/v1/SnapshotHeader.ts';
+import { parseMessageBatch } from './batch-decoder.ts';
 import { encodeMessageBatch } from './batch-encoder.ts';
 import { decodeMessage, decodeSnapshotMeta } from './codec.ts';
 import { InboundRejectedError, InvalidPeerAddressError, MalformedMessageError } from './errors.ts';
@@ -75,6 +76,14 @@ export type RaftPeerClientConstructor = new (
 /** The generated RaftPeer client constructor, for tests and tools that write proto objects. */
 export function raftPeerClientConstructor(): RaftPeerClientConstructor {
   return loadRaftProto().RaftPeer;
+}
+
+/** The service as this node serves it: Send batches are parsed by hand (batch-decoder.ts). */
+function peerServerDefinition(): grpc.ServiceDefinition {
+  const service = raftPeerService();
+  const send = service['Send'];
+  assert(send !== undefined, 'raft.proto defines RaftPeer.Send');
+  return { ...service, Send: { ...send, requestDeserialize: parseMessageBatch } };
 }
 
 let peerClient: PeerClientConstructor | null = null;
@@ -149,7 +158,7 @@ export class GrpcTransport implements Transport, TransportStatsSource {
         this.handleInstallSnapshot(call, callback);
       },
     };
-    server.addService(raftPeerService(), handlers);
+    server.addService(peerServerDefinition(), handlers);
     this.server = server;
   }
 
