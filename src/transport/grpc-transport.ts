@@ -78,12 +78,19 @@ export function raftPeerClientConstructor(): RaftPeerClientConstructor {
   return loadRaftProto().RaftPeer;
 }
 
-/** The service as this node serves it: Send batches are parsed by hand (batch-decoder.ts). */
-function peerServerDefinition(): grpc.ServiceDefinition {
+/** The generated service with Send's (de)serialization replaced by `codec`. */
+function withSendCodec(
+  codec: Partial<grpc.MethodDefinition<unknown, unknown>>,
+): grpc.ServiceDefinition {
   const service = raftPeerService();
   const send = service['Send'];
   assert(send !== undefined, 'raft.proto defines RaftPeer.Send');
-  return { ...service, Send: { ...send, requestDeserialize: parseMessageBatch } };
+  return { ...service, Send: { ...send, ...codec } };
+}
+
+/** The service as this node serves it: Send batches are parsed by hand (batch-decoder.ts). */
+function peerServerDefinition(): grpc.ServiceDefinition {
+  return withSendCodec({ requestDeserialize: parseMessageBatch });
 }
 
 let peerClient: PeerClientConstructor | null = null;
@@ -91,11 +98,10 @@ let peerClient: PeerClientConstructor | null = null;
 /** The transport's own client: Send encodes the core's messages by hand (batch-encoder.ts). */
 export function peerClientConstructor(): PeerClientConstructor {
   if (peerClient === null) {
-    const service = raftPeerService();
-    const send = service['Send'];
-    assert(send !== undefined, 'raft.proto defines RaftPeer.Send');
     peerClient = grpc.makeGenericClientConstructor(
-      { ...service, Send: { ...send, requestSerialize: encodeMessageBatch } },
+      withSendCodec({
+        requestSerialize: encodeMessageBatch as (value: unknown) => Buffer,
+      }),
       'RaftPeer',
     ) as unknown as PeerClientConstructor;
   }
