@@ -9,8 +9,9 @@
  * promoted at the next, then die at a full collection — apparently held by the native stream
  * until then; a bare grpc-js echo server does the same (`--trace-gc-nvp`: 6–9 MB survive each
  * scavenge, 98 % of it promoted). So a scavenge's pause grows with the young generation while the
- * total copied stays the same: smaller means shorter pauses, and a leader's pauses are its p99. Measured in paired runs (two clusters alternating 2–3 s slices,
- * each assignment run both ways to cancel a 4–7 % edge of the cluster started second): against
+ * total copied stays the same: smaller means shorter pauses, and a leader's pauses are its p99.
+ * Measured in paired runs (two clusters alternating 2–3 s slices, each assignment run both ways
+ * to cancel a 4–11 % edge of the cluster started second): against
  * 16 MiB, p99 −12 % at concurrency 16 and −7 % at 64, throughput +7 % at 16 and unchanged at 1,
  * 64 and 256; against 64 MiB (used before, picked with that edge uncorrected), 16 MiB alone had
  * p99 −5 to −20 % at every level and the same throughput.

@@ -6,10 +6,11 @@
  * protobufjs's decode-then-toObject, which built a message instance, a Long check per integer
  * field and a second plain object per message and entry (batch-encoder.ts is the sending side).
  *
- * Nothing here trusts the input: every length is bounds-checked, a varint longer than ten bytes,
+ * Nothing here trusts the input: every length is bounds-checked; a varint longer than ten bytes,
  * a known field with the wrong wire type, a group or a truncated field is a MalformedMessageError.
- * Unknown fields are skipped, as protobuf requires. Integers above 2^53 come out imprecise, and
- * decodeMessage refuses them, as it refused the generated decoder's.
+ * Unknown fields are skipped, as protobuf requires. An enum number raft.proto does not define
+ * stays a number and integers above 2^53 come out imprecise, as from the generated decoder, and
+ * decodeMessage refuses both.
  */
 import type { Entry__Output } from '../gen/baton/raft/v1/Entry.ts';
 import type { EntryKind__Output } from '../gen/baton/raft/v1/EntryKind.ts';
@@ -17,29 +18,7 @@ import type { MessageBatch__Output } from '../gen/baton/raft/v1/MessageBatch.ts'
 import type { Message__Output } from '../gen/baton/raft/v1/Message.ts';
 import type { MessageType__Output } from '../gen/baton/raft/v1/MessageType.ts';
 import { MalformedMessageError } from './errors.ts';
-
-// Enum names by number, from raft.proto. An unknown number stays a number (as the generated
-// decoder leaves it) and decodeMessage rejects it.
-const MESSAGE_TYPE_NAMES: readonly MessageType__Output[] = [
-  'MESSAGE_TYPE_UNSPECIFIED',
-  'MESSAGE_TYPE_PRE_VOTE',
-  'MESSAGE_TYPE_PRE_VOTE_RESPONSE',
-  'MESSAGE_TYPE_VOTE',
-  'MESSAGE_TYPE_VOTE_RESPONSE',
-  'MESSAGE_TYPE_APPEND',
-  'MESSAGE_TYPE_APPEND_RESPONSE',
-  'MESSAGE_TYPE_HEARTBEAT',
-  'MESSAGE_TYPE_HEARTBEAT_RESPONSE',
-  'MESSAGE_TYPE_SNAPSHOT',
-  'MESSAGE_TYPE_TIMEOUT_NOW',
-];
-
-const ENTRY_KIND_NAMES: readonly EntryKind__Output[] = [
-  'ENTRY_KIND_UNSPECIFIED',
-  'ENTRY_KIND_NORMAL',
-  'ENTRY_KIND_NOOP',
-  'ENTRY_KIND_CONFIG',
-];
+import { ENTRY_KIND_NAMES, MESSAGE_TYPE_NAMES } from './wire-enums.ts';
 
 const VARINT = 0;
 const FIXED64 = 1;
@@ -172,7 +151,7 @@ function parseEntry(reader: Reader): Entry__Output {
         break;
       case 3: {
         const kind = reader.uint('entry.kind');
-        entry.kind = ENTRY_KIND_NAMES[kind] ?? (kind as unknown as EntryKind__Output);
+        entry.kind = ENTRY_KIND_NAMES.get(kind) ?? (kind as unknown as EntryKind__Output);
         break;
       }
       case 4:
@@ -203,7 +182,7 @@ function parseMessage(reader: Reader): Message__Output {
     switch (reader.field) {
       case 1: {
         const type = reader.uint('type');
-        message.type = MESSAGE_TYPE_NAMES[type] ?? (type as unknown as MessageType__Output);
+        message.type = MESSAGE_TYPE_NAMES.get(type) ?? (type as unknown as MessageType__Output);
         break;
       }
       case 2:

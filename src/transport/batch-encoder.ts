@@ -8,11 +8,13 @@
  * so that was ~10 KB of garbage per write at concurrency 1 on the leader, and garbage is what
  * sets the leader's scavenges (its p99). Here: one size pass, one allocation, one write pass.
  *
- * The receiver still decodes with the generated code (and checks everything: codec.ts), so the
- * only contract is the wire format; the tests decode this output with the generated decoder.
- * Fields at their proto3 default are omitted, as the canonical encoding does.
+ * The only contract is the wire format: the tests decode this output with the generated decoder
+ * (the receiver parses it with batch-decoder.ts and validates it in codec.ts). Fields at their
+ * proto3 default are omitted, as the canonical encoding does; enum numbers come from the loaded
+ * raft.proto (wire-enums.ts).
  */
-import type { Entry, EntryKind, Message, MessageType } from '../raft/types.ts';
+import type { Entry, Message } from '../raft/types.ts';
+import { ENTRY_KIND_NUMBERS, MESSAGE_TYPE_NUMBERS } from './wire-enums.ts';
 
 /** What the transport hands to the Send stream: the envelope plus the core's messages. */
 export interface OutgoingBatch {
@@ -20,22 +22,6 @@ export interface OutgoingBatch {
   readonly from: string;
   readonly messages: readonly Message[];
 }
-
-// Enum numbers from raft.proto.
-const MESSAGE_TYPE_NUMBER: Record<MessageType, number> = {
-  preVote: 1,
-  preVoteResponse: 2,
-  vote: 3,
-  voteResponse: 4,
-  append: 5,
-  appendResponse: 6,
-  heartbeat: 7,
-  heartbeatResponse: 8,
-  snapshot: 9,
-  timeoutNow: 10,
-};
-
-const ENTRY_KIND_NUMBER: Record<EntryKind, number> = { normal: 1, noop: 2, config: 3 };
 
 // Wire types.
 const VARINT = 0;
@@ -69,7 +55,7 @@ function entryPayloadBytes(entry: Entry): number {
     varintFieldBytes(entry.term) +
     varintFieldBytes(entry.index) +
     1 +
-    varintBytes(ENTRY_KIND_NUMBER[entry.kind]) +
+    varintBytes(ENTRY_KIND_NUMBERS[entry.kind]) +
     (entry.data.length === 0 ? 0 : delimitedBytes(entry.data.length))
   );
 }
@@ -87,7 +73,7 @@ function measure(batch: OutgoingBatch, fromBytes: number, clusterIdBytes: number
     const to = Buffer.byteLength(message.to);
     let payload =
       1 +
-      varintBytes(MESSAGE_TYPE_NUMBER[message.type]) +
+      varintBytes(MESSAGE_TYPE_NUMBERS[message.type]) +
       (messageFrom === 0 ? 0 : delimitedBytes(messageFrom)) +
       (to === 0 ? 0 : delimitedBytes(to)) +
       varintFieldBytes(message.term) +
@@ -160,7 +146,7 @@ export function encodeMessageBatch(batch: OutgoingBatch): Buffer {
   for (const message of batch.messages) {
     out.header(3, payloads[next++]!);
     out.buffer[out.at++] = tag(1, VARINT);
-    out.varint(MESSAGE_TYPE_NUMBER[message.type]);
+    out.varint(MESSAGE_TYPE_NUMBERS[message.type]);
     out.stringField(2, message.from, Buffer.byteLength(message.from));
     out.stringField(3, message.to, Buffer.byteLength(message.to));
     out.varintField(4, message.term);
@@ -171,7 +157,7 @@ export function encodeMessageBatch(batch: OutgoingBatch): Buffer {
       out.varintField(1, entry.term);
       out.varintField(2, entry.index);
       out.buffer[out.at++] = tag(3, VARINT);
-      out.varint(ENTRY_KIND_NUMBER[entry.kind]);
+      out.varint(ENTRY_KIND_NUMBERS[entry.kind]);
       out.bytesField(4, entry.data);
     }
     out.varintField(8, message.commit);

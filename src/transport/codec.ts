@@ -28,7 +28,7 @@ import type {
 } from '../gen/baton/raft/v1/SnapshotMeta.ts';
 import { MalformedMessageError } from './errors.ts';
 
-const MESSAGE_TYPE_TO_PROTO: Record<MessageType, MessageType__Output> = {
+export const MESSAGE_TYPE_TO_PROTO: Record<MessageType, MessageType__Output> = {
   preVote: 'MESSAGE_TYPE_PRE_VOTE',
   preVoteResponse: 'MESSAGE_TYPE_PRE_VOTE_RESPONSE',
   vote: 'MESSAGE_TYPE_VOTE',
@@ -45,7 +45,7 @@ const MESSAGE_TYPE_FROM_PROTO: ReadonlyMap<unknown, MessageType> = new Map(
   Object.entries(MESSAGE_TYPE_TO_PROTO).map(([ours, theirs]) => [theirs, ours as MessageType]),
 );
 
-const ENTRY_KIND_TO_PROTO: Record<EntryKind, EntryKind__Output> = {
+export const ENTRY_KIND_TO_PROTO: Record<EntryKind, EntryKind__Output> = {
   normal: 'ENTRY_KIND_NORMAL',
   noop: 'ENTRY_KIND_NOOP',
   config: 'ENTRY_KIND_CONFIG',

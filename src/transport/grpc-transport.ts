@@ -18,7 +18,6 @@ import type { Logger } from 'pino';
 import { assert, nodeId } from '../lib/index.ts';
 import type { BatonError, NodeId } from '../lib/index.ts';
 import type { Message } from '../raft/types.ts';
-import type { ProtoGrpcType } from '../gen/raft.ts';
 import type { InstallSnapshotResponse } from '../gen/baton/raft/v1/InstallSnapshotResponse.ts';
 import type { MessageBatch__Output } from '../gen/baton/raft/v1/MessageBatch.ts';
 import type { RaftPeerClient, RaftPeerHandlers } from '../gen/baton/raft/v1/RaftPeer.ts';
@@ -34,7 +33,7 @@ import { GrpcPeer, PEER_CHANNEL_OPTIONS } from './grpc-peer.ts';
 import type { PeerClientConstructor } from './grpc-peer.ts';
 import { resolveTransportLimits } from './limits.ts';
 import type { TransportLimits } from './limits.ts';
-import { loadProtoPackage } from './proto.ts';
+import { raftPackage } from './proto.ts';
 import type { TransportMetrics, TransportStats, TransportStatsSource } from './stats.ts';
 import type { Transport, TransportHandlers } from './types.ts';
 
@@ -54,17 +53,9 @@ export interface GrpcTransportOptions {
   readonly random?: () => number;
 }
 
-let raftProto: ProtoGrpcType['baton']['raft']['v1'] | null = null;
-
-function loadRaftProto(): ProtoGrpcType['baton']['raft']['v1'] {
-  raftProto ??= (loadProtoPackage('baton/raft/v1/raft.proto') as unknown as ProtoGrpcType).baton
-    .raft.v1;
-  return raftProto;
-}
-
 /** The RaftPeer service definition, for tests and tools that speak the peer protocol directly. */
 export function raftPeerService(): grpc.ServiceDefinition {
-  return loadRaftProto().RaftPeer.service;
+  return raftPackage().RaftPeer.service;
 }
 
 export type RaftPeerClientConstructor = new (
@@ -75,7 +66,7 @@ export type RaftPeerClientConstructor = new (
 
 /** The generated RaftPeer client constructor, for tests and tools that write proto objects. */
 export function raftPeerClientConstructor(): RaftPeerClientConstructor {
-  return loadRaftProto().RaftPeer;
+  return raftPackage().RaftPeer;
 }
 
 /** The generated service with Send's (de)serialization replaced by `codec`. */

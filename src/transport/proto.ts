@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import * as protoLoader from '@grpc/proto-loader';
 import * as grpc from '@grpc/grpc-js';
+import type { ProtoGrpcType } from '../gen/raft.ts';
 
 export const PROTO_ROOT = fileURLToPath(new URL('../../proto', import.meta.url));
 
@@ -22,4 +23,13 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
 export function loadProtoPackage(...files: string[]): grpc.GrpcObject {
   const definition = protoLoader.loadSync(files, PROTO_LOADER_OPTIONS);
   return grpc.loadPackageDefinition(definition);
+}
+
+let raftProto: ProtoGrpcType['baton']['raft']['v1'] | null = null;
+
+/** raft.proto's package (services, messages, enums), loaded once. */
+export function raftPackage(): ProtoGrpcType['baton']['raft']['v1'] {
+  raftProto ??= (loadProtoPackage('baton/raft/v1/raft.proto') as unknown as ProtoGrpcType).baton
+    .raft.v1;
+  return raftProto;
 }
