@@ -277,6 +277,22 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     expect(await valueOn(restarted.replica, 'k0')).toBe('x'.repeat(500));
   });
 
+  it('members compact at different indexes, a third of the interval apart', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3'], {
+      replica: { snapshotEveryEntries: 30, snapshotRetainEntries: 2 },
+    });
+    let index = 0;
+    while (index < 100) index = await put(cluster, `c${index}`, 'x');
+    await waitApplied(cluster, index);
+    // Phases 0, 10 and 20 of 30 (compaction-schedule.ts); an apply run may overshoot a point by
+    // an entry or two, never by the 10 that would let two members compact together.
+    const points = [...cluster.nodes.values()].map((n) => n.store.log.storedSnapshot().meta.index);
+    for (const point of points) expect(point).toBeGreaterThanOrEqual(index - 30);
+    const sorted = [...points].sort((a, b) => a - b);
+    for (let i = 1; i < sorted.length; i++)
+      expect(sorted[i]! - sorted[i - 1]!).toBeGreaterThanOrEqual(5);
+  });
+
   it('adds a node as a learner, promotes it once caught up, and removes it', async () => {
     // Compacting often: the new node must still get a snapshot that names it.
     cluster = await TestCluster.start(['n1', 'n2', 'n3'], {

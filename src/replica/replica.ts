@@ -60,6 +60,7 @@ import {
 } from './kv-state-machine.ts';
 import type { MemberInfo, ProposalResult, ReplicaLogStore, ReplicaStateStore } from './types.ts';
 import { PeerContact } from './contact.ts';
+import { compactionDue, compactionPhase } from './compaction-schedule.ts';
 
 /** How often timeouts, learner promotion and gauges are checked. */
 const HOUSEKEEPING_INTERVAL_MS = 50;
@@ -150,6 +151,9 @@ export class Replica {
   private lastSnapshotIndex: LogIndex;
   /** Bytes of entries applied since the last compaction began. */
   private logBytesSinceSnapshot = 0;
+  /** This node's offset within the compaction interval (compaction-schedule.ts), for `conf`. */
+  private compactionPhase = 0;
+  private compactionPhaseConf: ConfState | null = null;
   private softState: SoftState = { leader: null, role: 'follower' };
   private currentTerm = -1;
   private persistedTerm: Term;
@@ -217,7 +221,10 @@ export class Replica {
     // Tick gaps over two election timeouts: the window an election or a step-down looks back on.
     this.contact = new PeerContact(options.raft.electionTicks * 2);
     this.applied = options.state.appliedIndex();
-    this.lastSnapshotIndex = logIndex(options.log.firstIndex() - 1);
+    // The compaction point itself, not the first retained entry: the schedule counts from it.
+    this.lastSnapshotIndex = logIndex(
+      Math.max(options.log.firstIndex() - 1, options.log.storedSnapshot().meta.index),
+    );
     const initial = options.log.initialState().hardState;
     this.persistedTerm = initial.term;
     this.persistedVote = initial.vote;
@@ -944,8 +951,13 @@ export class Replica {
   private maybeSnapshot(): void {
     const settings = this.options.replica;
     if (this.snapshotInFlight !== null) return;
+    const every = settings.snapshotEveryEntries;
+    if (this.compactionPhaseConf !== this.conf) {
+      this.compactionPhaseConf = this.conf;
+      this.compactionPhase = compactionPhase(this.options.id, this.conf, every);
+    }
     if (
-      this.applied - this.lastSnapshotIndex < settings.snapshotEveryEntries &&
+      !compactionDue(this.applied, this.lastSnapshotIndex, every, this.compactionPhase) &&
       this.logBytesSinceSnapshot < SNAPSHOT_MAX_LOG_BYTES
     )
       return;

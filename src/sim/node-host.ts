@@ -5,6 +5,7 @@ import type { ConfState, Message, RaftConfig, RaftStatus, Ready, Role } from './
 import type { Checker } from './checker.ts';
 import type { RunStats } from './stats.ts';
 import { SimStateMachine } from './state-machine.ts';
+import { compactionDue, compactionPhase } from '../replica/compaction-schedule.ts';
 import type { Trace } from './trace.ts';
 
 /** A Ready loop that never drains means a core bug; this bounds it. */
@@ -348,8 +349,10 @@ export class NodeHost {
   }
 
   private maybeSnapshot(): void {
-    const sinceSnapshot = this.sm.applied - this.storage.snapshot().meta.index;
-    if (sinceSnapshot < this.env.snapshotEveryEntries) return;
+    // The replica's schedule: members compact at phases of their own.
+    const every = this.env.snapshotEveryEntries;
+    const phase = compactionPhase(this.id, this.sm.conf, every);
+    if (!compactionDue(this.sm.applied, this.storage.snapshot().meta.index, every, phase)) return;
     this.storage.saveLocalSnapshotSync(this.sm.snapshot(), this.env.snapshotRetainEntries);
     this.env.stats.snapshotsTaken++;
   }

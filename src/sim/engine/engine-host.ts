@@ -5,6 +5,7 @@ import type { EngineResult } from '../../engine/index.ts';
 import { MemoryStorage, RaftNode } from '../raft.ts';
 import type { ConfState, Entry, Message, RaftConfig, Ready, Snapshot } from '../raft.ts';
 import { DurableState, Overlay } from './state-store.ts';
+import { compactionDue, compactionPhase } from '../../replica/compaction-schedule.ts';
 
 /** A Ready loop that never drains means a core bug; this bounds it. */
 const MAX_READY_ROUNDS_PER_STEP = 1_000;
@@ -345,8 +346,11 @@ export class EngineHost {
   }
 
   private async maybeSnapshot(): Promise<void> {
-    const sinceSnapshot = this.durable.applied - this.storage.snapshot().meta.index;
-    if (sinceSnapshot < this.env.knobs.snapshotEveryEntries) return;
+    // The replica's schedule: members compact at phases of their own.
+    const every = this.env.knobs.snapshotEveryEntries;
+    const phase = compactionPhase(this.id, this.conf, every);
+    if (!compactionDue(this.durable.applied, this.storage.snapshot().meta.index, every, phase))
+      return;
     const snapshot: Snapshot = {
       meta: { index: this.durable.applied, term: this.durable.appliedTerm, conf: this.conf },
       data: await this.durable.encode(),
