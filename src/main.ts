@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { DestinationStream } from 'pino';
 import { ApiServices, RemovalProbe, WorkflowApi } from './api/index.ts';
 import { Dispatcher, EffectBus, ObservedEngine } from './dispatch/index.ts';
+import type { DispatchMetrics, EffectListener } from './dispatch/index.ts';
 import { WorkflowEngine } from './engine/index.ts';
 import type { BatonConfig } from './config/index.ts';
 import { nodeId } from './lib/index.ts';
@@ -107,6 +108,7 @@ export async function startNode(
     });
     transport.registerServer(server);
     const effects = new EffectBus();
+    effects.subscribe(engineEffectCounter(metrics));
     const stateMachine = createNodeStateMachine(new ObservedEngine(new WorkflowEngine(), effects));
     const openedReplica = await Replica.open({
       id,
@@ -154,7 +156,10 @@ export async function startNode(
     api.register(server);
     dispatcher = new Dispatcher(openedReplica, effects, logger.child({ component: 'dispatch' }), {
       closedRetentionMs: config.workflows.closedRetentionMs,
+      metrics: dispatchMetrics(metrics),
     });
+    const dispatch = dispatcher;
+    metrics.watchDispatch(() => ({ active: dispatch.isActive(), ...dispatch.load() }));
     workflowApi = new WorkflowApi({
       replica: openedReplica,
       dispatcher,
@@ -280,6 +285,49 @@ function drain(server: grpc.Server): Promise<void> {
       resolve();
     });
   });
+}
+
+function dispatchMetrics(metrics: NodeMetrics): DispatchMetrics {
+  return {
+    tasksActivated: (count) => {
+      metrics.dispatchTasksActivated.inc(count);
+    },
+    timerFired: () => {
+      metrics.dispatchTimersFired.inc();
+    },
+    httpCall: (outcome, seconds) => {
+      metrics.dispatchHttpCalls.inc({ outcome });
+      metrics.dispatchHttpCallSeconds.observe(seconds);
+    },
+    workflowsPruned: (count) => {
+      metrics.dispatchWorkflowsPruned.inc(count);
+    },
+  };
+}
+
+/** Counts the engine's effects as this node applies them (a listener on the effect bus). */
+function engineEffectCounter(metrics: NodeMetrics): EffectListener {
+  return (effects) => {
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case 'taskReady':
+          metrics.tasksReady.inc();
+          break;
+        case 'taskLeased':
+          metrics.tasksLeased.inc();
+          break;
+        case 'taskClosed':
+          metrics.tasksClosed.inc();
+          break;
+        case 'instanceClosed':
+          metrics.workflowsClosed.inc({ status: effect.status });
+          break;
+        case 'timerSet':
+        case 'timerCancelled':
+          break;
+      }
+    }
+  };
 }
 
 function transportMetrics(metrics: NodeMetrics): TransportMetrics {

@@ -157,6 +157,9 @@ describe('three baton server processes', () => {
       'baton_raft_commit_index',
       'baton_raft_append_seconds_bucket',
       'baton_raft_leader_changes_total',
+      'baton_dispatch_active',
+      'baton_dispatch_long_polls',
+      'baton_engine_workflows_closed_total',
     ]) {
       expect(metrics).toContain(name);
     }

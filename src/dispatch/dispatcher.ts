@@ -19,6 +19,8 @@ import { stampNowMs } from './stamp.ts';
 import { TimerDriver } from './timer-driver.ts';
 import { HttpExecutor } from './http-executor.ts';
 import { ClosedPruner, DEFAULT_CLOSED_RETENTION_MS } from './pruner.ts';
+import { NO_DISPATCH_METRICS } from './metrics.ts';
+import type { DispatchMetrics } from './metrics.ts';
 
 /** How often leadership is checked (the replica has no leadership callback). */
 const LEADERSHIP_POLL_MS = 20;
@@ -52,19 +54,22 @@ export class Dispatcher {
   /** The term this node leads in with dispatch built, or null. */
   private leadingTerm: number | null = null;
   private building = false;
+  private readonly metrics: DispatchMetrics;
 
   constructor(
     private readonly replica: DispatchReplica,
     bus: EffectBus,
     private readonly logger: Logger,
-    options: { closedRetentionMs?: number } = {},
+    options: { closedRetentionMs?: number; metrics?: DispatchMetrics } = {},
   ) {
-    this.timers = new TimerDriver(replica, logger);
-    this.http = new HttpExecutor(this, replica, logger);
+    this.metrics = options.metrics ?? NO_DISPATCH_METRICS;
+    this.timers = new TimerDriver(replica, logger, this.metrics);
+    this.http = new HttpExecutor(this, replica, logger, this.metrics);
     this.pruner = new ClosedPruner(
       replica,
       options.closedRetentionMs ?? DEFAULT_CLOSED_RETENTION_MS,
       logger,
+      this.metrics,
     );
     this.unsubscribe = bus.subscribe((effects) => {
       this.onEffects(effects);
@@ -81,6 +86,15 @@ export class Dispatcher {
 
   timersFired(): number {
     return this.timers.fired;
+  }
+
+  /** What is in flight now, for the node's gauges (read at scrape time). */
+  load(): { longPolls: number; timersInFlight: number; httpCallsInFlight: number } {
+    return {
+      longPolls: this.signals.waiting(),
+      timersInFlight: this.timers.timersInFlight(),
+      httpCallsInFlight: this.http.callsInFlight(),
+    };
   }
 
   /** Runs one pruning pass now (tests, operators); resolves with how many were pruned. */
@@ -164,6 +178,8 @@ export class Dispatcher {
     const outcome = result as EngineResult;
     if (!outcome.ok) throw new EngineRejectionError(outcome);
     if (outcome.response.type !== 'ActivateTasks') return [];
+    if (outcome.response.tasks.length > 0)
+      this.metrics.tasksActivated(outcome.response.tasks.length);
     return outcome.response.tasks;
   }
 

@@ -16,6 +16,8 @@ import { startNode } from '../main.ts';
 import type { RunningNode } from '../main.ts';
 import { engineProposal } from '../replica/index.ts';
 import { silentLogger } from '../observability/index.ts';
+import type { DispatchMetrics } from './metrics.ts';
+import { NO_DISPATCH_METRICS } from './metrics.ts';
 import { ClosedPruner } from './pruner.ts';
 import { newSeed, stampNowMs } from './stamp.ts';
 
@@ -27,6 +29,21 @@ async function waitFor(condition: () => Promise<boolean> | boolean, what: string
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** One sample of the node's Prometheus exposition, by name and labels (0 when absent). */
+async function metricValue(
+  node: RunningNode,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+  for (const line of (await node.metrics.registry.metrics()).split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (wanted.every((pair) => line.includes(pair)))
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return 0;
 }
 
 describe('HttpExecutor', () => {
@@ -127,6 +144,66 @@ tasks:
       output: { status: 201, body: { accepted: true, echo: { n: 3 } } },
     });
     expect(node.dispatcher.httpTasksReported()).toBe(2);
+    // The same, as an operator scraping this node sees it.
+    expect(await metricValue(node, 'baton_dispatch_active')).toBe(1);
+    expect(await metricValue(node, 'baton_dispatch_http_calls_total', { outcome: '2xx' })).toBe(1);
+    expect(await metricValue(node, 'baton_dispatch_http_calls_total', { outcome: '4xx' })).toBe(1);
+    expect(await metricValue(node, 'baton_dispatch_http_call_seconds_count')).toBe(2);
+    expect(await metricValue(node, 'baton_dispatch_tasks_activated_total')).toBe(2);
+    expect(await metricValue(node, 'baton_dispatch_http_calls_in_flight')).toBe(0);
+    expect(await metricValue(node, 'baton_engine_tasks_ready_total')).toBe(2);
+    expect(await metricValue(node, 'baton_engine_tasks_leased_total')).toBe(2);
+    expect(await metricValue(node, 'baton_engine_tasks_closed_total')).toBe(2);
+    expect(
+      await metricValue(node, 'baton_engine_workflows_closed_total', { status: 'FAILED' }),
+    ).toBe(1);
+  });
+
+  it('fires timers, and reports them and an unreachable service in its metrics', async () => {
+    const definition = `
+name: nap-then-call
+tasks:
+  - { ref: nap, type: wait, durationMs: 30 }
+  - ref: nowhere
+    type: http
+    method: GET
+    url: "http://127.0.0.1:1/closed-port"
+    expectedStatus: [200]
+    timeoutMs: 2000
+    retry: { maxAttempts: 1 }
+`;
+    expect(
+      (
+        await propose({
+          type: 'RegisterDefinition',
+          source: definition,
+          format: 'yaml',
+          nowMs: stampNowMs(),
+        })
+      ).ok,
+    ).toBe(true);
+    const unreachableBefore = await metricValue(node, 'baton_dispatch_http_calls_total', {
+      outcome: 'unreachable',
+    });
+    await propose({
+      type: 'StartWorkflow',
+      instanceId: 'n1',
+      definitionName: 'nap-then-call',
+      nowMs: stampNowMs(),
+      seed: newSeed(),
+    });
+    await waitFor(
+      async () => (await getInstance(node.replica.reader(), 'n1'))?.status === 'FAILED',
+      'the workflow to fail at the closed port after its nap',
+    );
+    expect(await metricValue(node, 'baton_dispatch_timers_fired_total')).toBe(1);
+    expect(await metricValue(node, 'baton_dispatch_timers_in_flight')).toBe(0);
+    expect(
+      await metricValue(node, 'baton_dispatch_http_calls_total', { outcome: 'unreachable' }),
+    ).toBe(unreachableBefore + 1);
+    expect(
+      await metricValue(node, 'baton_engine_workflows_closed_total', { status: 'FAILED' }),
+    ).toBe(2);
   });
 
   it('prunes closed workflows past their retention, and only those', async () => {
@@ -134,8 +211,14 @@ tasks:
     const keepAll = new ClosedPruner(node.replica, 60 * 60 * 1000, silentLogger());
     expect(await keepAll.round()).toBe(0);
     expect(await getInstance(node.replica.reader(), 'h1')).toBeDefined();
-    const pruner = new ClosedPruner(node.replica, 0, silentLogger());
-    expect(await pruner.round()).toBe(1);
+    let pruned = 0;
+    const counting: DispatchMetrics = {
+      ...NO_DISPATCH_METRICS,
+      workflowsPruned: (count) => (pruned += count),
+    };
+    const pruner = new ClosedPruner(node.replica, 0, silentLogger(), counting);
+    expect(await pruner.round()).toBe(2);
+    expect(pruned).toBe(2);
     expect(await getInstance(node.replica.reader(), 'h1')).toBeUndefined();
   });
 

@@ -10,6 +10,8 @@ import type { ActivatedTask, Command, HttpRequestSpec, JsonValue } from '../engi
 import type { Logger } from '../observability/index.ts';
 import { engineProposal } from '../replica/index.ts';
 import type { Replica } from '../replica/index.ts';
+import { NO_DISPATCH_METRICS, statusClass } from './metrics.ts';
+import type { DispatchMetrics, HttpCallOutcome } from './metrics.ts';
 import { newSeed, stampNowMs } from './stamp.ts';
 
 /** HTTP calls in flight at once on the leader. */
@@ -31,7 +33,7 @@ export interface HttpActivator {
 }
 
 type Outcome =
-  | { ok: true; output: JsonValue }
+  | { ok: true; status: number; output: JsonValue }
   | { ok: false; code: string; message: string; retryable: boolean };
 
 export class HttpExecutor {
@@ -47,7 +49,13 @@ export class HttpExecutor {
     private readonly activator: HttpActivator,
     private readonly replica: Pick<Replica, 'propose' | 'id'>,
     private readonly logger: Logger,
+    private readonly metrics: DispatchMetrics = NO_DISPATCH_METRICS,
   ) {}
+
+  /** Calls being made now. */
+  callsInFlight(): number {
+    return this.inFlight;
+  }
 
   start(): void {
     if (this.active) return;
@@ -98,8 +106,10 @@ export class HttpExecutor {
   }
 
   private async execute(task: ActivatedTask): Promise<void> {
+    const startedMs = performance.now();
     const outcome =
       task.http === undefined ? badTask('the task carries no request') : await call(task.http);
+    this.metrics.httpCall(outcomeLabel(outcome), (performance.now() - startedMs) / 1000);
     const nowMs = stampNowMs();
     const command: Command = outcome.ok
       ? {
@@ -128,6 +138,17 @@ export class HttpExecutor {
       );
     }
   }
+}
+
+const FAILURE_LABELS: Readonly<Record<string, HttpCallOutcome>> = {
+  HTTP_TIMEOUT: 'timeout',
+  HTTP_UNREACHABLE: 'unreachable',
+  HTTP_RESPONSE_TOO_LARGE: 'response_too_large',
+};
+
+function outcomeLabel(outcome: Outcome): HttpCallOutcome {
+  if (outcome.ok) return statusClass(outcome.status);
+  return FAILURE_LABELS[outcome.code] ?? 'invalid_request';
 }
 
 function badTask(message: string): Outcome {
@@ -185,6 +206,7 @@ async function call(spec: HttpRequestSpec): Promise<Outcome> {
   });
   return {
     ok: true,
+    status: response.status,
     output: { status: response.status, headers: responseHeaders, body: parseBody(text, response) },
   };
 }

@@ -6,6 +6,8 @@ export { Dispatcher, MAX_LONG_POLL_MS, MAX_LONG_POLLERS } from './dispatcher.ts'
 export type { ActivateRequest, DispatchReplica } from './dispatcher.ts';
 export { EffectBus, ObservedEngine } from './effects.ts';
 export type { EffectListener } from './effects.ts';
+export { NO_DISPATCH_METRICS } from './metrics.ts';
+export type { DispatchMetrics, HttpCallOutcome } from './metrics.ts';
 export { EngineRejectionError, TooManyPollersError } from './errors.ts';
 export { ReadySignals } from './ready-signals.ts';
 export { TimerDriver } from './timer-driver.ts';

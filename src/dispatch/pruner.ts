@@ -9,6 +9,8 @@ import type { EngineResult } from '../engine/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { engineProposal } from '../replica/index.ts';
 import type { Replica } from '../replica/index.ts';
+import { NO_DISPATCH_METRICS } from './metrics.ts';
+import type { DispatchMetrics } from './metrics.ts';
 import { stampNowMs } from './stamp.ts';
 
 /** How long a closed workflow is kept by default (its state, history and tasks). */
@@ -28,6 +30,7 @@ export class ClosedPruner {
     private readonly replica: Pick<Replica, 'propose' | 'reader' | 'isLeader'>,
     private readonly retentionMs: number,
     private readonly logger: Logger,
+    private readonly metrics: DispatchMetrics = NO_DISPATCH_METRICS,
   ) {}
 
   start(): void {
@@ -65,6 +68,7 @@ export class ClosedPruner {
         const outcome = result as EngineResult;
         if (!outcome.ok || outcome.response.type !== 'PruneClosed') break;
         pruned += outcome.response.pruned.length;
+        this.metrics.workflowsPruned(outcome.response.pruned.length);
         if (outcome.response.pruned.length < MAX_PRUNED_PER_COMMAND) break;
       }
     } catch (error) {

@@ -10,6 +10,8 @@ import type { EngineResult } from '../engine/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { engineProposal } from '../replica/index.ts';
 import type { Replica } from '../replica/index.ts';
+import { NO_DISPATCH_METRICS } from './metrics.ts';
+import type { DispatchMetrics } from './metrics.ts';
 import { newSeed, stampNowMs } from './stamp.ts';
 
 /** Timers read from the index in one scan. */
@@ -44,7 +46,13 @@ export class TimerDriver {
   constructor(
     private readonly replica: TimerReplica,
     private readonly logger: Logger,
+    private readonly metrics: DispatchMetrics = NO_DISPATCH_METRICS,
   ) {}
+
+  /** FireTimer commands proposed and not yet settled. */
+  timersInFlight(): number {
+    return this.inFlight.size;
+  }
 
   start(): void {
     if (this.active) return;
@@ -134,6 +142,7 @@ export class TimerDriver {
         const outcome = result as EngineResult;
         if (outcome.ok) {
           this.fired += 1;
+          this.metrics.timerFired();
         } else {
           if (!BENIGN_REJECTIONS.has(outcome.code))
             this.logger.warn(

@@ -9,6 +9,16 @@ const LATENCY_BUCKETS_SECONDS = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 ];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
+/** Calls to services: 5 ms .. 5 min (an HTTP task's timeout is at most that). */
+const CALL_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/** What the leader's dispatch has in flight, read at scrape time. */
+export interface DispatchLoad {
+  readonly active: boolean;
+  readonly longPolls: number;
+  readonly timersInFlight: number;
+  readonly httpCallsInFlight: number;
+}
 
 export const ROLE_VALUES = { follower: 0, preCandidate: 1, candidate: 2, leader: 3 } as const;
 
@@ -166,10 +176,106 @@ export class NodeMetrics {
     registers: [this.registry],
   });
 
+  // Workflows, counted as this node applies the log: every node counts every workflow, so take
+  // one node's series (or max by cluster), not the sum.
+  readonly workflowsClosed = new Counter({
+    name: 'baton_engine_workflows_closed_total',
+    help: 'Workflows that reached a final status, by status (every node counts each one).',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly tasksReady = new Counter({
+    name: 'baton_engine_tasks_ready_total',
+    help: 'Times a task became ready to run (first attempts and retries; every node counts each).',
+    registers: [this.registry],
+  });
+  readonly tasksLeased = new Counter({
+    name: 'baton_engine_tasks_leased_total',
+    help: 'Task leases granted (every node counts each).',
+    registers: [this.registry],
+  });
+  readonly tasksClosed = new Counter({
+    name: 'baton_engine_tasks_closed_total',
+    help: 'Tasks that finished for good: completed, failed past retries or cancelled (every node counts each).',
+    registers: [this.registry],
+  });
+
+  // Dispatch: leader-only work, counted by the node that did it.
+  private dispatchLoad: () => DispatchLoad = () => ({
+    active: false,
+    longPolls: 0,
+    timersInFlight: 0,
+    httpCallsInFlight: 0,
+  });
+  readonly dispatchActive = this.dispatchGauge(
+    'baton_dispatch_active',
+    '1 while this node leads and dispatches (timers, HTTP tasks, task long-polls).',
+    (load) => (load.active ? 1 : 0),
+  );
+  readonly dispatchLongPolls = this.dispatchGauge(
+    'baton_dispatch_long_polls',
+    'ActivateTasks long-polls of workers waiting on this node.',
+    (load) => load.longPolls,
+  );
+  readonly dispatchTimersInFlight = this.dispatchGauge(
+    'baton_dispatch_timers_in_flight',
+    'FireTimer commands this node proposed that have not settled.',
+    (load) => load.timersInFlight,
+  );
+  readonly dispatchHttpCallsInFlight = this.dispatchGauge(
+    'baton_dispatch_http_calls_in_flight',
+    'Calls of HTTP tasks this node is making now.',
+    (load) => load.httpCallsInFlight,
+  );
+  readonly dispatchTasksActivated = new Counter({
+    name: 'baton_dispatch_tasks_activated_total',
+    help: 'Task leases this node handed out (committed ActivateTasks), to workers and to its HTTP executor.',
+    registers: [this.registry],
+  });
+  readonly dispatchTimersFired = new Counter({
+    name: 'baton_dispatch_timers_fired_total',
+    help: 'Timers this node fired (FireTimer applied).',
+    registers: [this.registry],
+  });
+  readonly dispatchHttpCalls = new Counter({
+    name: 'baton_dispatch_http_calls_total',
+    help: 'Calls of HTTP tasks by outcome: the status class, timeout, unreachable, invalid_request, response_too_large.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly dispatchHttpCallSeconds = new Histogram({
+    name: 'baton_dispatch_http_call_seconds',
+    help: 'Duration of HTTP task calls, request to response body (or failure).',
+    buckets: CALL_BUCKETS_SECONDS,
+    registers: [this.registry],
+  });
+  readonly dispatchWorkflowsPruned = new Counter({
+    name: 'baton_dispatch_workflows_pruned_total',
+    help: 'Closed workflows this node removed past their retention.',
+    registers: [this.registry],
+  });
+
   constructor(options: MetricsOptions) {
     this.registry.setDefaultLabels({ node: options.nodeId, cluster: options.clusterId });
     if (options.processMetrics === true)
       collectDefaultMetrics({ register: this.registry, prefix: 'baton_' });
+  }
+
+  /** Where the dispatch gauges read their values (the dispatcher, once the node has one). */
+  watchDispatch(load: () => DispatchLoad): void {
+    this.dispatchLoad = load;
+  }
+
+  private dispatchGauge(name: string, help: string, value: (load: DispatchLoad) => number): Gauge {
+    const gauge: Gauge = new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect: () => {
+        gauge.set(value(this.dispatchLoad()));
+      },
+    });
+    return gauge;
   }
 
   /** Replaces the leader label; keeps exactly one series. */
