@@ -5,7 +5,7 @@
  * which a run may tune.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -223,6 +223,25 @@ export class EtcdCluster {
     await Promise.resolve();
   }
 
+  /**
+   * The last lines of every member's log, for an error message: shutdown() deletes the logs
+   * with the data, so a message that only named their directory would point at nothing.
+   */
+  logTails(lines = 5): string {
+    return [...this.members.values()]
+      .map((member) => {
+        let text = '';
+        try {
+          text = readFileSync(member.logFile, 'utf8');
+        } catch {
+          text = '(no log)';
+        }
+        const tail = text.trimEnd().split('\n').slice(-lines).join('\n  ');
+        return `${member.name} (${member.running ? 'running' : 'exited'}):\n  ${tail}`;
+      })
+      .join('\n');
+  }
+
   runningNames(): string[] {
     return [...this.members.values()].filter((m) => m.running).map((m) => m.name);
   }
@@ -361,7 +380,7 @@ export async function waitForEtcdLeader(
     }
     if (performance.now() - startMs > timeoutMs) {
       throw new WaitTimeoutError(
-        `etcd elected no leader within ${timeoutMs} ms; logs in ${cluster.baseDir}`,
+        `etcd elected no leader within ${timeoutMs} ms; its members' last log lines:\n${cluster.logTails()}`,
       );
     }
     await sleep(50);
