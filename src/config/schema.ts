@@ -58,7 +58,7 @@ export const replicaSettingsSchema = z.object({
   /** A proposal or read not settled within this time fails with DEADLINE_EXCEEDED. */
   requestTimeoutMs: int(10, 600_000).default(10_000),
   /**
-   * Compact the log after this many applied entries (or 64 MiB of them): the state store is made
+   * Compact the log after this many applied entries (or 32–64 MiB of them): the state store is made
    * durable there and becomes the snapshot; it is exported only for a follower that needs one.
    */
   snapshotEveryEntries: int(1, 100_000_000).default(10_000),

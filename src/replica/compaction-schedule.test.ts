@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeId } from '../lib/index.ts';
 import type { NodeId } from '../lib/index.ts';
 import type { ConfState } from '../raft/types.ts';
-import { compactionDue, compactionPhase } from './compaction-schedule.ts';
+import { compactionByteLimit, compactionDue, compactionPhase } from './compaction-schedule.ts';
 
 const ids = (...names: string[]): NodeId[] => names.map(nodeId);
 const conf = (voters: string[], learners: string[] = []): ConfState => ({
@@ -58,6 +58,16 @@ describe('compaction schedule', () => {
     const all = steady.flat().sort((a, b) => a - b);
     for (let i = 1; i < all.length; i++)
       expect(all[i]! - all[i - 1]!).toBeGreaterThanOrEqual(3_333);
+  });
+
+  it('spreads the byte limit of large entries over its upper half, by the same phases', () => {
+    const members = conf(['n1', 'n2', 'n3']);
+    const limits = ids('n1', 'n2', 'n3').map((id) =>
+      compactionByteLimit(64 * 1024 * 1024, compactionPhase(id, members, 9_000), 9_000),
+    );
+    expect(limits[0]).toBe(64 * 1024 * 1024);
+    expect(new Set(limits).size).toBe(3);
+    for (const limit of limits) expect(limit).toBeGreaterThan(32 * 1024 * 1024);
   });
 
   it('with one member, or an interval of 1, behaves as "every N entries"', () => {

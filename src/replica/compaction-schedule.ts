@@ -25,6 +25,15 @@ export function compactionPhase(self: NodeId, conf: ConfState, every: number): n
 }
 
 /**
+ * The bytes of applied entries that trigger a compaction before `every` entries do (large
+ * entries), spread like the phases over half the limit: the members start compacting at
+ * different points, and each counts anew from its own compaction, so they stay apart.
+ */
+export function compactionByteLimit(maxBytes: number, phase: number, every: number): number {
+  return Math.floor(maxBytes * (1 - phase / (2 * every)));
+}
+
+/**
  * True once `applied` has passed one of this node's compaction points (indexes `phase` modulo
  * `every`) since the last compaction, and at least half an interval has gone by: when the phase
  * moves (the membership changed), one compaction comes late instead of one extra coming early.

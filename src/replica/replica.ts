@@ -60,7 +60,7 @@ import {
 } from './kv-state-machine.ts';
 import type { MemberInfo, ProposalResult, ReplicaLogStore, ReplicaStateStore } from './types.ts';
 import { PeerContact } from './contact.ts';
-import { compactionDue, compactionPhase } from './compaction-schedule.ts';
+import { compactionByteLimit, compactionDue, compactionPhase } from './compaction-schedule.ts';
 
 /** How often timeouts, learner promotion and gauges are checked. */
 const HOUSEKEEPING_INTERVAL_MS = 50;
@@ -71,8 +71,9 @@ const REPLAY_CHUNK_BYTES = 4 * 1024 * 1024;
 /** State batches handed to LevelDB and not yet written, before the loop waits for them. */
 const MAX_STATE_COMMITS_IN_FLIGHT = 32;
 /**
- * Compaction is due every `snapshotEveryEntries` applied entries, or sooner once this many bytes
- * of entries were applied since the last, which bounds the log kept in memory.
+ * Compaction is due every `snapshotEveryEntries` applied entries, or sooner once 32 MiB to this
+ * many bytes of entries were applied since the last (each member its own share of the range:
+ * compaction-schedule.ts), which bounds the log kept in memory.
  */
 const SNAPSHOT_MAX_LOG_BYTES = 64 * 1024 * 1024;
 /** An export made for a follower is dropped after this long unused (it is as big as the state). */
@@ -958,7 +959,8 @@ export class Replica {
     }
     if (
       !compactionDue(this.applied, this.lastSnapshotIndex, every, this.compactionPhase) &&
-      this.logBytesSinceSnapshot < SNAPSHOT_MAX_LOG_BYTES
+      this.logBytesSinceSnapshot <
+        compactionByteLimit(SNAPSHOT_MAX_LOG_BYTES, this.compactionPhase, every)
     )
       return;
     this.snapshotInFlight = this.takeSnapshot(settings.snapshotRetainEntries).then(
