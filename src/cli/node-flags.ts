@@ -6,9 +6,10 @@
  *
  * An 8 MiB semi-space (V8's default is 16 MiB). The objects of every unary gRPC call served
  * since the last scavenge (HTTP/2 stream, grpc-js call: 6–10 KB a call) survive it and are
- * promoted at the next, then die at a full collection — apparently held by the native stream
- * until then; a bare grpc-js echo server does the same (`--trace-gc-nvp`: 6–9 MB survive each
- * scavenge, 98 % of it promoted). So a scavenge's pause grows with the young generation while the
+ * promoted at the next, then die at a full collection: Node keeps a closed HTTP/2 stream's JS
+ * object until a full collection, and its event listeners keep the grpc-js call alive with it
+ * (cluster/bench/PERFORMANCE.md); a bare grpc-js echo server does the same (`--trace-gc-nvp`:
+ * 6–9 MB survive each scavenge, 98 % of it promoted). So a scavenge's pause grows with the young generation while the
  * total copied stays the same: smaller means shorter pauses, and a leader's pauses are its p99.
  * Measured in paired runs (two clusters alternating 2–3 s slices, each assignment run both ways
  * to cancel a 4–11 % edge of the cluster started second): against

@@ -378,10 +378,13 @@ export async function waitForEtcdLeader(
       const name = byId.get([...leaders][0]!);
       if (name !== undefined) return name;
     }
-    if (performance.now() - startMs > timeoutMs) {
-      throw new WaitTimeoutError(
-        `etcd elected no leader within ${timeoutMs} ms; its members' last log lines:\n${cluster.logTails()}`,
-      );
+    // Every member gone: no point waiting out the timeout.
+    const allExited = cluster.runningNames().length === 0;
+    if (allExited || performance.now() - startMs > timeoutMs) {
+      const what = allExited
+        ? 'every etcd member exited'
+        : `etcd elected no leader within ${timeoutMs} ms`;
+      throw new WaitTimeoutError(`${what}; its members' last log lines:\n${cluster.logTails()}`);
     }
     await sleep(50);
   }
