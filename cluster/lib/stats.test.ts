@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { scrapeMetric } from './metrics.ts';
+import { metricFromExposition, scrapeMetric } from './metrics.ts';
 import { quantile, summarizeMs } from './stats.ts';
 
 describe('latency summaries', () => {
@@ -45,5 +45,16 @@ describe('scrapeMetric', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('keeps only the label sets that carry every label asked for', () => {
+    const text = [
+      'baton_calls_total{node="n1",outcome="2xx"} 4',
+      'baton_calls_total{node="n1",outcome="5xx"} 1',
+      'baton_calls_total{node="n2",outcome="2xx"} 6',
+    ].join('\n');
+    expect(metricFromExposition(text, 'baton_calls_total', { outcome: '2xx' })).toBe(10);
+    expect(metricFromExposition(text, 'baton_calls_total', { node: 'n1', outcome: '5xx' })).toBe(1);
+    expect(metricFromExposition(text, 'baton_calls_total', { outcome: '4xx' })).toBeUndefined();
   });
 });

@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricFromExposition } from '../../cluster/lib/metrics.ts';
 import { validateConfig } from '../config/index.ts';
 import { getInstance } from '../engine/index.ts';
 import type { EngineResult } from '../engine/index.ts';
@@ -31,19 +32,13 @@ async function waitFor(condition: () => Promise<boolean> | boolean, what: string
   }
 }
 
-/** One sample of the node's Prometheus exposition, by name and labels (0 when absent). */
+/** A metric as an operator scraping this node sees it (0 when absent). */
 async function metricValue(
   node: RunningNode,
   name: string,
   labels: Record<string, string> = {},
 ): Promise<number> {
-  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
-  for (const line of (await node.metrics.registry.metrics()).split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (wanted.every((pair) => line.includes(pair)))
-      return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return 0;
+  return metricFromExposition(await node.metrics.registry.metrics(), name, labels) ?? 0;
 }
 
 describe('HttpExecutor', () => {
@@ -92,6 +87,8 @@ describe('HttpExecutor', () => {
     const { result } = await node.replica.propose(engineProposal(command as never));
     return result as EngineResult;
   };
+  const register = (source: string): Promise<EngineResult> =>
+    propose({ type: 'RegisterDefinition', source, format: 'yaml', nowMs: stampNowMs() });
 
   it('calls the service and completes the task with its response', async () => {
     const definition = `
@@ -112,16 +109,7 @@ tasks:
     timeoutMs: 5000
     retry: { maxAttempts: 1 }
 `;
-    expect(
-      (
-        await propose({
-          type: 'RegisterDefinition',
-          source: definition,
-          format: 'yaml',
-          nowMs: stampNowMs(),
-        })
-      ).ok,
-    ).toBe(true);
+    expect((await register(definition)).ok).toBe(true);
     const started = await propose({
       type: 'StartWorkflow',
       instanceId: 'h1',
@@ -172,16 +160,7 @@ tasks:
     timeoutMs: 2000
     retry: { maxAttempts: 1 }
 `;
-    expect(
-      (
-        await propose({
-          type: 'RegisterDefinition',
-          source: definition,
-          format: 'yaml',
-          nowMs: stampNowMs(),
-        })
-      ).ok,
-    ).toBe(true);
+    expect((await register(definition)).ok).toBe(true);
     const unreachableBefore = await metricValue(node, 'baton_dispatch_http_calls_total', {
       outcome: 'unreachable',
     });
@@ -228,12 +207,7 @@ name: slow
 tasks:
   - { ref: s, type: worker, taskType: slow.work, rateLimitPerSecond: 0.001 }
 `;
-    await propose({
-      type: 'RegisterDefinition',
-      source: definition,
-      format: 'yaml',
-      nowMs: stampNowMs(),
-    });
+    expect((await register(definition)).ok).toBe(true);
     for (const id of ['s1', 's2']) {
       await propose({
         type: 'StartWorkflow',
