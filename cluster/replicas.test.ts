@@ -167,37 +167,53 @@ describe('a cluster of real processes', () => {
   );
 
   it(
-    'a removed node finds out, stops by itself, and refuses to start again on its old data',
+    'removing the leader hands leadership off first; the removed node finds out, stops by itself and refuses its old data',
     async () => {
       const c = await startCluster();
-      const load = startLoad(c.client, 'removed', 4);
-      await moreAcknowledged(load, 50);
       const id = await c.addNode();
       await waitUntil(`${id} promoted to voter`, async () =>
         (await c.waitForLeader()).status.members.some((m) => m.id === id && m.voter),
       );
-      await moreAcknowledged(load, 50);
+      const client = new BatonClient({
+        endpoints: [...c.members].map((member) => c.address(member)),
+        retry: { retryableCodes: [grpc.status.UNAVAILABLE], retryAttemptTimeouts: false },
+      });
+      try {
+        const load = startLoad(client, 'removed', 4);
+        await moreAcknowledged(load, 50);
 
-      // Removed through the API only: nobody stops the process.
-      await c.removeNode(id, { stop: false });
-      const exit = await c.node(id).waitForExit(30_000);
-      expect(exit).toEqual({ code: 0, signal: null });
-      const log = c.node(id).logTail();
-      expect(log).toContain(`this node (${id}) was removed from cluster ${c.clusterId}`);
-      expect(log).toContain('"reason":"removal from the cluster"');
+        // Removed through the API only, while it leads: nobody transfers leadership or stops it.
+        const oldLeader = (await c.waitForLeader()).id;
+        await c.removeNode(oldLeader, { stop: false });
+        const newLeader = await c.waitForLeader(30_000, oldLeader);
+        expect(newLeader.status.members.map((m) => m.id)).not.toContain(oldLeader);
+        const exit = await c.node(oldLeader).waitForExit(30_000);
+        expect(exit).toEqual({ code: 0, signal: null });
+        const log = c.node(oldLeader).logTail();
+        expect(log).toContain('leadership handed off, removal forwarded');
+        expect(log).toContain(`this node (${oldLeader}) was removed from cluster ${c.clusterId}`);
+        expect(log).toContain('"reason":"removal from the cluster"');
 
-      // The cluster goes on without it; restarted on its old data it refuses, saying what to do.
-      await moreAcknowledged(load, 50);
-      await load.stop();
-      const refused = await c.startRefused(id);
-      expect(refused.code, c.node(id).logTail()).not.toBe(0);
-      // Refused from what it recorded when it found out, before talking to anyone.
-      expect(c.node(id).logTail()).toMatch(
-        new RegExp(
-          `node ${id} was removed from cluster ${c.clusterId} \\(recorded when it found out: .*wipe the data directory`,
-        ),
-      );
-      await expectAcknowledgedEverywhere(c, [...c.members], load.acknowledged);
+        // The cluster goes on without it, and no write failed on the way.
+        await moreAcknowledged(load, 50);
+        const result = await load.stop();
+        expect({ failed: result.failedCount, samples: result.failureSamples.map(String) }).toEqual({
+          failed: 0,
+          samples: [],
+        });
+        // Restarted on its old data it refuses, saying what to do.
+        const refused = await c.startRefused(oldLeader);
+        expect(refused.code, c.node(oldLeader).logTail()).not.toBe(0);
+        // Refused from what it recorded when it found out, before talking to anyone.
+        expect(c.node(oldLeader).logTail()).toMatch(
+          new RegExp(
+            `node ${oldLeader} was removed from cluster ${c.clusterId} \\(recorded when it found out: .*wipe the data directory`,
+          ),
+        );
+        await expectAcknowledgedEverywhere(c, [...c.members], load.acknowledged);
+      } finally {
+        client.close();
+      }
     },
     SCENARIO_TIMEOUT_MS,
   );

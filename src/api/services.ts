@@ -12,6 +12,7 @@ import type { StatusResponse } from '../gen/baton/v1/StatusResponse.ts';
 import type { Logger, NodeMetrics } from '../observability/index.ts';
 import { CommandRejectedError, kvPut, readUserValue } from '../replica/index.ts';
 import type { KvResult, Replica } from '../replica/index.ts';
+import { NotLeaderError } from '../raft/errors.ts';
 import { ForwardingRouter, LeaderForwarder, hopsOf } from './forwarder.ts';
 import type { UnaryInvoker } from './forwarder.ts';
 import type { PutResponse__Output } from '../gen/baton/v1/PutResponse.ts';
@@ -122,6 +123,7 @@ export class ApiServices {
             this.forwarder.admin(leader).RemoveNode(request, m, o, cb),
           );
         }
+        if (id === this.replica.id) return this.removeSelfAsLeader(request, call);
         const index = await this.replica.removeNode(id);
         return this.membershipResponse(index);
       }),
@@ -147,6 +149,27 @@ export class ApiServices {
    */
   private leaderOrForward(call: Call<unknown>): string | null {
     return this.router.route(call);
+  }
+
+  /**
+   * A leader cannot commit its own removal and keep leading, and an operator scaling down should
+   * not have to find out which node leads first: it hands leadership to the most caught-up voter
+   * (as on SIGTERM), then asks that node to remove it. Writes meanwhile see one leader change.
+   */
+  private async removeSelfAsLeader(
+    request: { id: string },
+    call: Call<unknown>,
+  ): Promise<MembershipResponse__Output> {
+    const successor = await this.replica.transferLeadership();
+    const address = this.replica.addressOf(successor);
+    if (address === undefined) throw new NotLeaderError(successor);
+    this.logger.info(
+      { successor },
+      'asked to remove this node while it leads: leadership handed off, removal forwarded',
+    );
+    return this.forward<MembershipResponse__Output>('RemoveNode', call, (m, o, cb) =>
+      this.forwarder.admin(address).RemoveNode(request, m, o, cb),
+    );
   }
 
   private forward<Res>(

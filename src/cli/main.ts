@@ -164,7 +164,11 @@ Example (three nodes on one machine):
         );
       });
     });
-  addClientOptions(cluster.command('remove-node').description('remove a node from the cluster'))
+  addClientOptions(
+    cluster
+      .command('remove-node')
+      .description('remove a node from the cluster (a leader hands leadership off first)'),
+  )
     .requiredOption('--id <id>', 'the node to remove')
     .action(async (flags: ClientFlags & { id: string }) => {
       await withClient(flags, async (client) => {

@@ -406,7 +406,7 @@ export class Replica {
     return result.index;
   }
 
-  /** Removes a member. The leader cannot remove itself: transfer leadership first. */
+  /** Removes a member. The leader cannot remove itself (the Admin API transfers leadership first). */
   async removeNode(id: NodeId): Promise<LogIndex> {
     this.requireLeader();
     if (!isMember(this.conf, id))
