@@ -212,10 +212,6 @@ describe('Kv and Admin over gRPC on a 3-node cluster', () => {
       followerAdmin.TransferLeadership({ to: 'n9' }, m, o, cb),
     );
     expect(notVoter.error?.code).toBe(grpc.status.INVALID_ARGUMENT);
-    const removeLeader = await unary((m, o, cb) =>
-      followerAdmin.RemoveNode({ id: leader.replica.id }, m, o, cb),
-    );
-    expect(removeLeader.error?.code).toBe(grpc.status.FAILED_PRECONDITION);
   });
 
   it('reports status with members and the leader on any node', async () => {
@@ -228,6 +224,25 @@ describe('Kv and Admin over gRPC on a 3-node cluster', () => {
     expect(status.response!.leaderId).toBe(leader.replica.id);
     expect(status.response!.leaderAddress).toBe(leader.address);
     expect(status.response!.members.map((m) => m.id).sort()).toEqual(['n1', 'n2', 'n3']);
+  });
+});
+
+describe('a cluster of one', () => {
+  it('refuses to remove its only voter, saying why', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'baton-api-single-'));
+    const [only] = await startCluster(root, ['n1'], ['n1']);
+    const admin = new (apiProto().Admin)(only!.address, grpc.credentials.createInsecure());
+    try {
+      await waitForLeader([only!]);
+      const removed = await unary((m, o, cb) => admin.RemoveNode({ id: 'n1' }, m, o, cb));
+      expect(removed.error?.code).toBe(grpc.status.FAILED_PRECONDITION);
+      expect(removed.error?.details).toMatch(/no other voter/);
+      expect(only!.replica.status().conf.voters).toEqual(['n1']);
+    } finally {
+      admin.close();
+      await only!.shutdown();
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
 
