@@ -112,6 +112,13 @@ export class RaftNode {
 
   /** confHistory[0] is committed; later points may be uncommitted and revert on truncation. */
   private confHistory: ConfPoint[];
+  /**
+   * Started with no membership and no snapshot (a node that joins, `--join`): its log has no base.
+   * Replaying the cluster's log from index 1 would start it from the empty membership instead of
+   * the founders', so it could end up a lone voter and elect itself beside the real leader. It
+   * accepts nothing but a snapshot until it has installed one.
+   */
+  private awaitingBase: boolean;
 
   private prevHardState: HardState;
   private prevSoftState: SoftState;
@@ -131,6 +138,11 @@ export class RaftNode {
     const committed = logIndex(Math.max(initial.hardState.commit, applied));
     this.log = new RaftLog(storage, committed, applied);
     this.confHistory = [{ index: snapshotIndex, conf: initial.conf }];
+    this.awaitingBase =
+      snapshotIndex === 0 &&
+      storage.lastIndex() === 0 &&
+      initial.conf.voters.length === 0 &&
+      initial.conf.learners.length === 0;
     this.replayStoredConfChanges(snapshotIndex);
     this.pruneConfHistory();
     this.term = initial.hardState.term;
@@ -623,6 +635,20 @@ export class RaftNode {
 
   private handleAppend(m: Message): void {
     const log = this.log;
+    if (this.awaitingBase && m.index === 0) {
+      // Index 0 matches every log, so a refusal there can only mean: send a snapshot.
+      this.send(
+        {
+          type: 'appendResponse',
+          to: m.from,
+          index: INDEX_ZERO,
+          reject: true,
+          rejectHint: INDEX_ZERO,
+        },
+        true,
+      );
+      return;
+    }
     if (m.index < log.committed) {
       this.send({ type: 'appendResponse', to: m.from, index: log.committed }, true);
       return;
@@ -688,12 +714,23 @@ export class RaftNode {
     // (hashicorp/raft#697: keeping a conflicting log led to snapshot loops).
     this.log.restore(snapshot);
     this.confHistory = [{ index, conf }];
+    this.awaitingBase = false;
     this.send({ type: 'appendResponse', to: m.from, index: this.log.lastIndex() }, true);
   }
 
   // --- Leader handlers ---------------------------------------------------------------------------
 
   private handleAppendRejection(m: Message, pr: Progress): void {
+    if (m.index === 0) {
+      // A node with no base (it joined) refused our log's first entry: it takes a snapshot.
+      if (pr.match === 0 && pr.state !== 'snapshot') {
+        if (pr.state === 'replicate') pr.becomeProbe();
+        pr.probeSent = false;
+        pr.wantsSnapshot = true;
+        this.sendSnapshot(m.from, pr);
+      }
+      return;
+    }
     let retryFrom = m.rejectHint;
     if (m.logTerm > 0) {
       // Skip the follower's whole conflicting term: retry after our last entry of a term no
@@ -850,6 +887,8 @@ export class RaftNode {
   private maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
     const pr = this.progress.get(to);
     if (!pr || pr.isPaused()) return false;
+    // Entries it would refuse, resent every heartbeat while we export a snapshot, cost bandwidth.
+    if (pr.wantsSnapshot) return this.sendSnapshot(to, pr);
     const prevIndex = logIndex(pr.next - 1);
     const prevTerm = this.log.term(prevIndex);
     const entries =
@@ -882,7 +921,12 @@ export class RaftNode {
       if (error instanceof SnapshotTemporarilyUnavailableError) return false;
       throw error;
     }
-    assert(snapshot.meta.index > 0, 'the log is compacted but storage holds no snapshot');
+    if (snapshot.meta.index === 0) {
+      // Nothing beyond the bootstrap to send yet (only a joining node asks for a snapshot of an
+      // uncompacted log): the host exports one on demand or compacts later; heartbeats retry.
+      assert(this.log.firstIndex() === 1, 'the log is compacted but storage holds no snapshot');
+      return false;
+    }
     pr.becomeSnapshot(snapshot.meta.index);
     this.send({ type: 'snapshot', to, snapshot }, false);
     return true;

@@ -67,6 +67,8 @@ export class Progress {
   snapshotStale = false;
   /** The commit index last sent in an append: a follower behind it needs telling. */
   sentCommit: LogIndex = logIndex(0);
+  /** It joined with no membership and refused our log's first entry: only a snapshot will do. */
+  wantsSnapshot = false;
   /** Heard from since the last check-quorum sweep. */
   recentActive = false;
   learner: boolean;
@@ -114,6 +116,7 @@ export class Progress {
       this.match = index;
       updated = true;
       this.probeSent = false;
+      this.wantsSnapshot = false;
     }
     if (this.next < index + 1) this.next = logIndex(index + 1);
     return updated;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { logIndex, nodeId } from '../lib/index.ts';
 import { SnapshotTemporarilyUnavailableError } from './errors.ts';
+import { MemoryStorage } from './memory-storage.ts';
 import { storageWithLog, TestCluster } from './testing/cluster.ts';
 
 function laggingFollower(): TestCluster {
@@ -28,6 +29,39 @@ describe('snapshots', () => {
     c.propose('n1', 'after');
     c.settle();
     expect(c.get('n3').state.at(-1)).toBe('after');
+  });
+
+  it('starts a node that joins knowing no membership from a snapshot, never from index 1', () => {
+    const c = new TestCluster('n1 n2 n3');
+    c.campaign('n1');
+    c.stabilize();
+    for (let k = 0; k < 3; k++) c.propose('n1', `v${k}`);
+    c.stabilize();
+    // As `--join` starts it: no membership, no snapshot, an empty log.
+    c.addNode('n4', new MemoryStorage({ voters: [], learners: [] }));
+    c.trace = [];
+    c.raft('n1').proposeConfChange({ type: 'addLearner', node: nodeId('n4') });
+    c.settle();
+    c.tick(12);
+    // Replaying from index 1 would start it from the empty membership; it refuses the log's
+    // beginning, and an uncompacted leader has no snapshot to send yet.
+    const toN4 = c.trace.filter((line) => line.startsWith('n1->n4 append'));
+    expect(c.trace).toContain('n4->n1 appendResponse t1 reject 0 hint 0@t0');
+    // Refused once; afterwards the leader stops resending entries and waits for a snapshot.
+    expect(toN4.filter((line) => line.includes('prev 0@t0'))).toHaveLength(1);
+    expect(c.get('n4').storage.lastIndex()).toBe(0);
+    expect(c.raft('n4').status().conf).toEqual({ voters: [], learners: [] });
+
+    c.compact('n1');
+    c.tick(12);
+    expect(c.trace.some((line) => line.startsWith('n1->n4 snapshot'))).toBe(true);
+    expect(c.raft('n4').status().conf).toEqual({
+      voters: ['n1', 'n2', 'n3'].map(nodeId),
+      learners: [nodeId('n4')],
+    });
+    c.propose('n1', 'after');
+    c.settle();
+    expect(c.get('n4').state.at(-1)).toBe('after');
   });
 
   it('discards a follower log that conflicts with the snapshot', () => {

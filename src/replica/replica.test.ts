@@ -324,6 +324,48 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     await put(cluster, 'after-remove', 'ok');
   });
 
+  it('starts a joining node from a snapshot even when the leader never compacted, so it holds the real membership', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    await put(cluster, 'before', '1');
+    const n4 = nodeId('n4');
+    await cluster.startNode(n4, { join: true });
+    await (await cluster.leader()).replica.addNode(n4, TestCluster.address(n4));
+    await waitFor(
+      async () => (await cluster!.leader()).replica.status().conf.voters.includes(n4),
+      'n4 to be promoted to voter',
+    );
+    await (await cluster.leader()).replica.removeNode(n4);
+    await cluster.stopNode(n4);
+    await cluster.wipe(n4);
+    await put(cluster, 'between', '2');
+
+    // Added again while it is down, then a member that never compacted leads: its log still starts
+    // at index 1. Replayed from there, the new n4 would start from no membership at all (it joins
+    // knowing none) and end up the lone voter of its own cluster, and would replay its earlier
+    // incarnation's removal and stop.
+    const adder = await cluster.leader();
+    await adder.replica.addNode(n4, TestCluster.address(n4));
+    const uncompacted = [...cluster.nodes.values()].find(
+      (n) => n.id !== adder.id && n.store.log.firstIndex() === 1,
+    )!;
+    await adder.replica.transferLeadership(uncompacted.id);
+    await waitFor(() => uncompacted.replica.isLeader(), 'the uncompacted member to lead');
+    const again = await cluster.startNode(n4, { join: true });
+    await waitFor(
+      async () => (await cluster!.leader()).replica.status().conf.voters.includes(n4),
+      'n4 to be promoted to voter again',
+    );
+    const index = await put(cluster, 'after', '3');
+    await waitFor(() => again.replica.appliedIndex() >= index, 'n4 to apply');
+    expect(uncompacted.store.log.firstIndex()).toBe(1);
+    expect(again.store.log.firstIndex()).toBeGreaterThan(1);
+    const conf = (await cluster.leader()).replica.status().conf;
+    expect(again.replica.status().conf).toEqual(conf);
+    expect([...conf.voters].sort()).toEqual(['n1', 'n2', 'n3', 'n4']);
+    expect(again.replica.removedFromCluster()).toBeNull();
+    expect(await valueOn(again.replica, 'between')).toBe('2');
+  });
+
   it('queues membership changes made back to back instead of failing them', async () => {
     cluster = await TestCluster.start(['n1', 'n2', 'n3']);
     await put(cluster, 'warm', 'up');

@@ -162,8 +162,6 @@ export class Replica {
   /** The last index of the log as durably written (entries handed to the core's storage). */
   private durableIndex: LogIndex;
   private readonly addresses = new Map<NodeId, string>();
-  /** Nodes being added whose transport peer is added only once addNode has prepared a snapshot. */
-  private readonly deferredPeers = new Set<NodeId>();
 
   /** Keyed by log index; insertion order is creation order, so the oldest deadline is first. */
   private readonly pending = new Map<number, PendingProposal>();
@@ -193,8 +191,6 @@ export class Replica {
   private stateCommitTail: Promise<void> = Promise.resolve();
   private running = false;
   private kickScheduled = false;
-  private paused = false;
-  private pauseChain: Promise<void> = Promise.resolve();
   private loopDone: Promise<void> = Promise.resolve();
   private stopped = false;
   private failed = false;
@@ -388,21 +384,9 @@ export class Replica {
     }
     await this.propose(setMemberAddress(id, address));
     this.addresses.set(id, address);
-    // The new node must not hear from the leader before a snapshot exists for it (see below).
-    this.deferredPeers.add(id);
-    let result: ProposalResult;
-    try {
-      result = await this.proposeConfChange({ type: 'addLearner', node: id });
-      // A joining node starts with no membership and would rebuild a wrong one by replaying the
-      // log from index 1 (the founders' membership is not in the log), and it refuses a snapshot
-      // that does not name it. So take a snapshot now — after the change, so it names the new
-      // node — that compacts at least index 1: the leader's first message to it is that snapshot.
-      const retain = Math.min(this.options.replica.snapshotRetainEntries, this.applied - 1);
-      await this.withLoopPaused(() => this.takeSnapshot(Math.max(0, retain)));
-    } finally {
-      this.deferredPeers.delete(id);
-    }
-    this.options.transport.addPeer(id, address);
+    // A joining node knows no membership, so it takes nothing but a snapshot (the core's
+    // awaitingBase): whichever member leads then exports the state for it, compacted or not.
+    const result = await this.proposeConfChange({ type: 'addLearner', node: id });
     return result.index;
   }
 
@@ -621,7 +605,7 @@ export class Replica {
    * instead of the first arrival taking a Ready of its own and the rest waiting a whole write.
    */
   private kick(): void {
-    if (this.kickScheduled || this.running || this.stopped || this.paused) return;
+    if (this.kickScheduled || this.running || this.stopped) return;
     this.kickScheduled = true;
     setImmediate(() => {
       this.kickScheduled = false;
@@ -630,7 +614,7 @@ export class Replica {
   }
 
   private runLoop(): void {
-    if (this.running || this.stopped || this.paused) return;
+    if (this.running || this.stopped) return;
     if (!this.raftNode.hasReady()) return;
     this.running = true;
     this.loopDone = this.loop().catch((error: unknown) => {
@@ -896,7 +880,6 @@ export class Replica {
       transport.removePeer(change.node);
       return;
     }
-    if (this.deferredPeers.has(change.node)) return;
     const address =
       (await readMemberAddress(this.options.state.reader(), change.node)) ??
       this.addresses.get(change.node);
@@ -977,7 +960,7 @@ export class Replica {
   /**
    * Makes the state durable at the applied index, then compacts the log behind it (keeping
    * `retainEntries` for followers slightly behind). Call where every applied entry has been
-   * committed to the state store: the end of an apply run, or with the loop paused.
+   * committed to the state store: the end of an apply run.
    */
   private async takeSnapshot(retainEntries: number): Promise<void> {
     // Index, term and membership are read before the first await: the loop may apply more meanwhile.
@@ -1049,25 +1032,6 @@ export class Replica {
         this.fatal(error);
       },
     );
-  }
-
-  /** Runs `work` while no Ready is being handled (the core keeps ticking and stepping meanwhile). */
-  private async withLoopPaused<T>(work: () => Promise<T>): Promise<T> {
-    const previous = this.pauseChain;
-    let release = (): void => undefined;
-    this.pauseChain = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    await previous;
-    this.paused = true;
-    try {
-      await this.loopDone;
-      return await work();
-    } finally {
-      this.paused = false;
-      release();
-      this.kick();
-    }
   }
 
   // ---------------------------------------------------------------- leadership and reads

@@ -1,7 +1,14 @@
 import { assert, nodeId, SeededRng } from '../lib/index.ts';
 import type { LogIndex, NodeId, Rng } from '../lib/index.ts';
-import type { ConfState, Message, RaftConfig, RaftStatus, RaftTestingBugs, Ready } from './raft.ts';
-import type { MemoryStorage } from './raft.ts';
+import type {
+  ConfState,
+  Message,
+  RaftConfig,
+  RaftStatus,
+  RaftStorage,
+  RaftTestingBugs,
+  Ready,
+} from './raft.ts';
 import { Checker } from './checker.ts';
 import { EventQueue } from './event-queue.ts';
 import { Network } from './network.ts';
@@ -176,7 +183,7 @@ export class Cluster implements HostEnvironment {
     return true;
   }
 
-  raftConfig(id: NodeId, storage: MemoryStorage, applied: LogIndex, rng: Rng): RaftConfig {
+  raftConfig(id: NodeId, storage: RaftStorage, applied: LogIndex, rng: Rng): RaftConfig {
     const config: RaftConfig = {
       id,
       storage,
@@ -277,9 +284,12 @@ export class Cluster implements HostEnvironment {
     return best;
   }
 
-  /** A new, empty node that joins through the log (or a snapshot) once the leader adds it. */
+  /**
+   * A new, empty node, as `baton server --join` starts one: it knows no membership at all, not
+   * even the founders', and takes the cluster's from the leader once the leader adds it.
+   */
   spawnNode(): NodeHost {
-    const host = this.addHost(nodeId(`n${this.nextNodeNumber++}`));
+    const host = this.addHost(nodeId(`n${this.nextNodeNumber++}`), { voters: [], learners: [] });
     host.start();
     return host;
   }
@@ -329,8 +339,8 @@ export class Cluster implements HostEnvironment {
     this.crash(host, 'removed from the cluster');
   }
 
-  private addHost(id: NodeId): NodeHost {
-    const host = new NodeHost(id, this.initialConf, this);
+  private addHost(id: NodeId, bootstrap: ConfState = this.initialConf): NodeHost {
+    const host = new NodeHost(id, bootstrap, this);
     this.hosts.set(id, host);
     const skew = this.clockSkewUnits;
     this.tickPeriod.set(host, TICK_UNITS + (skew > 0 ? this.rng.int(-skew, skew + 1) : 0));

@@ -1,7 +1,15 @@
 import { assert } from '../lib/index.ts';
 import type { LogIndex, NodeId, Rng, Term } from '../lib/index.ts';
 import { MemoryStorage, RaftNode } from './raft.ts';
-import type { ConfState, Message, RaftConfig, RaftStatus, Ready, Role } from './raft.ts';
+import type {
+  ConfState,
+  Message,
+  RaftConfig,
+  RaftStatus,
+  RaftStorage,
+  Ready,
+  Role,
+} from './raft.ts';
 import type { Checker } from './checker.ts';
 import type { RunStats } from './stats.ts';
 import { SimStateMachine } from './state-machine.ts';
@@ -42,7 +50,7 @@ export interface HostEnvironment {
   /** A fault: crash between sending `messages` and persisting the Ready. */
   crashBeforePersist(host: NodeHost, ready: Ready): boolean;
   /** Build the core's configuration (timing, limits, testing bugs) for a (re)start. */
-  raftConfig(id: NodeId, storage: MemoryStorage, applied: LogIndex, rng: Rng): RaftConfig;
+  raftConfig(id: NodeId, storage: RaftStorage, applied: LogIndex, rng: Rng): RaftConfig;
   nodeRng(): Rng;
   readonly snapshotEveryEntries: number;
   readonly snapshotRetainEntries: number;
@@ -107,9 +115,11 @@ export class NodeHost {
       this.env.checker.onSnapshotInstalled(this, stored);
     }
     this.lastRole = 'follower';
+    const view = snapshotOnDemand(this.storage, this.sm);
     this.node = new RaftNode(
-      this.env.raftConfig(this.id, this.storage, this.sm.applied, this.env.nodeRng()),
+      this.env.raftConfig(this.id, view.storage, this.sm.applied, this.env.nodeRng()),
     );
+    view.enable();
     this.env.trace.note(
       this.env.now(),
       `${this.id} start (incarnation ${this.incarnation}, applied ${this.sm.applied})`,
@@ -356,4 +366,33 @@ export class NodeHost {
     this.storage.saveLocalSnapshotSync(this.sm.snapshot(), this.env.snapshotRetainEntries);
     this.env.stats.snapshotsTaken++;
   }
+}
+
+/**
+ * The core's view of a host's storage. As the replica does (its snapshot source, set once it
+ * runs), a node that never compacted exports its state when the core needs a snapshot — for a
+ * joining node, which takes nothing else. Not while the core is being built: it reads the stored
+ * snapshot's index then.
+ */
+function snapshotOnDemand(
+  storage: MemoryStorage,
+  sm: SimStateMachine,
+): { storage: RaftStorage; enable: () => void } {
+  let enabled = false;
+  return {
+    storage: {
+      initialState: () => storage.initialState(),
+      entries: (lo, hi, maxBytes) => storage.entries(lo, hi, maxBytes),
+      term: (index) => storage.term(index),
+      firstIndex: () => storage.firstIndex(),
+      lastIndex: () => storage.lastIndex(),
+      snapshot: () => {
+        const stored = storage.snapshot();
+        return enabled && stored.meta.index === 0 && sm.applied > 0 ? sm.snapshot() : stored;
+      },
+    },
+    enable: () => {
+      enabled = true;
+    },
+  };
 }

@@ -229,9 +229,16 @@ export class LevelLogStore implements RaftLogStore {
    * SnapshotTemporarilyUnavailableError while the source prepares one; the core retries.
    */
   snapshot(): Snapshot {
-    if (!this.snapshotIsInState()) return this.latestSnapshot;
-    if (this.snapshotSource === null) throw new SnapshotTemporarilyUnavailableError();
-    return this.snapshotSource(this.latestSnapshot.meta);
+    if (this.snapshotIsInState()) {
+      if (this.snapshotSource === null) throw new SnapshotTemporarilyUnavailableError();
+      return this.snapshotSource(this.latestSnapshot.meta);
+    }
+    // Never compacted: the core asks only for a joining node, which takes nothing but a snapshot
+    // (src/raft/node.ts, awaitingBase). The source is set once the replica runs, so the core
+    // reads the bootstrap here while it is being built.
+    if (this.latestSnapshot.meta.index === 0 && this.snapshotSource !== null)
+      return this.snapshotSource(this.latestSnapshot.meta);
+    return this.latestSnapshot;
   }
 
   /**
