@@ -230,6 +230,13 @@ export class Checker {
     host.lastTerm = status.term;
   }
 
+  /** A node's disk was wiped: the votes it granted are gone with it (Raft forgets them too). */
+  onWiped(id: NodeId): void {
+    for (const key of [...this.grantedVote.keys()])
+      if (key.startsWith(`${id}@`)) this.grantedVote.delete(key);
+    this.leaders.delete(id);
+  }
+
   forget(host: NodeHost): void {
     this.leaders.delete(host.id);
   }

@@ -89,6 +89,9 @@ export class Cluster implements HostEnvironment {
   private readonly clockSkewUnits: number;
   /** Each node's own tick period in units: clocks drift apart, not just jitter. */
   private readonly tickPeriod = new Map<NodeHost, number>();
+  /** When each sent message left, and when each rejoined id started again: see fromEarlierIncarnation. */
+  private readonly sentAt = new WeakMap<Message, number>();
+  private readonly rejoinedAt = new Map<NodeId, number>();
   private nextNodeNumber: number;
   proposalListener: ((proposal: Proposal, acknowledged: boolean) => void) | null = null;
 
@@ -129,6 +132,7 @@ export class Cluster implements HostEnvironment {
 
   send(message: Message): void {
     this.checker.onSend(message);
+    this.sentAt.set(message, this.time);
     const delays = this.network.route(message);
     for (const delay of delays) {
       this.push({ time: this.time + delay, sequence: 0, kind: 'deliver', message });
@@ -294,6 +298,31 @@ export class Cluster implements HostEnvironment {
     return host;
   }
 
+  /**
+   * A removed node brought back the way the README says: its data wiped, started with `--join`
+   * under the same id (the leader then adds it again). Its earlier votes are gone with its disk.
+   */
+  rejoin(removed: NodeHost): NodeHost {
+    assert(removed.removed, () => `${removed.id} was not removed`);
+    const host = this.addHost(removed.id, { voters: [], learners: [] });
+    this.rejoinedAt.set(removed.id, this.time);
+    this.checker.onWiped(removed.id);
+    host.start();
+    this.trace.note(this.time, `${removed.id} wiped and started again to rejoin`);
+    return host;
+  }
+
+  /**
+   * Sent to or by a node's earlier incarnation. Those travel on connections that died with it:
+   * a real transport never hands them to the process that replaced it, however late.
+   */
+  private fromEarlierIncarnation(message: Message): boolean {
+    const sent = this.sentAt.get(message) ?? 0;
+    const fromCut = this.rejoinedAt.get(message.from);
+    const toCut = this.rejoinedAt.get(message.to);
+    return (fromCut !== undefined && sent < fromCut) || (toCut !== undefined && sent < toCut);
+  }
+
   scheduleRestart(host: NodeHost, afterTicks: number): void {
     this.at(afterTicks * TICK_UNITS, `restart ${host.id}`, () => {
       if (host.node === null && !host.removed) this.restart(host);
@@ -387,6 +416,11 @@ export class Cluster implements HostEnvironment {
   }
 
   private runDelivery(message: Message): void {
+    if (this.fromEarlierIncarnation(message)) {
+      this.stats.faults.count('staleIncarnationDrop');
+      if (message.type === 'snapshot') this.reportSnapshot(message, 'failed');
+      return;
+    }
     const host = this.hosts.get(message.to);
     if (host?.node == null || host.removed || this.network.isBlocked(message.from, message.to)) {
       if (host?.node != null && !host.removed) this.stats.faults.count('partitionDrop');

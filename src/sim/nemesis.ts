@@ -235,7 +235,12 @@ export class Nemesis {
       const spare = [...cluster.hosts.values()].find(
         (h) => !h.removed && h.alive && !voters.includes(h.id) && h.id !== leader.id,
       );
-      const newcomer = spare ?? cluster.spawnNode();
+      const removed =
+        spare === undefined && cluster.rng.next() < 0.5
+          ? [...cluster.hosts.values()].find((h) => h.removed)
+          : undefined;
+      const newcomer = spare ?? (removed ? cluster.rejoin(removed) : cluster.spawnNode());
+      if (removed) cluster.stats.faults.count('rejoin');
       this.proposeChange(leader, { type: 'addLearner', node: newcomer.id });
     } else if (voters.length > MIN_VOTERS) {
       const victim = voters[cluster.rng.int(0, voters.length)]!;
