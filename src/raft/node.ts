@@ -526,11 +526,15 @@ export class RaftNode {
     const logOk =
       this.config.testingBugs?.voteWithoutLogCheck === true ||
       this.log.isUpToDate(m.index, m.logTerm);
+    // A node with no base never votes. Its vote is never needed (it stays a learner until a
+    // snapshot has caught it up), and a wiped node rejoining under its old id must not vote again
+    // in a term its earlier incarnation already voted in.
+    const hasBase = !this.awaitingBase;
     const responseType: MessageType = isPreVote ? 'preVoteResponse' : 'voteResponse';
     // A granted vote is durable state: the response waits for persistence, unless the test
     // switch breaks exactly that on purpose.
     const afterPersist = isPreVote || this.config.testingBugs?.replyBeforePersistingVote !== true;
-    if (canVote && logOk) {
+    if (canVote && logOk && hasBase) {
       this.send({ type: responseType, to: m.from, term: m.term }, afterPersist);
       if (!isPreVote) {
         this.electionElapsed = 0;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { logIndex, nodeId } from '../lib/index.ts';
 import { SnapshotTemporarilyUnavailableError } from './errors.ts';
 import { MemoryStorage } from './memory-storage.ts';
-import { storageWithLog, TestCluster } from './testing/cluster.ts';
+import { RaftNode } from './node.ts';
+import { defaultConfig, message, storageWithLog, TestCluster } from './testing/cluster.ts';
 
 function laggingFollower(): TestCluster {
   const c = new TestCluster('n1 n2 n3');
@@ -62,6 +63,20 @@ describe('snapshots', () => {
     c.propose('n1', 'after');
     c.settle();
     expect(c.get('n4').state.at(-1)).toBe('after');
+  });
+
+  it('never lets a node with no base vote: a vote its earlier incarnation cast is gone with its disk', () => {
+    const voteResponses = (storage: MemoryStorage): Array<[string, boolean]> => {
+      const node = new RaftNode(defaultConfig(nodeId('n4'), storage, 1));
+      node.step(message({ type: 'vote', from: 'n2', to: 'n4', term: 9, index: 99, logTerm: 1 }));
+      const ready = node.ready();
+      return [...ready.messages, ...ready.messagesAfterPersist].map((m) => [m.type, m.reject]);
+    };
+    expect(voteResponses(new MemoryStorage({ voters: [], learners: [] }))).toEqual([
+      ['voteResponse', true],
+    ]);
+    const founders = { voters: ['n1', 'n2', 'n4'].map(nodeId), learners: [] };
+    expect(voteResponses(new MemoryStorage(founders))).toEqual([['voteResponse', false]]);
   });
 
   it('discards a follower log that conflicts with the snapshot', () => {

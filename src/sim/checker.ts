@@ -230,10 +230,12 @@ export class Checker {
     host.lastTerm = status.term;
   }
 
-  /** A node's disk was wiped: the votes it granted are gone with it (Raft forgets them too). */
+  /**
+   * A node's disk was wiped and it starts again under the same id. Its votes stay on record: a
+   * node with no base never votes (src/raft/node.ts), so the new incarnation must not grant a
+   * second vote in a term the earlier one voted in.
+   */
   onWiped(id: NodeId): void {
-    for (const key of [...this.grantedVote.keys()])
-      if (key.startsWith(`${id}@`)) this.grantedVote.delete(key);
     this.leaders.delete(id);
   }
 

@@ -300,7 +300,7 @@ export class Cluster implements HostEnvironment {
 
   /**
    * A removed node brought back the way the README says: its data wiped, started with `--join`
-   * under the same id (the leader then adds it again). Its earlier votes are gone with its disk.
+   * under the same id (the leader then adds it again).
    */
   rejoin(removed: NodeHost): NodeHost {
     assert(removed.removed, () => `${removed.id} was not removed`);

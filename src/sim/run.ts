@@ -29,7 +29,7 @@ export const LIVENESS_COMMIT_TICKS = 20 * ELECTION_TICKS;
 export const LIVENESS_TOTAL_TICKS = 20 * LIVENESS_COMMIT_TICKS;
 /** How often the liveness phase retries its barrier proposal while none is in flight. */
 const BARRIER_RETRY_TICKS = 5;
-export const TRACE_TAIL_LINES = Number(process.env["SIM_TRACE"] ?? 40);
+export const TRACE_TAIL_LINES = Number(process.env['SIM_TRACE'] ?? 40);
 export const DEFAULT_STEPS = 2_000;
 
 export interface RunOptions {

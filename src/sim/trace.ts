@@ -1,7 +1,7 @@
 import type { Message } from './raft.ts';
 
 /** Most trace records kept: a failure prints the tail, older records are overwritten. */
-export const TRACE_CAPACITY = Number(process.env["SIM_TRACE"] ?? 400);
+export const TRACE_CAPACITY = Number(process.env['SIM_TRACE'] ?? 400);
 
 interface TraceRecord {
   time: number;
