@@ -179,6 +179,33 @@ describe('membership changes', () => {
     expect(c.raft('n1').status().role).toBe('follower');
   });
 
+  it('a leader that appended its own removal and crashed still campaigns: the others cannot win without it', () => {
+    const c = elected('n1 n2 n3 n4');
+    c.propose('n1', 'before');
+    c.settle();
+    // n4 is gone for good: n1, n2, n3 are the three of four that any quorum needs.
+    c.isolate('n4');
+    c.dropWhere((m) => m.from === n('n1') && m.type === 'append');
+    c.raft('n1').proposeConfChange({ type: 'remove', node: n('n1') });
+    c.propose('n1', 'only-on-n1');
+    c.stabilize();
+    c.restart('n1');
+    c.heal();
+    c.isolate('n4');
+    // n1 holds the longest log, so it refuses n2 and n3; only it can win, in the configuration
+    // its own log holds ({n2, n3, n4}: n2 and n3 suffice). It commits its removal and steps down.
+    c.tick(80);
+    expect(c.raft('n2').status().conf.voters).toEqual(['n2', 'n3', 'n4']);
+    expect(c.raft('n2').status().commit).toBeGreaterThanOrEqual(
+      c.raft('n1').status().lastIndex - 1,
+    );
+    const leader = c.leader();
+    expect(leader === 'n2' || leader === 'n3').toBe(true);
+    c.propose(leader!, 'after');
+    c.settle();
+    expect(c.get('n3').state.slice(-2)).toEqual(['only-on-n1', 'after']);
+  });
+
   it('a change takes effect when appended and reverts when its entry is truncated', () => {
     const c = elected();
     c.isolate('n2');

@@ -72,7 +72,8 @@ export class MemoryStorage implements RaftLogStore {
     return logIndex(this.offset + this.entryList.length);
   }
 
-  snapshot(): Snapshot {
+  /** The stored snapshot (`atLeast` is ignored: this storage cannot export on demand). */
+  snapshot(_atLeast?: LogIndex): Snapshot {
     return this.snap;
   }
 

@@ -639,8 +639,10 @@ export class RaftNode {
 
   private handleAppend(m: Message): void {
     const log = this.log;
-    if (this.awaitingBase && m.index === 0) {
-      // Index 0 matches every log, so a refusal there can only mean: send a snapshot.
+    if (this.awaitingBase) {
+      // Whatever the leader thinks we hold (a wiped node may have acknowledged entries in an
+      // earlier life), we hold nothing: a refusal at index 0, which matches every other log,
+      // says so unambiguously, and the leader answers with a snapshot.
       this.send(
         {
           type: 'appendResponse',
@@ -718,7 +720,12 @@ export class RaftNode {
     // (hashicorp/raft#697: keeping a conflicting log led to snapshot loops).
     this.log.restore(snapshot);
     this.confHistory = [{ index, conf }];
-    this.awaitingBase = false;
+    if (this.awaitingBase) {
+      this.awaitingBase = false;
+      // It may have lost a vote cast in this term in an earlier life: count it as voting for the
+      // leader it now follows, so that not even a restart lets it vote for another in this term.
+      if (this.vote === null) this.vote = m.from;
+    }
     this.send({ type: 'appendResponse', to: m.from, index: this.log.lastIndex() }, true);
   }
 
@@ -726,11 +733,10 @@ export class RaftNode {
 
   private handleAppendRejection(m: Message, pr: Progress): void {
     if (m.index === 0) {
-      // A node with no base (it joined) refused our log's first entry: it takes a snapshot.
-      if (pr.match === 0 && pr.state !== 'snapshot') {
-        if (pr.state === 'replicate') pr.becomeProbe();
-        pr.probeSent = false;
-        pr.wantsSnapshot = true;
+      // A node with no base refused our log's first entry: it joined, or lost its disk and
+      // started again with --join (then what it acknowledged before is gone too).
+      if (pr.state !== 'snapshot') {
+        pr.restartFromSnapshot(this.log.committed);
         this.sendSnapshot(m.from, pr);
       }
       return;
@@ -919,18 +925,19 @@ export class RaftNode {
   private sendSnapshot(to: NodeId, pr: Progress): boolean {
     let snapshot;
     try {
-      snapshot = this.log.storage.snapshot();
+      snapshot = this.log.storage.snapshot(pr.wantsSnapshot ? pr.snapshotAtLeast : undefined);
     } catch (error) {
       // The host is still producing it; the next heartbeat response retries.
       if (error instanceof SnapshotTemporarilyUnavailableError) return false;
       throw error;
     }
     if (snapshot.meta.index === 0) {
-      // Nothing beyond the bootstrap to send yet (only a joining node asks for a snapshot of an
-      // uncompacted log): the host exports one on demand or compacts later; heartbeats retry.
+      // Nothing beyond the bootstrap to send yet (only a node with no base asks for a snapshot of
+      // an uncompacted log): the host exports one on demand or compacts later; heartbeats retry.
       assert(this.log.firstIndex() === 1, 'the log is compacted but storage holds no snapshot');
       return false;
     }
+    if (pr.wantsSnapshot && snapshot.meta.index < pr.snapshotAtLeast) return false;
     pr.becomeSnapshot(snapshot.meta.index);
     this.send({ type: 'snapshot', to, snapshot }, false);
     return true;
@@ -1035,8 +1042,27 @@ export class RaftNode {
     return 'pending';
   }
 
+  /**
+   * A voter of its latest configuration campaigns; so does one that only an uncommitted entry
+   * removes. Such a node may hold the longest log — a leader that appended its own removal and
+   * crashed before committing it — and then no one else can win: it refuses them, and, if it
+   * never campaigned, the cluster would wait for a node that will not come. It counts the votes
+   * of the latest configuration only (its own not among them); as leader it commits the removal
+   * and steps down.
+   */
   private promotable(): boolean {
-    return isVoter(this.conf(), this.id) && !this.log.unstableSnapshot;
+    if (this.log.unstableSnapshot) return false;
+    if (isVoter(this.conf(), this.id)) return true;
+    const committed = this.committedConfPoint();
+    return committed !== this.latestConfPoint() && isVoter(committed.conf, this.id);
+  }
+
+  /** The newest configuration whose entry is committed. */
+  private committedConfPoint(): ConfPoint {
+    for (let i = this.confHistory.length - 1; i > 0; i--) {
+      if (this.confHistory[i]!.index <= this.log.committed) return this.confHistory[i]!;
+    }
+    return this.confHistory[0]!;
   }
 
   private inLease(): boolean {

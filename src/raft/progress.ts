@@ -67,8 +67,10 @@ export class Progress {
   snapshotStale = false;
   /** The commit index last sent in an append: a follower behind it needs telling. */
   sentCommit: LogIndex = logIndex(0);
-  /** It joined with no membership and refused our log's first entry: only a snapshot will do. */
+  /** It has no base (it joined, or lost its disk): only a snapshot will do. */
   wantsSnapshot = false;
+  /** With wantsSnapshot: the snapshot must reach this index (our commit when it said so). */
+  snapshotAtLeast: LogIndex = logIndex(0);
   /** Heard from since the last check-quorum sweep. */
   recentActive = false;
   learner: boolean;
@@ -97,6 +99,21 @@ export class Progress {
       this.resetState('probe');
       this.next = logIndex(this.match + 1);
     }
+  }
+
+  /**
+   * The follower holds nothing (it joined, or its disk was wiped and it started again with
+   * `--join`), whatever it acknowledged before: probe it from scratch, with a snapshot. Lowering
+   * `match` only makes later commits wait for others; nothing committed is undone. The snapshot
+   * must hold everything committed so far: some of it may have been committed on the strength
+   * of what this node acknowledged before it lost it, and once it has a base it votes again.
+   */
+  restartFromSnapshot(committed: LogIndex): void {
+    this.resetState('probe');
+    this.match = logIndex(0);
+    this.next = logIndex(1);
+    this.wantsSnapshot = true;
+    this.snapshotAtLeast = committed;
   }
 
   becomeReplicate(): void {

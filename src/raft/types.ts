@@ -166,8 +166,14 @@ export interface RaftStorage {
   term(index: LogIndex): Term;
   firstIndex(): LogIndex;
   lastIndex(): LogIndex;
-  /** The latest snapshot (its data may be produced on demand). Throws SnapshotTemporarilyUnavailableError when it cannot be had right now. */
-  snapshot(): Snapshot;
+  /**
+   * The latest snapshot (its data may be produced on demand). Throws
+   * SnapshotTemporarilyUnavailableError when it cannot be had right now. With `atLeast`, the
+   * caller needs one at or past that index (for a node that lost its disk, see Progress
+   * restartFromSnapshot): storage that can export on demand makes a fresh one rather than hand
+   * out an older one; storage that cannot returns what it has and the core waits.
+   */
+  snapshot(atLeast?: LogIndex): Snapshot;
 }
 
 /** Deliberate bugs, for showing that the simulator's checker catches them. Never set in production. */

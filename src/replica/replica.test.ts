@@ -366,6 +366,21 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     expect(await valueOn(again.replica, 'between')).toBe('2');
   });
 
+  it('takes back a member whose disk was wiped, started with --join, from a snapshot', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    for (let i = 0; i < 20; i++) await put(cluster, `w${i}`, String(i));
+    const leader = await cluster.leader();
+    const wiped = [...cluster.nodes.values()].find((n) => n.id !== leader.id)!.id;
+    await cluster.stopNode(wiped);
+    await cluster.wipe(wiped);
+    await put(cluster, 'while-down', 'x');
+    const again = await cluster.startNode(wiped, { join: true });
+    const index = await put(cluster, 'after', 'y');
+    await waitFor(() => again.replica.appliedIndex() >= index, `${wiped} to apply`);
+    expect(again.replica.status().conf).toEqual(leader.replica.status().conf);
+    expect(await valueOn(again.replica, 'w7')).toBe('7');
+  });
+
   it('queues membership changes made back to back instead of failing them', async () => {
     cluster = await TestCluster.start(['n1', 'n2', 'n3']);
     await put(cluster, 'warm', 'up');

@@ -40,7 +40,6 @@ import type {
   Ready,
   ReadState,
   Snapshot,
-  SnapshotMeta,
   SoftState,
 } from '../raft/types.ts';
 import type { Transport } from '../transport/types.ts';
@@ -314,7 +313,7 @@ export class Replica {
         this.kick();
       },
     });
-    this.options.log.setSnapshotSource((compacted) => this.snapshotForPeer(compacted));
+    this.options.log.setSnapshotSource((minIndex) => this.snapshotForPeer(minIndex));
     this.tickTimer = setInterval(() => {
       const nowMs = performance.now();
       this.contact.tick(nowMs);
@@ -989,9 +988,9 @@ export class Replica {
    * the last export while it is at or past the compaction point; otherwise asks for a new one and
    * throws SnapshotTemporarilyUnavailableError (the core retries on the next heartbeat response).
    */
-  private snapshotForPeer(compacted: SnapshotMeta): Snapshot {
+  private snapshotForPeer(minIndex: LogIndex): Snapshot {
     const cached = this.peerSnapshot;
-    if (cached !== null && cached.meta.index >= compacted.index) {
+    if (cached !== null && cached.meta.index >= minIndex) {
       this.peerSnapshotUsedMs = performance.now();
       return cached;
     }

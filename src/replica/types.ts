@@ -17,8 +17,11 @@ export interface ReplicaLogStore extends RaftLogStore {
   storedSnapshot(): Snapshot;
   /** True when the stored snapshot is a compaction point backed by the state store. */
   snapshotIsInState(): boolean;
-  /** Where snapshot() gets one for a follower after a compaction; it may throw SnapshotTemporarilyUnavailableError. */
-  setSnapshotSource(source: ((compacted: SnapshotMeta) => Snapshot) | null): void;
+  /**
+   * Where snapshot() gets one for a follower, at or past `minIndex` (the compaction point, or
+   * what a node with no base must get); it may throw SnapshotTemporarilyUnavailableError.
+   */
+  setSnapshotSource(source: ((minIndex: LogIndex) => Snapshot) | null): void;
 }
 
 export interface ReplicaStateStore<Batch extends KvView = KvView> {

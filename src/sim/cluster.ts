@@ -304,11 +304,35 @@ export class Cluster implements HostEnvironment {
    */
   rejoin(removed: NodeHost): NodeHost {
     assert(removed.removed, () => `${removed.id} was not removed`);
-    const host = this.addHost(removed.id, { voters: [], learners: [] });
-    this.rejoinedAt.set(removed.id, this.time);
-    this.checker.onWiped(removed.id);
+    return this.startWiped(removed, 'to rejoin');
+  }
+
+  /** A crashed member comes back with its disk wiped, under the same id, with `--join`. */
+  scheduleWipedRestart(host: NodeHost, afterTicks: number): void {
+    this.at(afterTicks * TICK_UNITS, `restart ${host.id} wiped`, () => {
+      if (host.node === null && !host.removed && this.hosts.get(host.id) === host)
+        this.startWiped(host, 'as a member');
+    });
+  }
+
+  /** Every member other than `host` is up and holds its data. */
+  othersHoldTheirData(host: NodeHost): boolean {
+    for (const other of this.hosts.values()) {
+      if (other === host || other.removed) continue;
+      if (other.node === null || !other.hasBase) return false;
+    }
+    return true;
+  }
+
+  private startWiped(old: NodeHost, why: string): NodeHost {
+    // The old host object stays behind, inert: its ticks stop and nothing routes to it.
+    old.removed = true;
+    const host = this.addHost(old.id, { voters: [], learners: [] });
+    this.rejoinedAt.set(old.id, this.time);
+    this.checker.onWiped(old.id);
     host.start();
-    this.trace.note(this.time, `${removed.id} wiped and started again to rejoin`);
+    this.stats.faults.count('wipe');
+    this.trace.note(this.time, `${old.id} wiped and started again ${why}`);
     return host;
   }
 

@@ -182,7 +182,11 @@ export class Nemesis {
     cluster.crash(victim, 'nemesis');
     cluster.stats.faults.count('crash');
     const [low, high] = cluster.profile.downTicks;
-    cluster.scheduleRestart(victim, cluster.rng.int(low, high + 1));
+    const after = cluster.rng.int(low, high + 1);
+    const wipe =
+      (cluster.profile.wipeRate ?? 0) > cluster.rng.next() && cluster.othersHoldTheirData(victim);
+    if (wipe) cluster.scheduleWipedRestart(victim, after);
+    else cluster.scheduleRestart(victim, after);
   }
 
   private pause(): void {
@@ -241,6 +245,7 @@ export class Nemesis {
           : undefined;
       const newcomer = spare ?? (removed ? cluster.rejoin(removed) : cluster.spawnNode());
       if (removed) cluster.stats.faults.count('rejoin');
+      // (startWiped counts it as a wipe as well.)
       this.proposeChange(leader, { type: 'addLearner', node: newcomer.id });
     } else if (voters.length > MIN_VOTERS) {
       const victim = voters[cluster.rng.int(0, voters.length)]!;

@@ -78,6 +78,8 @@ export class NodeHost {
   incarnation = 0;
   /** Removed from the cluster and shut down for good. */
   removed = false;
+  /** False from a start with no membership (a newcomer, a wiped disk) until a snapshot arrives. */
+  hasBase: boolean;
   /** Ignores time and messages until then (a stop-the-world pause). */
   pausedUntil = 0;
   lastRole: Role = 'follower';
@@ -98,6 +100,7 @@ export class NodeHost {
     this.env = env;
     this.storage = new MemoryStorage(bootstrap);
     this.sm = new SimStateMachine(bootstrap);
+    this.hasBase = bootstrap.voters.length + bootstrap.learners.length > 0;
   }
 
   get alive(): boolean {
@@ -322,6 +325,7 @@ export class NodeHost {
       );
     }
     this.sm.restore(snapshot);
+    this.hasBase = true;
     this.env.stats.snapshotsInstalled++;
     this.env.checker.onSnapshotInstalled(this, snapshot);
     this.env.onConfigApplied(snapshot.meta.index, snapshot.meta.conf);
@@ -370,9 +374,9 @@ export class NodeHost {
 
 /**
  * The core's view of a host's storage. As the replica does (its snapshot source, set once it
- * runs), a node that never compacted exports its state when the core needs a snapshot — for a
- * joining node, which takes nothing else. Not while the core is being built: it reads the stored
- * snapshot's index then.
+ * runs), a node exports its state when the core needs a snapshot its storage does not hold — for
+ * a node with no base, which takes nothing else: one at least as recent as the commit index when
+ * it said so. Not while the core is being built: it reads the stored snapshot's index then.
  */
 function snapshotOnDemand(
   storage: MemoryStorage,
@@ -386,9 +390,11 @@ function snapshotOnDemand(
       term: (index) => storage.term(index),
       firstIndex: () => storage.firstIndex(),
       lastIndex: () => storage.lastIndex(),
-      snapshot: () => {
+      snapshot: (atLeast) => {
         const stored = storage.snapshot();
-        return enabled && stored.meta.index === 0 && sm.applied > 0 ? sm.snapshot() : stored;
+        const wanted = Math.max(1, atLeast ?? 0);
+        const stale = stored.meta.index === 0 || stored.meta.index < wanted;
+        return enabled && stale && sm.applied >= wanted ? sm.snapshot() : stored;
       },
     },
     enable: () => {

@@ -44,6 +44,12 @@ export interface FaultProfile {
   readonly killNewLeaderRate?: number;
   /** Chance to crash a leader right after its commit index moves while it holds uncommitted entries. */
   readonly killLeaderOnCommitRate?: number;
+  /**
+   * Chance that a crashed node comes back with its disk wiped, started with `--join` under the
+   * same id (only while every other member is up and holds its data: a cluster of n tolerates
+   * one lost disk at a time, as it tolerates one lost node).
+   */
+  readonly wipeRate?: number;
   /** Core limits this profile needs whatever the seed draws (e.g. one entry per append). */
   readonly knobs?: Partial<CoreKnobs>;
 }
@@ -69,6 +75,7 @@ const PROFILES: Record<string, FaultProfile> = {
     maxDown: 1,
     clientGapUnits: 12,
     readRatio: 0.2,
+    wipeRate: 0.1,
   },
   lossy: {
     name: 'lossy',
@@ -93,6 +100,7 @@ const PROFILES: Record<string, FaultProfile> = {
     maxDown: 2,
     clientGapUnits: 10,
     readRatio: 0.15,
+    wipeRate: 0.15,
   },
   churn: {
     name: 'churn',
@@ -105,6 +113,7 @@ const PROFILES: Record<string, FaultProfile> = {
     maxDown: 1,
     clientGapUnits: 10,
     readRatio: 0.2,
+    wipeRate: 0.2,
   },
   /** Leaders change all the time with partial replication: the Figure 8 situation of the Raft paper. */
   leaderChurn: {

@@ -146,6 +146,25 @@ describe('LevelLogStore', () => {
     expect(reopened.log.initialState().hardState).toEqual({ term: 2, vote: 'n2', commit: 2 });
   });
 
+  it('answers snapshot() for a log never compacted from the source once it is set', async () => {
+    const { node } = await fresh();
+    const log = node().log;
+    // While the core is being built (no source yet) it reads the bootstrap.
+    expect(log.snapshot().meta.index).toBe(0);
+    const exported = {
+      meta: { index: logIndex(4), term: term(1), conf: STORAGE_CONTRACT_BOOTSTRAP },
+      data: Uint8Array.of(7),
+    };
+    const asked: number[] = [];
+    log.setSnapshotSource((minIndex) => {
+      asked.push(minIndex);
+      return exported;
+    });
+    expect(log.snapshot()).toBe(exported);
+    expect(log.snapshot(logIndex(3))).toBe(exported);
+    expect(asked).toEqual([0, 3]);
+  });
+
   it('compacts without data and answers snapshot() from the source the host set', async () => {
     const { node, reopen } = await fresh();
     const log = node().log;
@@ -164,12 +183,15 @@ describe('LevelLogStore', () => {
     expect(() => log.snapshot()).toThrow(SnapshotTemporarilyUnavailableError);
     const exported = { meta: { ...meta, index: logIndex(6) }, data: Uint8Array.of(9) };
     const asked: number[] = [];
-    log.setSnapshotSource((compacted) => {
-      asked.push(compacted.index);
+    log.setSnapshotSource((minIndex) => {
+      asked.push(minIndex);
       return exported;
     });
     expect(log.snapshot()).toBe(exported);
-    expect(asked).toEqual([5]);
+    // A node that lost its disk needs everything committed: the source is asked for that much.
+    expect(log.snapshot(logIndex(7))).toBe(exported);
+    expect(log.snapshot(logIndex(3))).toBe(exported);
+    expect(asked).toEqual([5, 7, 5]);
     // A snapshot from the leader is stored with its data and handed out as it is.
     const fromLeader = {
       meta: { ...meta, index: logIndex(8), term: term(2) },

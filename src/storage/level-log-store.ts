@@ -228,16 +228,17 @@ export class LevelLogStore implements RaftLogStore {
    * export of the state store (at or past the compaction point). Throws
    * SnapshotTemporarilyUnavailableError while the source prepares one; the core retries.
    */
-  snapshot(): Snapshot {
+  snapshot(atLeast?: LogIndex): Snapshot {
+    const minIndex = logIndex(Math.max(this.latestSnapshot.meta.index, atLeast ?? 0));
     if (this.snapshotIsInState()) {
       if (this.snapshotSource === null) throw new SnapshotTemporarilyUnavailableError();
-      return this.snapshotSource(this.latestSnapshot.meta);
+      return this.snapshotSource(minIndex);
     }
-    // Never compacted: the core asks only for a joining node, which takes nothing but a snapshot
-    // (src/raft/node.ts, awaitingBase). The source is set once the replica runs, so the core
-    // reads the bootstrap here while it is being built.
+    // Never compacted: the core asks only for a node with no base, which takes nothing but a
+    // snapshot (src/raft/node.ts, awaitingBase). The source is set once the replica runs, so the
+    // core reads the bootstrap here while it is being built.
     if (this.latestSnapshot.meta.index === 0 && this.snapshotSource !== null)
-      return this.snapshotSource(this.latestSnapshot.meta);
+      return this.snapshotSource(minIndex);
     return this.latestSnapshot;
   }
 
@@ -439,8 +440,8 @@ interface CarriedWrite {
   readonly reject: (error: unknown) => void;
 }
 
-/** A source of a snapshot at or past `compacted.index` (see LevelLogStore.snapshot). */
-export type SnapshotSource = (compacted: SnapshotMeta) => Snapshot;
+/** A source of a snapshot at or past `minIndex` (see LevelLogStore.snapshot). */
+export type SnapshotSource = (minIndex: LogIndex) => Snapshot;
 
 const EMPTY_SNAPSHOT_DATA = new Uint8Array(0);
 
