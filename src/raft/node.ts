@@ -113,10 +113,12 @@ export class RaftNode {
   /** confHistory[0] is committed; later points may be uncommitted and revert on truncation. */
   private confHistory: ConfPoint[];
   /**
-   * Started with no membership and no snapshot (a node that joins, `--join`): its log has no base.
-   * Replaying the cluster's log from index 1 would start it from the empty membership instead of
-   * the founders', so it could end up a lone voter and elect itself beside the real leader. It
-   * accepts nothing but a snapshot until it has installed one.
+   * Started with no membership, no snapshot and no log (`--join`: a new node, or a member whose
+   * disk was wiped): its log has no base. Replaying the cluster's log from index 1 would start it
+   * from the empty membership instead of the founders', so it could end up a lone voter and elect
+   * itself beside the real leader; and a wiped member no longer holds what it acknowledged, so
+   * its vote could elect a leader that lacks committed entries. Until it has installed a
+   * snapshot it takes nothing else and grants no vote (src/sim/FINDINGS.md 3 and 4).
    */
   private awaitingBase: boolean;
 
@@ -526,9 +528,9 @@ export class RaftNode {
     const logOk =
       this.config.testingBugs?.voteWithoutLogCheck === true ||
       this.log.isUpToDate(m.index, m.logTerm);
-    // A node with no base never votes. Its vote is never needed (it stays a learner until a
-    // snapshot has caught it up), and a wiped node rejoining under its old id must not vote again
-    // in a term its earlier incarnation already voted in.
+    // A node with no base never votes: a new node's vote is never needed (it stays a learner
+    // until caught up), and a wiped member no longer holds the entries its earlier
+    // acknowledgements helped commit, nor remembers the votes it cast.
     const hasBase = !this.awaitingBase;
     const responseType: MessageType = isPreVote ? 'preVoteResponse' : 'voteResponse';
     // A granted vote is durable state: the response waits for persistence, unless the test
@@ -736,7 +738,7 @@ export class RaftNode {
       // A node with no base refused our log's first entry: it joined, or lost its disk and
       // started again with --join (then what it acknowledged before is gone too).
       if (pr.state !== 'snapshot') {
-        pr.restartFromSnapshot(this.log.committed);
+        pr.restartFromSnapshot();
         this.sendSnapshot(m.from, pr);
       }
       return;
@@ -923,6 +925,13 @@ export class RaftNode {
   }
 
   private sendSnapshot(to: NodeId, pr: Progress): boolean {
+    if (pr.wantsSnapshot && pr.snapshotAtLeast === 0) {
+      // It may have helped commit entries it no longer holds, under any earlier leader; all of
+      // them are at or below our commit index only once we committed an entry of our own term.
+      // Fixed once, so that a busy log does not outrun every export made for it.
+      if (this.log.termOrZero(this.log.committed) !== this.term) return false;
+      pr.snapshotAtLeast = this.log.committed;
+    }
     let snapshot;
     try {
       snapshot = this.log.storage.snapshot(pr.wantsSnapshot ? pr.snapshotAtLeast : undefined);

@@ -69,7 +69,7 @@ export class Progress {
   sentCommit: LogIndex = logIndex(0);
   /** It has no base (it joined, or lost its disk): only a snapshot will do. */
   wantsSnapshot = false;
-  /** With wantsSnapshot: the snapshot must reach this index (our commit when it said so). */
+  /** With wantsSnapshot: the snapshot must reach this index (0 until the leader fixes it). */
   snapshotAtLeast: LogIndex = logIndex(0);
   /** Heard from since the last check-quorum sweep. */
   recentActive = false;
@@ -108,12 +108,12 @@ export class Progress {
    * must hold everything committed so far: some of it may have been committed on the strength
    * of what this node acknowledged before it lost it, and once it has a base it votes again.
    */
-  restartFromSnapshot(committed: LogIndex): void {
+  restartFromSnapshot(): void {
     this.resetState('probe');
     this.match = logIndex(0);
     this.next = logIndex(1);
     this.wantsSnapshot = true;
-    this.snapshotAtLeast = committed;
+    this.snapshotAtLeast = logIndex(0);
   }
 
   becomeReplicate(): void {
