@@ -310,16 +310,27 @@ export class Cluster implements HostEnvironment {
   /** A crashed member comes back with its disk wiped, under the same id, with `--join`. */
   scheduleWipedRestart(host: NodeHost, afterTicks: number): void {
     this.at(afterTicks * TICK_UNITS, `restart ${host.id} wiped`, () => {
-      if (host.node === null && !host.removed && this.hosts.get(host.id) === host)
-        this.startWiped(host, 'as a member');
+      if (host.node !== null || host.removed || this.hosts.get(host.id) !== host) return;
+      // Still the only trouble? Otherwise its disk survived after all (a plain restart).
+      if (this.othersHoldTheirData(host)) this.startWiped(host, 'as a member');
+      else this.restart(host);
     });
   }
 
-  /** Every member other than `host` is up and holds its data. */
+  /**
+   * A lost disk is one failure: the cluster tolerates it when it is the only one. Every member
+   * other than `host` is up and holds its data, and no membership change is in flight (every
+   * member's latest configuration is the committed one) — with one in flight, members count
+   * different voters, and a wiped voter's missing vote can leave no candidate a quorum.
+   */
   othersHoldTheirData(host: NodeHost): boolean {
-    for (const other of this.hosts.values()) {
-      if (other === host || other.removed) continue;
-      if (other.node === null || !other.hasBase) return false;
+    const conf = this.committedConf;
+    for (const id of [...conf.voters, ...conf.learners]) {
+      const other = this.hosts.get(id);
+      if (other === host) continue;
+      if (other === undefined || other.removed || other.node === null || !other.hasBase)
+        return false;
+      if (!sameConf(other.node.status().conf, conf)) return false;
     }
     return true;
   }
@@ -466,4 +477,10 @@ export class Cluster implements HostEnvironment {
     this.touch(host);
     if (message.type === 'snapshot') this.reportSnapshot(message, 'finished');
   }
+}
+
+function sameConf(a: ConfState, b: ConfState): boolean {
+  const key = (c: ConfState): string =>
+    `${[...c.voters].sort().join(',')}|${[...c.learners].sort().join(',')}`;
+  return key(a) === key(b);
 }
