@@ -41,6 +41,21 @@ function startLoad(client: BatonClient, keyPrefix: string, concurrency = 16): Wr
   }).start();
 }
 
+/** A client that retries UNAVAILABLE on every member: it rides out a leadership change. */
+function retryingClient(c: ProcessCluster): BatonClient {
+  return new BatonClient({
+    endpoints: [...c.members].map((id) => c.address(id)),
+    retry: { retryableCodes: [grpc.status.UNAVAILABLE], retryAttemptTimeouts: false },
+  });
+}
+
+function expectNoFailedWrite(result: Awaited<ReturnType<WriteLoad['stop']>>): void {
+  expect({ failed: result.failedCount, samples: result.failureSamples.map(String) }).toEqual({
+    failed: 0,
+    samples: [],
+  });
+}
+
 /** Waits until the load has `count` more acknowledged writes than now. */
 async function moreAcknowledged(load: WriteLoad, count: number): Promise<void> {
   const target = load.acknowledgedSoFar + count;
@@ -175,10 +190,7 @@ describe('a cluster of real processes', () => {
       await waitUntil(`${id} promoted to voter`, async () =>
         (await c.waitForLeader()).status.members.some((m) => m.id === id && m.voter),
       );
-      const client = new BatonClient({
-        endpoints: [...c.members].map((member) => c.address(member)),
-        retry: { retryableCodes: [grpc.status.UNAVAILABLE], retryAttemptTimeouts: false },
-      });
+      const client = retryingClient(c);
       try {
         const load = startLoad(client, 'removed', 4);
         await moreAcknowledged(load, 50);
@@ -198,10 +210,7 @@ describe('a cluster of real processes', () => {
         // The cluster goes on without it, and no write failed on the way.
         await moreAcknowledged(load, 50);
         const result = await load.stop();
-        expect({ failed: result.failedCount, samples: result.failureSamples.map(String) }).toEqual({
-          failed: 0,
-          samples: [],
-        });
+        expectNoFailedWrite(result);
         // Restarted on its old data it refuses, saying what to do.
         const refused = await c.startRefused(oldLeader);
         expect(refused.code, c.node(oldLeader).logTail()).not.toBe(0);
@@ -224,10 +233,7 @@ describe('a cluster of real processes', () => {
     async () => {
       const c = await startCluster();
       const oldLeader = await c.waitForLeader();
-      const client = new BatonClient({
-        endpoints: [...c.members].map((id) => c.address(id)),
-        retry: { retryableCodes: [grpc.status.UNAVAILABLE], retryAttemptTimeouts: false },
-      });
+      const client = retryingClient(c);
       try {
         const load = startLoad(client, 'term', 8);
         await moreAcknowledged(load, 300);
@@ -239,10 +245,7 @@ describe('a cluster of real processes', () => {
 
         expect(c.node(oldLeader.id).exitInfo).toEqual({ code: 0, signal: null });
         expect(newLeader.id).not.toBe(oldLeader.id);
-        expect({ failed: result.failedCount, samples: result.failureSamples.map(String) }).toEqual({
-          failed: 0,
-          samples: [],
-        });
+        expectNoFailedWrite(result);
         expect(
           [...client.stats.retriesByCode.keys()].filter((code) => code !== 'UNAVAILABLE'),
         ).toEqual([]);

@@ -230,15 +230,6 @@ export class Checker {
     host.lastTerm = status.term;
   }
 
-  /**
-   * A node's disk was wiped and it starts again under the same id. Its votes stay on record: a
-   * node with no base never votes (src/raft/node.ts), so the new incarnation must not grant a
-   * second vote in a term the earlier one voted in.
-   */
-  onWiped(id: NodeId): void {
-    this.leaders.delete(id);
-  }
-
   forget(host: NodeHost): void {
     this.leaders.delete(host.id);
   }

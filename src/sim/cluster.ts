@@ -340,7 +340,9 @@ export class Cluster implements HostEnvironment {
     old.removed = true;
     const host = this.addHost(old.id, { voters: [], learners: [] });
     this.rejoinedAt.set(old.id, this.time);
-    this.checker.onWiped(old.id);
+    // Its votes stay on record with the checker: a node with no base never votes
+    // (src/raft/node.ts), so the new incarnation must not vote twice in a term.
+    this.checker.forget(old);
     host.start();
     this.stats.faults.count('wipe');
     this.trace.note(this.time, `${old.id} wiped and started again ${why}`);
