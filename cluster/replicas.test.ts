@@ -229,6 +229,73 @@ describe('a cluster of real processes', () => {
   );
 
   it(
+    'recovers from a lost quorum with force-new-cluster: nothing acknowledged is lost, an old member cannot interfere, new members join',
+    async () => {
+      const c = await startCluster();
+      const leader = (await c.waitForLeader()).id;
+      const [survivor, lost] = [...c.members].filter((id) => id !== leader) as [string, string];
+      const load = startLoad(c.client, 'lost', 8);
+      await moreAcknowledged(load, 200);
+      // Once `lost` is gone every commit needs the survivor, and a commit covers every entry
+      // before it: after one more commit the survivor holds every write acknowledged so far.
+      await c.kill(lost);
+      await moreAcknowledged(load, 200);
+      // Now the leader too, with writes in flight: the survivor's log may end past its commit.
+      await c.kill(leader);
+      await load.stop();
+      await c.kill(survivor);
+      c.wipe(lost);
+
+      const dryRun = await c.forceNewCluster(survivor, 'test-2', { dryRun: true });
+      expect(dryRun.code, dryRun.stderr).toBe(0);
+      expect(dryRun.stdout).toContain('dry run: nothing written');
+      const refused = await c.forceNewCluster(survivor, c.clusterId);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain('must differ from the old one');
+      const forced = await c.forceNewCluster(survivor, 'test-2');
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(forced.stdout).toContain(`done: ${survivor} the only voter`);
+      const before = /members +voters ([^;]+);/.exec(forced.stdout)?.[1]?.split(' ');
+      expect(before?.sort()).toEqual([leader, lost, survivor].sort());
+
+      await c.restart(survivor);
+      const recovered = await c.waitForLeader();
+      expect(recovered.id).toBe(survivor);
+      expect(recovered.status.clusterId).toBe('test-2');
+      expect(recovered.status.members.map((m) => [m.id, m.voter])).toEqual([[survivor, true]]);
+      await expectAcknowledgedEverywhere(c, [survivor], load.acknowledged);
+
+      // The old leader was not lost after all: back on its old data under the old cluster id, it
+      // can neither vote with, lead nor truncate the recovered node, which keeps its term.
+      const termBefore = (await c.client.statusOf(c.address(survivor))).term;
+      await c.restart(leader, { clusterId: 'test' });
+      const after = startLoad(c.client, 'recovered', 4);
+      await moreAcknowledged(after, 100);
+      const old = await c.client.statusOf(c.address(leader));
+      expect({ cluster: old.clusterId, leader: old.leaderId }).toEqual({
+        cluster: 'test',
+        leader: '',
+      });
+      const now = await c.client.statusOf(c.address(survivor));
+      expect({ role: now.role, term: now.term }).toEqual({ role: 'leader', term: termBefore });
+      await c.kill(leader);
+      c.wipe(leader);
+
+      // New members join the recovered cluster the usual way.
+      const joined = [await c.addNode(), await c.addNode()];
+      await waitUntil('3 voters', async () => {
+        const status = (await c.waitForLeader()).status;
+        return status.members.filter((member) => member.voter).length === 3;
+      });
+      await moreAcknowledged(after, 100);
+      await after.stop();
+      const acknowledged = new Map([...load.acknowledged, ...after.acknowledged]);
+      await expectAcknowledgedEverywhere(c, [survivor, ...joined], acknowledged);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
     'hands leadership off on SIGTERM without failing a single write',
     async () => {
       const c = await startCluster();

@@ -12,6 +12,8 @@ import { NodeProcessError, WaitTimeoutError } from './errors.ts';
 import {
   defaultNodeCommand,
   NodeProcess,
+  runCommand,
+  type CommandResult,
   type ExitInfo,
   type NodeCommand,
 } from './node-process.ts';
@@ -59,7 +61,8 @@ process.on('exit', () => {
 
 export class ProcessCluster {
   readonly baseDir: string;
-  readonly clusterId: string;
+  /** Changes only when the harness recovers the cluster as a new one (forceNewCluster). */
+  clusterId: string;
   readonly client: BatonClient;
   /** Every node ever created, by id; `members` is the current configuration as the harness sees it. */
   readonly nodes = new Map<string, NodeProcess>();
@@ -151,7 +154,7 @@ export class ProcessCluster {
     return node;
   }
 
-  private launch(id: string, join: boolean): void {
+  private launch(id: string, join: boolean, clusterId = this.clusterId): void {
     const node = this.node(id);
     const peers = new Map<string, string>();
     for (const member of this.members) {
@@ -161,7 +164,7 @@ export class ProcessCluster {
     this.expectedRunning.add(id);
     node.start({
       peers,
-      clusterId: this.clusterId,
+      clusterId,
       join,
       extraArgs: this.options.nodeArgs ?? [],
       env: this.options.env ?? {},
@@ -307,9 +310,12 @@ export class ProcessCluster {
     this.signal(id, 'SIGCONT');
   }
 
-  /** Starts a stopped member again on its data directory (empty if wiped: it then joins). */
-  async restart(id: string, options: { join?: boolean } = {}): Promise<void> {
-    this.launch(id, options.join ?? false);
+  /**
+   * Starts a stopped node again on its data directory (empty if wiped: it then joins), with the
+   * cluster's id unless `clusterId` says otherwise (a member of a cluster since recovered).
+   */
+  async restart(id: string, options: { join?: boolean; clusterId?: string } = {}): Promise<void> {
+    this.launch(id, options.join ?? false, options.clusterId);
     await this.checkNoEarlyExit([id]);
     await this.client.pool.waitForReady(this.address(id), RESTART_READY_TIMEOUT_MS);
   }
@@ -353,6 +359,38 @@ export class ProcessCluster {
     this.members.delete(id);
     this.client.removeEndpoint(this.address(id));
     if (options.stop ?? true) await this.stop(id);
+  }
+
+  /**
+   * Runs `baton force-new-cluster` (the real CLI) on a stopped node's directory. Unless it is a
+   * dry run and once it succeeded, the harness follows it: the cluster is `survivor` alone under
+   * `newClusterId` (restart it next); the other nodes are no longer members.
+   */
+  async forceNewCluster(
+    survivor: string,
+    newClusterId: string,
+    options: { dryRun?: boolean } = {},
+  ): Promise<CommandResult> {
+    const node = this.node(survivor);
+    if (node.running) throw new NodeProcessError(`stop node ${survivor} before recovering from it`);
+    const args = [
+      'force-new-cluster',
+      '--data',
+      node.spec.dataDir,
+      '--new-cluster-id',
+      newClusterId,
+    ];
+    if (options.dryRun === true) args.push('--dry-run');
+    const result = await runCommand(this.command, args);
+    if (result.code !== 0 || options.dryRun === true) return result;
+    this.clusterId = newClusterId;
+    for (const id of [...this.members]) {
+      if (id === survivor) continue;
+      this.members.delete(id);
+      this.expectedRunning.delete(id);
+      this.client.removeEndpoint(this.address(id));
+    }
+    return result;
   }
 
   /** Starts a stopped node that is expected to refuse to run; resolves with how it exited. */

@@ -3,7 +3,7 @@
  * log file, signalled, restarted. The harness spawns node itself (not through npx or a tsx
  * wrapper) so that the pid it signals is the node's: kill -9 must hit the server, not a parent.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SERVER_NODE_FLAGS } from '../../src/cli/node-flags.ts';
@@ -62,6 +62,35 @@ export interface StartOptions {
    * then stops the nodes in order (SIGTERM), and so `cluster up` can leave them running.
    */
   detached?: boolean;
+}
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a one-shot `baton` command (not a server) to completion, with its output. */
+export function runCommand(
+  command: NodeCommand,
+  args: readonly string[],
+  timeoutMs = 60_000,
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      command.executable,
+      [...command.argsPrefix, ...args],
+      { cwd: REPO_ROOT, timeout: timeoutMs, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error !== null && typeof error.code !== 'number') {
+          // Not an exit status: it could not start, or outlived the timeout.
+          reject(new NodeProcessError(`baton ${args.join(' ')}: ${error.message}`));
+          return;
+        }
+        resolve({ code: child.exitCode, stdout, stderr });
+      },
+    );
+  });
 }
 
 export interface ExitInfo {

@@ -8,6 +8,8 @@ import type { TransferLeadershipResponse__Output } from '../gen/baton/v1/Transfe
 import type { PutResponse__Output } from '../gen/baton/v1/PutResponse.ts';
 import type { GetResponse__Output } from '../gen/baton/v1/GetResponse.ts';
 import { CliClient, parseEndpoints } from './client.ts';
+import { runForceNewCluster } from './force-new-cluster.ts';
+import type { ForceNewClusterFlags } from './force-new-cluster.ts';
 import { runServer } from './server.ts';
 import { addWorkflowCommands } from './workflow.ts';
 import type { ServerFlags } from './server.ts';
@@ -118,6 +120,37 @@ Example (three nodes on one machine):
     )
     .action(async (flags: ServerFlags) => {
       await runServer(flags);
+    });
+
+  program
+    .command('force-new-cluster')
+    .description(
+      'disaster recovery, offline: make a stopped node the only voter of a new cluster, keeping its data (when a quorum is lost for good)',
+    )
+    .requiredOption(
+      '--data <dir>',
+      "the surviving node's data directory (the node must be stopped)",
+    )
+    .requiredOption(
+      '--new-cluster-id <id>',
+      "the recovered cluster's id (must differ: old members can then never talk to it)",
+    )
+    .option('--dry-run', 'show what the directory holds and what would be written; write nothing')
+    .addHelpText(
+      'after',
+      `
+Use it only when a majority of the voters are gone for good (their disks lost): while they can
+come back, wait for them. Every entry in this node's log is kept and becomes committed.
+
+Example (n2 and n3 lost; n1's directory survives):
+  baton force-new-cluster --data ./data/n1 --new-cluster-id local-2 --dry-run
+  baton force-new-cluster --data ./data/n1 --new-cluster-id local-2
+  baton server --id n1 --listen 127.0.0.1:7001 --data ./data/n1 --cluster-id local-2
+  baton server --id n4 --listen 127.0.0.1:7004 --data ./data/n4 --cluster-id local-2 --join
+  baton cluster add-node --id n4 --address 127.0.0.1:7004 -e 127.0.0.1:7001`,
+    )
+    .action(async (flags: ForceNewClusterFlags) => {
+      await runForceNewCluster(flags);
     });
 
   const cluster = program.command('cluster').description('inspect and change cluster membership');

@@ -1,6 +1,6 @@
 export { loadConfig, validateConfig, parsePeers } from './load.ts';
 export type { LoadConfigOptions } from './load.ts';
-export { configSchema, NODE_ID_PATTERN } from './schema.ts';
+export { clusterIdSchema, configSchema, NODE_ID_PATTERN } from './schema.ts';
 export type {
   BatonConfig,
   ConfigInput,

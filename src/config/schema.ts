@@ -96,15 +96,16 @@ export const workflowSettingsSchema = z.object({
   closedRetentionMs: int(60_000, 3650 * DAY_MS).default(7 * DAY_MS),
 });
 
+export const clusterIdSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+    'a cluster id is 1-63 characters: letters, digits, "_", ".", "-"',
+  );
+
 export const configSchema = z.object({
   nodeId: nodeIdSchema,
-  clusterId: z
-    .string()
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
-      'a cluster id is 1-63 characters: letters, digits, "_", ".", "-"',
-    )
-    .default('local'),
+  clusterId: clusterIdSchema.default('local'),
   /** Where the node's gRPC port listens (peers, clients, admin share it). */
   listen: hostPort,
   /** The address other nodes and clients use to reach this node; defaults to `listen`. */

@@ -22,6 +22,7 @@ const TYPE_CODES: Record<ConfChange['type'], number> = {
   promote: 2,
   addVoter: 3,
   remove: 4,
+  forceSoleVoter: 5,
 };
 const TYPE_BY_CODE: ReadonlyMap<number, ConfChange['type']> = new Map(
   Object.entries(TYPE_CODES).map(([name, code]) => [code, name as ConfChange['type']]),
@@ -92,6 +93,8 @@ export function applyConfChange(conf: ConfState, change: ConfChange): ConfState 
       if (isVoter && conf.voters.length === 1)
         throw new ConfChangeRejectedError(`${node} is the last voter`);
       return { voters: without(conf.voters, node), learners: without(conf.learners, node) };
+    case 'forceSoleVoter':
+      return { voters: [node], learners: [] };
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * The public face of the Raft core. Import from here, not from the files behind it.
  *
- * Membership note for hosts: a node joining an existing cluster must be started with the
- * cluster's original bootstrap ConfState (the one its founders used) in its storage, and empty
- * otherwise. It learns every later change from the log (or from a snapshot, whose conf replaces
- * it); with an empty bootstrap it would compute a wrong membership from the log.
+ * Membership note for hosts: a founding node starts with the founders' ConfState as its
+ * storage's bootstrap (the snapshot at index 0); a node joining an existing cluster starts with an
+ * empty one, no snapshot and no log. The core then refuses every append until a leader's snapshot
+ * gives it the cluster's state and membership (it would compute a wrong membership by replaying
+ * the log onto an empty one), and grants no vote before that.
  *
  * On restart, pass `applied` = the index the state machine's durable state reflects. If storage
  * holds a snapshot newer than that (a crash between persisting a leader's snapshot and installing

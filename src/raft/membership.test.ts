@@ -24,7 +24,7 @@ function change(c: TestCluster, cc: ConfChange): void {
 
 describe('conf-change encoding', () => {
   it('round-trips every change type', () => {
-    for (const type of ['addLearner', 'promote', 'addVoter', 'remove'] as const) {
+    for (const type of ['addLearner', 'promote', 'addVoter', 'remove', 'forceSoleVoter'] as const) {
       expect(decodeConfChange(encodeConfChange({ type, node: n('node-é') }))).toEqual({
         type,
         node: 'node-é',
@@ -75,6 +75,20 @@ describe('conf-change encoding', () => {
     expect(() =>
       applyConfChange({ voters: [n('a')], learners: [] }, { type: 'remove', node: n('a') }),
     ).toThrow(ConfChangeRejectedError);
+  });
+
+  it('a forced membership leaves exactly one voter, whatever came before, and is never proposed', () => {
+    const conf = { voters: [n('a'), n('b'), n('c')], learners: [n('d')] };
+    expect(applyConfChange(conf, { type: 'forceSoleVoter', node: n('d') })).toEqual({
+      voters: ['d'],
+      learners: [],
+    });
+    const c = elected();
+    const lastBefore = c.raft('n1').status().lastIndex;
+    expect(() => c.raft('n1').proposeConfChange({ type: 'forceSoleVoter', node: n('n1') })).toThrow(
+      /cannot be proposed/,
+    );
+    expect(c.raft('n1').status().lastIndex).toBe(lastBefore);
   });
 });
 

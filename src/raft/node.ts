@@ -16,6 +16,7 @@ import {
 } from './conf-change.ts';
 import {
   ConfChangePendingError,
+  ConfChangeRejectedError,
   NotLeaderError,
   ProposalDroppedError,
   SnapshotTemporarilyUnavailableError,
@@ -201,6 +202,13 @@ export class RaftNode {
   /** Proposes one membership change; throws ConfChangeRejectedError when it is invalid, ConfChangePendingError when it may not go yet. */
   proposeConfChange(change: ConfChange): ProposalPosition {
     this.requireLeader();
+    if (change.type === 'forceSoleVoter') {
+      // Only offline recovery writes it, to a stopped node's log; a running cluster that
+      // replicated one would silently drop every other member.
+      throw new ConfChangeRejectedError(
+        'a forced membership cannot be proposed (it is written offline by baton force-new-cluster)',
+      );
+    }
     // The safety rule of single-server changes (see conf-change.ts): first an entry of our own
     // term must be committed, and no earlier change may still be uncommitted.
     if (this.log.termOrZero(this.log.committed) !== this.term) {

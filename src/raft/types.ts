@@ -39,10 +39,13 @@ export interface ConfState {
  * - `addLearner`: a new node receives the log without voting;
  * - `promote`: an existing learner becomes a voter (the host promotes once it has caught up);
  * - `addVoter`: add directly as a voter (only for bootstrap and tests; prefer learner+promote);
- * - `remove`: the node leaves (voter or learner).
+ * - `remove`: the node leaves (voter or learner);
+ * - `forceSoleVoter`: the node becomes the only member. Never proposed: only the offline
+ *   recovery of a cluster that lost its quorum for good writes it (`baton force-new-cluster`,
+ *   src/storage/force-new-cluster.ts), as the last entry of the one surviving node's log.
  */
 export interface ConfChange {
-  readonly type: 'addLearner' | 'promote' | 'addVoter' | 'remove';
+  readonly type: 'addLearner' | 'promote' | 'addVoter' | 'remove' | 'forceSoleVoter';
   readonly node: NodeId;
 }
 

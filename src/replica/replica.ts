@@ -871,6 +871,14 @@ export class Replica {
       { change, voters: after.voters, learners: after.learners },
       'membership changed',
     );
+    if (change.type === 'forceSoleVoter') {
+      // Written by offline recovery (baton force-new-cluster): every other member is gone at once.
+      for (const id of [...before.voters, ...before.learners]) {
+        if (id !== this.id && !isMember(after, id)) transport.removePeer(id);
+      }
+      if (!isMember(after, this.id)) this.markRemoved({ learnedFrom: 'own-log', index });
+      return;
+    }
     if (change.node === this.id) {
       if (change.type === 'remove') this.markRemoved({ learnedFrom: 'own-log', index });
       return;

@@ -76,6 +76,8 @@ export function applyConfChange(conf: ConfState, change: ConfChange): ConfState 
       return { voters: [...voters, change.node], learners };
     case 'remove':
       return { voters, learners };
+    case 'forceSoleVoter':
+      return { voters: [change.node], learners: [] };
     default:
       return unreachable(change.type, 'conf change type');
   }

@@ -32,6 +32,8 @@ export { LevelStateStore, MAX_BATCH_WRITES } from './state-store.ts';
 export type { CommitOptions, StateBatch, StateOpenReport } from './state-store.ts';
 export { MAX_STATE_SNAPSHOT_BYTES, stateSnapshotIndex } from './state-snapshot.ts';
 export { DATA_DIR_FORMAT_VERSION } from './data-dir.ts';
+export { forceNewCluster, RecoveryRefusedError } from './force-new-cluster.ts';
+export type { ForceNewClusterOptions, ForceNewClusterReport } from './force-new-cluster.ts';
 export {
   DataDirFormatError,
   DataDirLockedError,

@@ -1,6 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { logIndex, nodeId, term } from '../lib/index.ts';
 import type { Entry } from '../raft/types.ts';
 import { DATA_DIR_FORMAT_VERSION, IDENTITY_FILE } from './data-dir.ts';
@@ -12,7 +12,7 @@ import {
 } from './errors.ts';
 import { openNodeStore } from './node-store.ts';
 import type { OpenNodeStoreOptions } from './node-store.ts';
-import { makeTempDir } from './testing/temp-dir.ts';
+import { perTestCleanups } from './testing/temp-dir.ts';
 
 /** Entries 1..count of term 1, empty no-ops. */
 const noopEntries = (count: number): Entry[] =>
@@ -26,16 +26,7 @@ const noopEntries = (count: number): Entry[] =>
 const BOOTSTRAP = { voters: [nodeId('n1'), nodeId('n2'), nodeId('n3')], learners: [] };
 
 describe('openNodeStore', () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  async function dataDir(): Promise<string> {
-    const dir = await makeTempDir();
-    cleanups.push(dir.remove);
-    return dir.path;
-  }
+  const { dataDir } = perTestCleanups();
 
   const options = (
     path: string,

@@ -6,6 +6,7 @@
 import type { LogIndex, NodeId } from '../lib/index.ts';
 import type { ConfState } from '../raft/types.ts';
 import { writeBatch } from './batch-write.ts';
+import type { BatchOperation } from './batch-write.ts';
 import { decodeStringsPayload, encodeStrings, MalformedPayloadError, unframe } from './codec.ts';
 import {
   checkIdentity,
@@ -38,6 +39,11 @@ export interface OpenNodeStoreOptions {
    */
   readonly bootstrap: ConfState;
   readonly logger?: StorageLogger;
+  /**
+   * The cluster the IDENTITY file names when it differs from the database's: only
+   * force-new-cluster passes it, to finish a run that crashed between writing the two.
+   */
+  readonly identityFileClusterId?: string;
 }
 
 export interface NodeStoreOpenReport {
@@ -76,7 +82,13 @@ export async function openNodeStore(options: OpenNodeStoreOptions): Promise<Node
   const db = await openDatabase(dataDir);
   const recoveryCorruption = await readRecoveryCorruption(dataDir).catch(() => []);
   try {
-    const created = await ensureIdentity(db, dataDir, { clusterId, nodeId }, options.bootstrap);
+    const created = await ensureIdentity(
+      db,
+      dataDir,
+      { clusterId, nodeId },
+      options.bootstrap,
+      options.identityFileClusterId ?? clusterId,
+    );
     const { store: log, report: logReport } = await LevelLogStore.open(db, dataDir).catch(
       (error: unknown) => {
         throw withRecoveryCorruption(error, recoveryCorruption);
@@ -205,6 +217,7 @@ async function ensureIdentity(
   dataDir: string,
   expected: { clusterId: string; nodeId: string },
   bootstrap: ConfState,
+  fileClusterId: string,
 ): Promise<boolean> {
   const fileIdentity = await readIdentity(dataDir);
   const storedValue = await db.get(IDENTITY_KEY);
@@ -217,7 +230,7 @@ async function ensureIdentity(
     }
     await writeIdentity(dataDir, expected);
   } else {
-    checkIdentity(dataDir, fileIdentity, expected);
+    checkIdentity(dataDir, fileIdentity, { ...expected, clusterId: fileClusterId });
   }
   if (storedValue !== undefined) {
     const stored = decodeIdentity(dataDir, storedValue);
@@ -237,18 +250,35 @@ async function ensureIdentity(
   }
   await writeBatch(
     db,
-    [
-      {
-        type: 'put',
-        key: IDENTITY_KEY,
-        value: encodeStrings([expected.clusterId, expected.nodeId]),
-      },
-      ...initialLogWrites(bootstrap),
-      ...initialStateWrites(),
-    ],
+    [identityRecord(expected), ...initialLogWrites(bootstrap), ...initialStateWrites()],
     { sync: true },
   );
   return true;
+}
+
+/** The database's copy of the directory's identity (the IDENTITY file is the other). */
+export function identityRecord(identity: { clusterId: string; nodeId: string }): BatchOperation {
+  return {
+    type: 'put',
+    key: IDENTITY_KEY,
+    value: encodeStrings([identity.clusterId, identity.nodeId]),
+  };
+}
+
+/**
+ * The identity recorded inside the database, or null when it was never initialized. Holds the
+ * directory's lock while it reads (DataDirLockedError if a node is running on it).
+ */
+export async function readDatabaseIdentity(
+  dataDir: string,
+): Promise<{ clusterId: string; nodeId: string } | null> {
+  const db = await openDatabase(dataDir);
+  try {
+    const value = await db.get(IDENTITY_KEY);
+    return value === undefined ? null : decodeIdentity(dataDir, value);
+  } finally {
+    await db.close();
+  }
 }
 
 function decodeIdentity(dataDir: string, value: Uint8Array): { clusterId: string; nodeId: string } {

@@ -10,7 +10,15 @@ import type { LogIndex, NodeId } from '../../lib/index.ts';
 import { applyConfChangeEntry } from '../conf-change.ts';
 import { MemoryStorage } from '../memory-storage.ts';
 import { RaftNode } from '../node.ts';
-import type { ConfState, Entry, Message, RaftConfig, ReadState, Snapshot } from '../types.ts';
+import type {
+  ConfState,
+  Entry,
+  Message,
+  RaftConfig,
+  RaftStorage,
+  ReadState,
+  Snapshot,
+} from '../types.ts';
 
 export interface TestNode {
   readonly id: NodeId;
@@ -34,7 +42,7 @@ const decoder = new TextDecoder();
 
 export const bytes = (text: string): Uint8Array => encoder.encode(text);
 
-export function defaultConfig(id: NodeId, storage: MemoryStorage, seed: number): RaftConfig {
+export function defaultConfig(id: NodeId, storage: RaftStorage, seed: number): RaftConfig {
   return {
     id,
     storage,

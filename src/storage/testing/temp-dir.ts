@@ -3,6 +3,7 @@ import { openDatabase } from '../data-dir.ts';
 import type { Database } from '../data-dir.ts';
 import { initialLogWrites, LevelLogStore } from '../level-log-store.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { afterEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,6 +13,30 @@ export async function makeTempDir(
 ): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/**
+ * Clean-ups that run after each test of the calling describe block, newest first: `defer` one,
+ * or make a temporary data directory that goes with them.
+ */
+export function perTestCleanups(): {
+  defer: (cleanup: () => Promise<void>) => void;
+  dataDir: () => Promise<string>;
+} {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return {
+    defer: (cleanup) => {
+      cleanups.push(cleanup);
+    },
+    dataDir: async () => {
+      const dir = await makeTempDir();
+      cleanups.push(dir.remove);
+      return dir.path;
+    },
+  };
 }
 
 /**
