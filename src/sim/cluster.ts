@@ -227,7 +227,9 @@ export class Cluster implements HostEnvironment {
     this.committedConf = conf;
     for (const id of before.voters.concat(before.learners)) {
       const host = this.hosts.get(id);
-      if (host !== undefined && !isMember(conf, id)) this.pendingShutdown.push(host);
+      if (host === undefined || isMember(conf, id)) continue;
+      if (this.profile.removedRunUntilFoundOut === true) this.findOutLater(host);
+      else this.pendingShutdown.push(host);
     }
   }
 
@@ -397,6 +399,28 @@ export class Cluster implements HostEnvironment {
       host,
       this.rng.int(this.profile.downTicks[0], this.profile.downTicks[1] + 1),
     );
+  }
+
+  onOwnRemovalApplied(host: NodeHost): void {
+    if (!host.removed && host.removalPending) this.stats.faults.count('removalFoundOut:ownLog');
+    this.pendingShutdown.push(host);
+  }
+
+  /**
+   * A removed node that has not applied its removal finds out from its removal probe: once it
+   * has heard no leader for two election timeouts, it asks a peer, one election timeout apart
+   * (src/api/removal-probe.ts). Until then it runs: it may campaign, believe it still leads, or be
+   * down and restart on its data.
+   */
+  private findOutLater(host: NodeHost): void {
+    if (host.removed || host.removalPending) return;
+    host.removalPending = true;
+    const delayTicks = this.rng.int(2 * ELECTION_TICKS, 4 * ELECTION_TICKS + 1);
+    this.at(delayTicks * TICK_UNITS, `${host.id} finds out it was removed`, () => {
+      if (this.hosts.get(host.id) !== host || host.removed) return;
+      this.stats.faults.count('removalFoundOut:probe');
+      this.shutdown(host);
+    });
   }
 
   private shutdown(host: NodeHost): void {

@@ -174,7 +174,10 @@ export class Nemesis {
   private crash(): void {
     const cluster = this.cluster;
     const live = cluster.liveHosts();
-    const down = [...cluster.hosts.values()].filter((h) => h.node === null && !h.removed).length;
+    // A removed node that has not found out yet is down or up outside every quorum.
+    const down = [...cluster.hosts.values()].filter(
+      (h) => h.node === null && !h.removed && !h.removalPending,
+    ).length;
     if (live.length === 0 || down >= cluster.profile.maxDown) return;
     const leader = cluster.leader();
     const victim =
@@ -237,7 +240,12 @@ export class Nemesis {
       voters.length < MAX_VOTERS && (voters.length <= MIN_VOTERS || cluster.rng.next() < 0.5);
     if (grow) {
       const spare = [...cluster.hosts.values()].find(
-        (h) => !h.removed && h.alive && !voters.includes(h.id) && h.id !== leader.id,
+        (h) =>
+          !h.removed &&
+          !h.removalPending &&
+          h.alive &&
+          !voters.includes(h.id) &&
+          h.id !== leader.id,
       );
       const removed =
         spare === undefined && cluster.rng.next() < 0.5

@@ -12,7 +12,7 @@ import type {
 } from './raft.ts';
 import type { Checker } from './checker.ts';
 import type { RunStats } from './stats.ts';
-import { SimStateMachine } from './state-machine.ts';
+import { isMember, SimStateMachine } from './state-machine.ts';
 import { compactionDue, compactionPhase } from '../replica/compaction-schedule.ts';
 import type { Trace } from './trace.ts';
 
@@ -63,6 +63,8 @@ export interface HostEnvironment {
   onProposalResolved(proposal: Proposal, acknowledged: boolean): void;
   /** A config entry (or a snapshot's membership) at `index` was applied somewhere: it is committed. */
   onConfigApplied(index: number, conf: ConfState): void;
+  /** `host` applied the committed entry that removes it. */
+  onOwnRemovalApplied(host: NodeHost): void;
 }
 
 /**
@@ -78,6 +80,12 @@ export class NodeHost {
   incarnation = 0;
   /** Removed from the cluster and shut down for good. */
   removed = false;
+  /**
+   * Its removal is committed but it has not found out yet (profiles with
+   * `removedRunUntilFoundOut`): it runs on, as a real node does until its own log or its
+   * removal probe tells it.
+   */
+  removalPending = false;
   /** False from a start with no membership (a newcomer, a wiped disk) until a snapshot arrives. */
   hasBase: boolean;
   /** Ignores time and messages until then (a stop-the-world pause). */
@@ -300,10 +308,15 @@ export class NodeHost {
     for (const message of ready.messagesAfterPersist) env.send(message);
     if (ready.snapshot !== null) this.installSnapshot(ready);
     for (const entry of ready.committedEntries) {
+      const confBefore = this.sm.conf;
       this.sm.apply(entry);
       env.checker.onApply(this, entry);
       this.resolveProposalAt(entry.index, entry.term);
-      if (entry.kind === 'config') env.onConfigApplied(entry.index, this.sm.conf);
+      if (entry.kind !== 'config') continue;
+      env.onConfigApplied(entry.index, this.sm.conf);
+      // As the replica does: applying its own removal, a node stops (after this Ready).
+      if (isMember(confBefore, this.id) && !isMember(this.sm.conf, this.id))
+        env.onOwnRemovalApplied(this);
     }
     for (const readState of ready.readStates) {
       const read = this.reads.get(readState.requestId);

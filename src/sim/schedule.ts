@@ -50,6 +50,12 @@ export interface FaultProfile {
    * one lost disk at a time, as it tolerates one lost node).
    */
   readonly wipeRate?: number;
+  /**
+   * A removed node runs on until it applies its own removal or its removal probe tells it (two
+   * to four election timeouts after the removal commits), as real nodes do; otherwise the
+   * simulator stops it the moment any node applies the removal.
+   */
+  readonly removedRunUntilFoundOut?: boolean;
   /** Core limits this profile needs whatever the seed draws (e.g. one entry per append). */
   readonly knobs?: Partial<CoreKnobs>;
 }
@@ -115,6 +121,24 @@ const PROFILES: Record<string, FaultProfile> = {
     readRatio: 0.2,
     wipeRate: 0.2,
   },
+  /**
+   * Membership churn with partitions, where removed nodes run on until they find out: they may
+   * miss their removal, campaign, still believe they lead, crash and restart on their data.
+   */
+  lateRemoval: {
+    name: 'lateRemoval',
+    network: LAN,
+    faultGapTicks: [5, 25],
+    weights: { partition: 3, crash: 2, pause: 1, transfer: 2, membership: 6, isolateLeader: 2 },
+    crashBeforePersistRate: 0.002,
+    downTicks: [5, 60],
+    partitionTicks: [10, 100],
+    maxDown: 1,
+    clientGapUnits: 10,
+    readRatio: 0.2,
+    wipeRate: 0.1,
+    removedRunUntilFoundOut: true,
+  },
   /** Leaders change all the time with partial replication: the Figure 8 situation of the Raft paper. */
   leaderChurn: {
     name: 'leaderChurn',
@@ -164,7 +188,15 @@ const PROFILES: Record<string, FaultProfile> = {
   },
 };
 
-const RANDOM_PROFILES = ['mixed', 'mixed', 'lossy', 'crashy', 'churn', 'leaderChurn'] as const;
+const RANDOM_PROFILES = [
+  'mixed',
+  'mixed',
+  'lossy',
+  'crashy',
+  'churn',
+  'leaderChurn',
+  'lateRemoval',
+] as const;
 
 export function profileNames(): string[] {
   return Object.keys(PROFILES);
