@@ -200,6 +200,11 @@ describe('LevelLogStore', () => {
     await log.save({ snapshot: fromLeader });
     expect(log.snapshotIsInState()).toBe(false);
     expect(log.snapshot()).toEqual(fromLeader);
+    expect(log.snapshot(logIndex(8))).toEqual(fromLeader);
+    // Once this node leads, a node with no base needs everything committed, past it: exported.
+    asked.length = 0;
+    expect(log.snapshot(logIndex(10))).toBe(exported);
+    expect(asked).toEqual([10]);
     const reopened = await reopen();
     expect(reopened.log.storedSnapshot().meta).toEqual(fromLeader.meta);
     expect([...reopened.log.storedSnapshot().data]).toEqual([1, 2]);

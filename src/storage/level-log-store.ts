@@ -224,22 +224,24 @@ export class LevelLogStore implements RaftLogStore {
   }
 
   /**
-   * A snapshot to send to a follower: the stored one when it carries data, else the source's
-   * export of the state store (at or past the compaction point). Throws
-   * SnapshotTemporarilyUnavailableError while the source prepares one; the core retries.
+   * A snapshot to send to a follower, at or past `atLeast`: the stored one when it carries data
+   * (a leader's, or a restored backup) and is recent enough, else the source's export of the
+   * state store. Throws SnapshotTemporarilyUnavailableError while the source prepares one; the
+   * core retries.
    */
   snapshot(atLeast?: LogIndex): Snapshot {
-    const minIndex = logIndex(Math.max(this.latestSnapshot.meta.index, atLeast ?? 0));
+    const stored = this.latestSnapshot;
+    const minIndex = logIndex(Math.max(stored.meta.index, atLeast ?? 0));
     if (this.snapshotIsInState()) {
       if (this.snapshotSource === null) throw new SnapshotTemporarilyUnavailableError();
       return this.snapshotSource(minIndex);
     }
-    // Never compacted: the core asks only for a node with no base, which takes nothing but a
-    // snapshot (src/raft/node.ts, awaitingBase). The source is set once the replica runs, so the
-    // core reads the bootstrap here while it is being built.
-    if (this.latestSnapshot.meta.index === 0 && this.snapshotSource !== null)
-      return this.snapshotSource(minIndex);
-    return this.latestSnapshot;
+    if (stored.meta.index > 0 && stored.meta.index >= minIndex) return stored;
+    // Never compacted (the bootstrap at 0), or a stored snapshot older than a node with no base
+    // needs (src/raft/node.ts, awaitingBase: everything committed, which may be past it). The
+    // source is set once the replica runs; while the core is being built it reads what is stored.
+    if (this.snapshotSource !== null) return this.snapshotSource(minIndex);
+    return stored;
   }
 
   /**
