@@ -4,6 +4,7 @@
  * write. The scenarios run one after another in this one file so that only one cluster competes
  * for the machine's cores at a time.
  */
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -291,6 +292,55 @@ describe('a cluster of real processes', () => {
       await after.stop();
       const acknowledged = new Map([...load.acknowledged, ...after.acknowledged]);
       await expectAcknowledgedEverywhere(c, [survivor, ...joined], acknowledged);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'saves a backup through the CLI while writes go on, and restores it as a new cluster: every write acknowledged before it is there, later ones are not',
+    async () => {
+      const c = await startCluster();
+      await c.waitForLeader();
+      const before = startLoad(c.client, 'before', 8);
+      await moreAcknowledged(before, 300);
+      await before.stop();
+      // Applied everywhere, so whichever node serves the backup holds every one of them.
+      await c.waitForConvergence([...c.members], 60_000);
+
+      const during = startLoad(c.client, 'during', 4);
+      const file = join(c.baseDir, 'state.backup');
+      const saved = await c.runCli(['backup', 'save', file, '-e', c.endpoints().join(',')]);
+      await during.stop();
+      expect(saved.code, saved.stderr).toBe(0);
+      expect(saved.stdout).toMatch(/^saved .* cluster "test" at index \d+ \(term \d+\)/);
+      await c.client.put('after-backup', new TextEncoder().encode('x'));
+      const inspected = await c.runCli(['backup', 'inspect', file]);
+      expect(inspected.stdout).toContain('checksums verified');
+
+      // Every data directory is lost; n1 comes back from the file alone.
+      for (const id of [...c.members]) await c.kill(id);
+      const restored = await c.restoreBackup('n1', file, 'test-restored');
+      expect(restored.code, restored.stderr).toBe(0);
+      await c.restart('n1');
+      const leader = await c.waitForLeader();
+      expect({ id: leader.id, cluster: leader.status.clusterId }).toEqual({
+        id: 'n1',
+        cluster: 'test-restored',
+      });
+      await expectAcknowledgedEverywhere(c, ['n1'], before.acknowledged);
+      expect((await c.client.get('after-backup')).found).toBe(false);
+
+      // It grows back the usual way, and takes writes.
+      const joined = [await c.addNode(), await c.addNode()];
+      await waitUntil('3 voters', async () => {
+        const status = (await c.waitForLeader()).status;
+        return status.members.filter((member) => member.voter).length === 3;
+      });
+      const after = startLoad(c.client, 'after', 4);
+      await moreAcknowledged(after, 100);
+      await after.stop();
+      const acknowledged = new Map([...before.acknowledged, ...after.acknowledged]);
+      await expectAcknowledgedEverywhere(c, ['n1', ...joined], acknowledged);
     },
     SCENARIO_TIMEOUT_MS,
   );

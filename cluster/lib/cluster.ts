@@ -381,16 +381,48 @@ export class ProcessCluster {
       newClusterId,
     ];
     if (options.dryRun === true) args.push('--dry-run');
-    const result = await runCommand(this.command, args);
-    if (result.code !== 0 || options.dryRun === true) return result;
-    this.clusterId = newClusterId;
-    for (const id of [...this.members]) {
-      if (id === survivor) continue;
-      this.members.delete(id);
-      this.expectedRunning.delete(id);
-      this.client.removeEndpoint(this.address(id));
-    }
+    const result = await this.runCli(args);
+    if (result.code === 0 && options.dryRun !== true)
+      this.adoptAsOnlyMember(survivor, newClusterId);
     return result;
+  }
+
+  /**
+   * Runs `baton backup restore` (the real CLI) into a stopped node's wiped directory; once it
+   * succeeded the harness follows it: the cluster is `id` alone under `clusterId` (restart it).
+   */
+  async restoreBackup(id: string, file: string, clusterId: string): Promise<CommandResult> {
+    this.wipe(id);
+    const result = await this.runCli([
+      'backup',
+      'restore',
+      file,
+      '--data',
+      this.node(id).spec.dataDir,
+      '--id',
+      id,
+      '--cluster-id',
+      clusterId,
+    ]);
+    if (result.code === 0) this.adoptAsOnlyMember(id, clusterId);
+    return result;
+  }
+
+  /** Runs a one-shot `baton` command (not a server) with the nodes' command line. */
+  runCli(args: readonly string[]): Promise<CommandResult> {
+    return runCommand(this.command, args);
+  }
+
+  private adoptAsOnlyMember(id: string, clusterId: string): void {
+    this.clusterId = clusterId;
+    for (const other of [...this.members]) {
+      if (other === id) continue;
+      this.members.delete(other);
+      this.expectedRunning.delete(other);
+      this.client.removeEndpoint(this.address(other));
+    }
+    this.members.add(id);
+    this.client.addEndpoint(this.address(id));
   }
 
   /** Starts a stopped node that is expected to refuse to run; resolves with how it exited. */

@@ -21,6 +21,7 @@ import type { MembershipResponse__Output } from '../gen/baton/v1/MembershipRespo
 import type { TransferLeadershipResponse__Output } from '../gen/baton/v1/TransferLeadershipResponse.ts';
 import { statusName, toServiceError } from './status.ts';
 import type { LeaderHint } from './status.ts';
+import { streamBackup } from './backup.ts';
 import { apiProto } from './proto.ts';
 import { validateAddress, validateKey, validateNodeId, validateValue } from './validation.ts';
 
@@ -127,6 +128,15 @@ export class ApiServices {
         const index = await this.replica.removeNode(id);
         return this.membershipResponse(index);
       }),
+      Backup: (call) => {
+        // Any node serves it, from its own state: no forwarding, no leader needed.
+        streamBackup(call, this.replica, this.settings.maxGrpcMessageBytes).catch(
+          (error: unknown) => {
+            this.logger.warn({ err: error }, 'backup failed');
+            call.emit('error', toServiceError(error, this.hint()));
+          },
+        );
+      },
       TransferLeadership: this.unary('TransferLeadership', async (request, call) => {
         const to = request.to === '' ? undefined : validateNodeId('to', request.to);
         const leader = this.leaderOrForward(call);

@@ -4,6 +4,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { AdminClient } from '../gen/baton/v1/Admin.ts';
+import type { BackupChunk__Output } from '../gen/baton/v1/BackupChunk.ts';
+import type { BackupHeader__Output } from '../gen/baton/v1/BackupHeader.ts';
 import type { KvClient } from '../gen/baton/v1/Kv.ts';
 import type { WorkflowClient } from '../gen/baton/v1/Workflow.ts';
 import { workflowProto } from '../api/workflow-proto.ts';
@@ -48,6 +50,26 @@ export class CliClient {
   /** A Workflow call; `timeoutMs` overrides the per-attempt deadline (long-polls). */
   workflow<Res>(start: ClientCall<WorkflowClient, Res>, timeoutMs?: number): Promise<Res> {
     return this.call((address) => this.workflowClient(address), start, true, timeoutMs);
+  }
+
+  /**
+   * Admin.Backup from the first endpoint that serves it (any node can: it sends its own state).
+   * Resolves with the header and the state's bytes, checked against the header's length.
+   */
+  async backup(
+    timeoutMs: number,
+  ): Promise<{ endpoint: string; header: BackupHeader__Output; data: Buffer }> {
+    let lastError: Error | null = null;
+    for (const endpoint of this.endpoints) {
+      try {
+        return { endpoint, ...(await receiveBackup(this.adminClient(endpoint), timeoutMs)) };
+      } catch (error) {
+        lastError = error as Error;
+        const code = (error as Partial<grpc.ServiceError>).code;
+        if (code !== grpc.status.UNAVAILABLE && code !== grpc.status.DEADLINE_EXCEEDED) throw error;
+      }
+    }
+    throw lastError ?? new Error('no endpoint answered');
   }
 
   close(): void {
@@ -132,6 +154,42 @@ function invoke<C, Res>(client: C, start: ClientCall<C, Res>, timeoutMs: number)
       if (error !== null) reject(error);
       else if (response === undefined) reject(new Error('empty response'));
       else resolve(response);
+    });
+  });
+}
+
+function receiveBackup(
+  client: AdminClient,
+  timeoutMs: number,
+): Promise<{ header: BackupHeader__Output; data: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const call = client.Backup({}, { deadline: Date.now() + timeoutMs });
+    let header: BackupHeader__Output | null = null;
+    const chunks: Buffer[] = [];
+    let received = 0;
+    call.on('data', (chunk: BackupChunk__Output) => {
+      if (header === null) {
+        if (chunk.header === null) {
+          call.cancel();
+          reject(new Error('the node sent backup data before its header'));
+          return;
+        }
+        header = chunk.header;
+      }
+      received += chunk.data.length;
+      if (received > header.dataBytes) {
+        call.cancel();
+        reject(new Error(`the node sent more than the ${header.dataBytes} bytes it announced`));
+        return;
+      }
+      chunks.push(chunk.data);
+    });
+    call.on('error', reject);
+    call.on('end', () => {
+      if (header === null) reject(new Error('the node ended the backup without sending it'));
+      else if (received !== header.dataBytes)
+        reject(new Error(`the backup ended after ${received} of ${header.dataBytes} bytes`));
+      else resolve({ header, data: Buffer.concat(chunks, received) });
     });
   });
 }

@@ -8,6 +8,8 @@ import type { TransferLeadershipResponse__Output } from '../gen/baton/v1/Transfe
 import type { PutResponse__Output } from '../gen/baton/v1/PutResponse.ts';
 import type { GetResponse__Output } from '../gen/baton/v1/GetResponse.ts';
 import { CliClient, parseEndpoints } from './client.ts';
+import { runBackupInspect, runBackupRestore, runBackupSave } from './backup.ts';
+import type { RestoreFlags } from './backup.ts';
 import { runForceNewCluster } from './force-new-cluster.ts';
 import type { ForceNewClusterFlags } from './force-new-cluster.ts';
 import { runServer } from './server.ts';
@@ -151,6 +153,39 @@ Example (n2 and n3 lost; n1's directory survives):
     )
     .action(async (flags: ForceNewClusterFlags) => {
       await runForceNewCluster(flags);
+    });
+
+  const backup = program
+    .command('backup')
+    .description("copy the cluster's state to a file, and start a new cluster from one");
+  addClientOptions(
+    backup
+      .command('save')
+      .description("save a node's whole state (any endpoint: the first that answers) to a file")
+      .argument('<file>'),
+  )
+    .option('--backup-timeout-ms <ms>', 'deadline for the whole transfer', positiveInt, 600_000)
+    .action(async (file: string, flags: ClientFlags & { backupTimeoutMs: number }) => {
+      await withClient(flags, (client) => runBackupSave(client, file, flags.backupTimeoutMs));
+    });
+  backup
+    .command('restore')
+    .description(
+      'make a new data directory from a backup: its node is the only voter of a new cluster',
+    )
+    .argument('<file>')
+    .requiredOption('--data <dir>', 'the new data directory (must not exist, or be empty)')
+    .requiredOption('--id <id>', 'the node that will run on it')
+    .requiredOption('--cluster-id <id>', "the restored cluster's id")
+    .action(async (file: string, flags: RestoreFlags) => {
+      await runBackupRestore(file, flags);
+    });
+  backup
+    .command('inspect')
+    .description("verify a backup's checksums and show where and when it was taken")
+    .argument('<file>')
+    .action(async (file: string) => {
+      await runBackupInspect(file);
     });
 
   const cluster = program.command('cluster').description('inspect and change cluster membership');

@@ -3,6 +3,9 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AddNodeRequest as _baton_v1_AddNodeRequest, AddNodeRequest__Output as _baton_v1_AddNodeRequest__Output } from './baton/v1/AddNodeRequest.ts';
 import type { AdminClient as _baton_v1_AdminClient, AdminDefinition as _baton_v1_AdminDefinition } from './baton/v1/Admin.ts';
+import type { BackupChunk as _baton_v1_BackupChunk, BackupChunk__Output as _baton_v1_BackupChunk__Output } from './baton/v1/BackupChunk.ts';
+import type { BackupHeader as _baton_v1_BackupHeader, BackupHeader__Output as _baton_v1_BackupHeader__Output } from './baton/v1/BackupHeader.ts';
+import type { BackupRequest as _baton_v1_BackupRequest, BackupRequest__Output as _baton_v1_BackupRequest__Output } from './baton/v1/BackupRequest.ts';
 import type { Member as _baton_v1_Member, Member__Output as _baton_v1_Member__Output } from './baton/v1/Member.ts';
 import type { MembershipResponse as _baton_v1_MembershipResponse, MembershipResponse__Output as _baton_v1_MembershipResponse__Output } from './baton/v1/MembershipResponse.ts';
 import type { RemoveNodeRequest as _baton_v1_RemoveNodeRequest, RemoveNodeRequest__Output as _baton_v1_RemoveNodeRequest__Output } from './baton/v1/RemoveNodeRequest.ts';
@@ -20,6 +23,9 @@ export interface ProtoGrpcType {
     v1: {
       AddNodeRequest: MessageTypeDefinition<_baton_v1_AddNodeRequest, _baton_v1_AddNodeRequest__Output>
       Admin: SubtypeConstructor<typeof grpc.Client, _baton_v1_AdminClient> & { service: _baton_v1_AdminDefinition }
+      BackupChunk: MessageTypeDefinition<_baton_v1_BackupChunk, _baton_v1_BackupChunk__Output>
+      BackupHeader: MessageTypeDefinition<_baton_v1_BackupHeader, _baton_v1_BackupHeader__Output>
+      BackupRequest: MessageTypeDefinition<_baton_v1_BackupRequest, _baton_v1_BackupRequest__Output>
       Member: MessageTypeDefinition<_baton_v1_Member, _baton_v1_Member__Output>
       MembershipResponse: MessageTypeDefinition<_baton_v1_MembershipResponse, _baton_v1_MembershipResponse__Output>
       RemoveNodeRequest: MessageTypeDefinition<_baton_v1_RemoveNodeRequest, _baton_v1_RemoveNodeRequest__Output>

@@ -4,6 +4,7 @@ import { PendingProposalLimitError } from './errors.ts';
 import { kvPut, readUserValue } from './kv-state-machine.ts';
 import type { Replica } from './replica.ts';
 import { TestCluster, waitFor } from './testing/cluster.ts';
+import { parseStateSnapshot, StateTooLargeError, stateSnapshotIndex } from '../storage/index.ts';
 import type { TestNode } from './testing/cluster.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -105,6 +106,46 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
       'every node to write its applied state',
     );
     expect(nodes.map((n) => n.replica.persistStats.batches)).toEqual(logWrites);
+  });
+
+  it('exports the state at one log position for a backup, while writes go on; a state too large is refused, not fatal', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    const written = await put(cluster, 'before', 'backup');
+    const leader = await cluster.leader();
+    await waitApplied(cluster, written);
+    const writes = Array.from({ length: 50 }, (_, i) =>
+      leader.replica.propose(kvPut(`during${i}`, bytes('x'))),
+    );
+    const follower = [...cluster.nodes.values()].find((n) => n !== leader)!;
+    const [onLeader, onFollower] = await Promise.all([
+      leader.replica.exportState(),
+      follower.replica.exportState(),
+    ]);
+    const indexes = (await Promise.all(writes)).map((result) => result.index);
+    for (const [node, snapshot] of [
+      [leader, onLeader],
+      [follower, onFollower],
+    ] as const) {
+      expect(snapshot.meta.index).toBeGreaterThanOrEqual(written);
+      expect(snapshot.meta.term).toBe(node.store.log.term(snapshot.meta.index));
+      expect(snapshot.meta.conf.voters).toHaveLength(3);
+      // The data is the state at exactly that index: its header says so, and it holds exactly
+      // the writes at or before it.
+      expect(stateSnapshotIndex(snapshot.data)).toBe(snapshot.meta.index);
+      const keys = parseStateSnapshot(snapshot.data).records.map(([key]) => text(key) ?? '');
+      expect(keys).toContain('kv/before');
+      expect(keys.filter((key) => key.startsWith('kv/during')).length).toBe(
+        indexes.filter((index) => index <= snapshot.meta.index).length,
+      );
+    }
+
+    const state = follower.store.state;
+    state.exportSnapshot = () => Promise.reject(new StateTooLargeError(1));
+    await expect(follower.replica.exportState()).rejects.toBeInstanceOf(StateTooLargeError);
+    // Still running: it applies what comes next.
+    const after = await put(cluster, 'after', 'refusal');
+    await waitApplied(cluster, after);
+    expect(await valueOn(follower.replica, 'after')).toBe('refusal');
   });
 
   it('refuses proposals past the pending limit with RESOURCE_EXHAUSTED', async () => {

@@ -77,6 +77,8 @@ const MAX_STATE_COMMITS_IN_FLIGHT = 32;
 const SNAPSHOT_MAX_LOG_BYTES = 64 * 1024 * 1024;
 /** An export made for a follower is dropped after this long unused (it is as big as the state). */
 const PEER_SNAPSHOT_KEEP_MS = 60_000;
+/** After the state was found too large to export, followers' snapshot requests wait this long. */
+const PEER_EXPORT_RETRY_AFTER_REFUSAL_MS = 60_000;
 
 export interface ReplicaOptions {
   readonly id: NodeId;
@@ -187,6 +189,13 @@ export class Replica {
   /** Set when the core asked for a snapshot the cache cannot give; the export starts at the next consistent point. */
   private peerSnapshotWanted = false;
   private peerSnapshotExport: Promise<void> | null = null;
+  /** After an export refused as too large, followers' requests wait until then (performance.now()). */
+  private peerExportRefusedUntilMs = 0;
+  /** Callers of exportState waiting for the next export (it serves them and followers alike). */
+  private exportWaiters: Array<{
+    resolve: (snapshot: Snapshot) => void;
+    reject: (error: unknown) => void;
+  }> = [];
   private stateCommitTail: Promise<void> = Promise.resolve();
   private running = false;
   private kickScheduled = false;
@@ -996,18 +1005,39 @@ export class Replica {
    * the last export while it is at or past the compaction point; otherwise asks for a new one and
    * throws SnapshotTemporarilyUnavailableError (the core retries on the next heartbeat response).
    */
+  /**
+   * The whole state as of the applied index, with the log position and membership it is as of:
+   * a backup. A fresh export, taken between Readys like a follower's snapshot (one export serves
+   * both when they coincide); the state must fit MAX_STATE_SNAPSHOT_BYTES.
+   */
+  exportState(): Promise<Snapshot> {
+    if (this.stopped) return Promise.reject(new ReplicaStoppedError());
+    return new Promise((resolve, reject) => {
+      this.exportWaiters.push({ resolve, reject });
+      this.peerSnapshotWanted = true;
+      this.exportSoonIfIdle();
+    });
+  }
+
+  /** The loop starts a wanted export between Readys; with the loop idle nobody would. */
+  private exportSoonIfIdle(): void {
+    if (this.running) return;
+    setImmediate(() => {
+      if (!this.running) this.maybeExportForPeers();
+    });
+  }
+
   private snapshotForPeer(minIndex: LogIndex): Snapshot {
     const cached = this.peerSnapshot;
     if (cached !== null && cached.meta.index >= minIndex) {
       this.peerSnapshotUsedMs = performance.now();
       return cached;
     }
+    if (performance.now() < this.peerExportRefusedUntilMs)
+      throw new SnapshotTemporarilyUnavailableError();
     this.peerSnapshotWanted = true;
     // Called from the core, possibly mid-apply: the loop starts the export between Readys.
-    if (!this.running)
-      setImmediate(() => {
-        if (!this.running) this.maybeExportForPeers();
-      });
+    this.exportSoonIfIdle();
     throw new SnapshotTemporarilyUnavailableError();
   }
 
@@ -1023,20 +1053,38 @@ export class Replica {
     const term = this.options.log.term(index);
     const conf = this.conf;
     const startedMs = performance.now();
+    const waiters = this.exportWaiters;
+    this.exportWaiters = [];
     this.peerSnapshotExport = this.options.state.exportSnapshot().then(
       (data) => {
         this.peerSnapshotExport = null;
-        this.peerSnapshot = { meta: { index, term, conf }, data };
+        const snapshot: Snapshot = { meta: { index, term, conf }, data };
+        this.peerSnapshot = snapshot;
         this.peerSnapshotUsedMs = performance.now();
         this.metrics.snapshotsExported.inc();
         this.logger.info(
-          { index, bytes: data.length, ms: Math.round(performance.now() - startedMs) },
-          'exported the state for a follower that needs a snapshot',
+          {
+            index,
+            bytes: data.length,
+            ms: Math.round(performance.now() - startedMs),
+            backups: waiters.length,
+          },
+          'exported the state',
         );
+        for (const waiter of waiters) waiter.resolve(snapshot);
+        // Asked for while this one ran: its callers need an export from a later point.
+        if (this.peerSnapshotWanted && !this.stopped) this.exportSoonIfIdle();
       },
       (error: unknown) => {
         this.peerSnapshotExport = null;
-        this.fatal(error);
+        for (const waiter of waiters) waiter.reject(error);
+        // Too large to export is a limit the operator must hear about, not a broken node.
+        // (The store's StateTooLargeError: RESOURCE_EXHAUSTED.)
+        if (error instanceof BatonError && error.code === 'RESOURCE_EXHAUSTED') {
+          // Followers ask on every heartbeat; each try reads the whole state before it fails.
+          this.peerExportRefusedUntilMs = performance.now() + PEER_EXPORT_RETRY_AFTER_REFUSAL_MS;
+          this.logger.error({ err: error }, 'export refused');
+        } else this.fatal(error);
       },
     );
   }
@@ -1372,6 +1420,8 @@ export class Replica {
       waiter.reject(error);
     }
     this.transferWaiters = [];
+    for (const waiter of this.exportWaiters) waiter.reject(error);
+    this.exportWaiters = [];
     this.metrics.pendingProposals.set(0);
   }
 

@@ -104,7 +104,7 @@ export async function writeIdentity(
   await fsyncDirectory(dataDir);
 }
 
-async function fsyncDirectory(path: string): Promise<void> {
+export async function fsyncDirectory(path: string): Promise<void> {
   const directory = await open(path, 'r');
   try {
     await directory.sync();

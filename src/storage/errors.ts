@@ -75,3 +75,15 @@ export class SnapshotDataCorruptError extends BatonError {
     super('DATA_LOSS', `state snapshot rejected (state left unchanged): ${detail}`);
   }
 }
+
+/** The state is larger than a snapshot (one in-memory buffer) may be; nothing was exported. */
+export class StateTooLargeError extends BatonError {
+  override readonly name = 'StateTooLargeError';
+
+  constructor(limitBytes: number) {
+    super(
+      'RESOURCE_EXHAUSTED',
+      `the state exceeds ${limitBytes} bytes, the most a state snapshot (one in-memory buffer) may hold: it cannot be exported for a backup or a follower that needs a snapshot`,
+    );
+  }
+}

@@ -30,8 +30,21 @@ export { LevelLogStore } from './level-log-store.ts';
 export type { LogOpenReport, SnapshotSource } from './level-log-store.ts';
 export { LevelStateStore, MAX_BATCH_WRITES } from './state-store.ts';
 export type { CommitOptions, StateBatch, StateOpenReport } from './state-store.ts';
-export { MAX_STATE_SNAPSHOT_BYTES, stateSnapshotIndex } from './state-snapshot.ts';
+export {
+  MAX_STATE_SNAPSHOT_BYTES,
+  parseStateSnapshot,
+  stateSnapshotIndex,
+} from './state-snapshot.ts';
 export { DATA_DIR_FORMAT_VERSION } from './data-dir.ts';
+export { crc32c } from './crc32c.ts';
+export {
+  BackupError,
+  readBackupFile,
+  restoreBackup,
+  verifyBackup,
+  writeBackupFile,
+} from './backup.ts';
+export type { Backup, BackupHeader, RestoreOptions } from './backup.ts';
 export { forceNewCluster, RecoveryRefusedError } from './force-new-cluster.ts';
 export type { ForceNewClusterOptions, ForceNewClusterReport } from './force-new-cluster.ts';
 export {
@@ -39,5 +52,6 @@ export {
   DataDirLockedError,
   DataDirMismatchError,
   SnapshotDataCorruptError,
+  StateTooLargeError,
   StorageCorruptError,
 } from './errors.ts';

@@ -11,7 +11,7 @@
 import { logIndex } from '../lib/index.ts';
 import type { LogIndex } from '../lib/index.ts';
 import { crc32c, crc32cUpdate } from './crc32c.ts';
-import { SnapshotDataCorruptError } from './errors.ts';
+import { SnapshotDataCorruptError, StateTooLargeError } from './errors.ts';
 import { compareBytes, fromUtf8, readUint64, writeUint64 } from './keys.ts';
 
 const MAGIC = Uint8Array.of(0x42, 0x54, 0x53, 0x53); // "BTSS"
@@ -61,9 +61,7 @@ export class StateSnapshotWriter {
   private push(chunk: Uint8Array): void {
     this.totalBytes += chunk.length;
     if (this.totalBytes + TRAILER_BYTES > MAX_STATE_SNAPSHOT_BYTES) {
-      throw new RangeError(
-        `the state exceeds MAX_STATE_SNAPSHOT_BYTES (${MAX_STATE_SNAPSHOT_BYTES}); snapshots are one in-memory buffer`,
-      );
+      throw new StateTooLargeError(MAX_STATE_SNAPSHOT_BYTES);
     }
     this.crc = crc32cUpdate(this.crc, chunk);
     this.chunks.push(chunk);

@@ -3,6 +3,8 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AddNodeRequest as _baton_v1_AddNodeRequest, AddNodeRequest__Output as _baton_v1_AddNodeRequest__Output } from '../../baton/v1/AddNodeRequest.ts';
+import type { BackupChunk as _baton_v1_BackupChunk, BackupChunk__Output as _baton_v1_BackupChunk__Output } from '../../baton/v1/BackupChunk.ts';
+import type { BackupRequest as _baton_v1_BackupRequest, BackupRequest__Output as _baton_v1_BackupRequest__Output } from '../../baton/v1/BackupRequest.ts';
 import type { MembershipResponse as _baton_v1_MembershipResponse, MembershipResponse__Output as _baton_v1_MembershipResponse__Output } from '../../baton/v1/MembershipResponse.ts';
 import type { RemoveNodeRequest as _baton_v1_RemoveNodeRequest, RemoveNodeRequest__Output as _baton_v1_RemoveNodeRequest__Output } from '../../baton/v1/RemoveNodeRequest.ts';
 import type { StatusRequest as _baton_v1_StatusRequest, StatusRequest__Output as _baton_v1_StatusRequest__Output } from '../../baton/v1/StatusRequest.ts';
@@ -19,6 +21,11 @@ export interface AdminClient extends grpc.Client {
   addNode(argument: _baton_v1_AddNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_baton_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
   addNode(argument: _baton_v1_AddNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_baton_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
   addNode(argument: _baton_v1_AddNodeRequest, callback: grpc.requestCallback<_baton_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
+  
+  Backup(argument: _baton_v1_BackupRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_baton_v1_BackupChunk__Output>;
+  Backup(argument: _baton_v1_BackupRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_baton_v1_BackupChunk__Output>;
+  backup(argument: _baton_v1_BackupRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_baton_v1_BackupChunk__Output>;
+  backup(argument: _baton_v1_BackupRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_baton_v1_BackupChunk__Output>;
   
   RemoveNode(argument: _baton_v1_RemoveNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_baton_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
   RemoveNode(argument: _baton_v1_RemoveNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_baton_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
@@ -52,6 +59,8 @@ export interface AdminClient extends grpc.Client {
 export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   AddNode: grpc.handleUnaryCall<_baton_v1_AddNodeRequest__Output, _baton_v1_MembershipResponse>;
   
+  Backup: grpc.handleServerStreamingCall<_baton_v1_BackupRequest__Output, _baton_v1_BackupChunk>;
+  
   RemoveNode: grpc.handleUnaryCall<_baton_v1_RemoveNodeRequest__Output, _baton_v1_MembershipResponse>;
   
   Status: grpc.handleUnaryCall<_baton_v1_StatusRequest__Output, _baton_v1_StatusResponse>;
@@ -62,6 +71,7 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
 
 export interface AdminDefinition extends grpc.ServiceDefinition {
   AddNode: MethodDefinition<_baton_v1_AddNodeRequest, _baton_v1_MembershipResponse, _baton_v1_AddNodeRequest__Output, _baton_v1_MembershipResponse__Output>
+  Backup: MethodDefinition<_baton_v1_BackupRequest, _baton_v1_BackupChunk, _baton_v1_BackupRequest__Output, _baton_v1_BackupChunk__Output>
   RemoveNode: MethodDefinition<_baton_v1_RemoveNodeRequest, _baton_v1_MembershipResponse, _baton_v1_RemoveNodeRequest__Output, _baton_v1_MembershipResponse__Output>
   Status: MethodDefinition<_baton_v1_StatusRequest, _baton_v1_StatusResponse, _baton_v1_StatusRequest__Output, _baton_v1_StatusResponse__Output>
   TransferLeadership: MethodDefinition<_baton_v1_TransferLeadershipRequest, _baton_v1_TransferLeadershipResponse, _baton_v1_TransferLeadershipRequest__Output, _baton_v1_TransferLeadershipResponse__Output>

@@ -1,0 +1,58 @@
+/**
+ * Admin.Backup: streams this node's state (a fresh export at its applied index) to the caller,
+ * header first, then the bytes in chunks that respect the stream's flow control.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { BackupChunk } from '../gen/baton/v1/BackupChunk.ts';
+import type { BackupRequest__Output } from '../gen/baton/v1/BackupRequest.ts';
+import type { Replica } from '../replica/index.ts';
+import { crc32c } from '../storage/index.ts';
+
+/** At most this many state bytes per message (and at most half the largest message allowed). */
+const MAX_CHUNK_BYTES = 1 << 20;
+
+export type BackupCall = grpc.ServerWritableStream<BackupRequest__Output, BackupChunk>;
+
+export async function streamBackup(
+  call: BackupCall,
+  replica: Replica,
+  maxMessageBytes: number,
+): Promise<void> {
+  const snapshot = await replica.exportState();
+  const { data, meta } = snapshot;
+  const chunkBytes = Math.min(MAX_CHUNK_BYTES, Math.floor(maxMessageBytes / 2));
+  await send(call, {
+    header: {
+      clusterId: replica.clusterId,
+      nodeId: replica.id,
+      index: meta.index,
+      term: meta.term,
+      voters: [...meta.conf.voters],
+      learners: [...meta.conf.learners],
+      dataBytes: data.length,
+      dataCrc32c: crc32c(data),
+    },
+    data: Buffer.alloc(0),
+  });
+  for (let at = 0; at < data.length; at += chunkBytes) {
+    if (call.cancelled) return;
+    await send(call, { data: data.subarray(at, at + chunkBytes) });
+  }
+  call.end();
+}
+
+/** Writes one message; waits for the stream to drain when its buffer is full (or the call to end). */
+function send(call: BackupCall, chunk: BackupChunk): Promise<void> {
+  if (call.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.off('drain', done);
+      call.off('close', done);
+      call.off('cancelled', done);
+      resolve();
+    };
+    call.on('drain', done);
+    call.on('close', done);
+    call.on('cancelled', done);
+  });
+}
