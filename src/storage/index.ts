@@ -18,6 +18,10 @@
  * - Snapshot from the leader: `await log.save({ snapshot, … })`, then
  *   `await state.importSnapshot(snapshot.data, snapshot.meta.index)`. A crash in between is
  *   repaired by the next `openNodeStore` (it re-installs the log's snapshot into the state).
+ *
+ * Offline, on a stopped node's directory (the `baton` CLI): `forceNewCluster` (a quorum lost for
+ * good: this node becomes the only voter of a new cluster), and `restoreBackup` (a new directory
+ * from a backup file written by `writeBackupFile`).
  */
 export { openNodeStore } from './node-store.ts';
 export type {
