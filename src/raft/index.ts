@@ -27,5 +27,6 @@ export {
 } from './conf-change.ts';
 export { ENTRY_OVERHEAD_BYTES, entrySizeBytes } from './entry.ts';
 export { MAX_PENDING_READS } from './read-only.ts';
+export { chooseSnapshot } from './snapshot-choice.ts';
 export * from './errors.ts';
 export type * from './types.ts';

@@ -1,6 +1,6 @@
 import { assert } from '../lib/index.ts';
 import type { LogIndex, NodeId, Rng, Term } from '../lib/index.ts';
-import { MemoryStorage, RaftNode } from './raft.ts';
+import { chooseSnapshot, MemoryStorage, RaftNode } from './raft.ts';
 import type {
   ConfState,
   Message,
@@ -403,12 +403,16 @@ function snapshotOnDemand(
       term: (index) => storage.term(index),
       firstIndex: () => storage.firstIndex(),
       lastIndex: () => storage.lastIndex(),
-      snapshot: (atLeast) => {
-        const stored = storage.snapshot();
-        const wanted = Math.max(1, atLeast ?? 0);
-        const stale = stored.meta.index === 0 || stored.meta.index < wanted;
-        return enabled && stale && sm.applied >= wanted ? sm.snapshot() : stored;
-      },
+      // The same choice as the LevelDB store; the export is the state machine as applied (one
+      // that has not applied far enough yet hands out the stored one, which the core refuses).
+      snapshot: (atLeast) =>
+        chooseSnapshot(
+          storage.snapshot(),
+          atLeast,
+          enabled
+            ? (minIndex) => (sm.applied >= minIndex ? sm.snapshot() : storage.snapshot())
+            : null,
+        ),
     },
     enable: () => {
       enabled = true;

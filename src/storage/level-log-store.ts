@@ -22,11 +22,8 @@
 import { assert, logIndex } from '../lib/index.ts';
 import type { LogIndex, Term } from '../lib/index.ts';
 import { entrySizeBytes } from '../raft/entry.ts';
-import {
-  CompactedError,
-  SnapshotTemporarilyUnavailableError,
-  UnavailableError,
-} from '../raft/errors.ts';
+import { chooseSnapshot } from '../raft/snapshot-choice.ts';
+import { CompactedError, UnavailableError } from '../raft/errors.ts';
 import type {
   ConfState,
   Entry,
@@ -230,18 +227,7 @@ export class LevelLogStore implements RaftLogStore {
    * core retries.
    */
   snapshot(atLeast?: LogIndex): Snapshot {
-    const stored = this.latestSnapshot;
-    const minIndex = logIndex(Math.max(stored.meta.index, atLeast ?? 0));
-    if (this.snapshotIsInState()) {
-      if (this.snapshotSource === null) throw new SnapshotTemporarilyUnavailableError();
-      return this.snapshotSource(minIndex);
-    }
-    if (stored.meta.index > 0 && stored.meta.index >= minIndex) return stored;
-    // Never compacted (the bootstrap at 0), or a stored snapshot older than a node with no base
-    // needs (src/raft/node.ts, awaitingBase: everything committed, which may be past it). The
-    // source is set once the replica runs; while the core is being built it reads what is stored.
-    if (this.snapshotSource !== null) return this.snapshotSource(minIndex);
-    return stored;
+    return chooseSnapshot(this.latestSnapshot, atLeast, this.snapshotSource);
   }
 
   /**
