@@ -145,6 +145,24 @@ describe('a cluster of real processes', () => {
       expect(own.members.map((m) => [m.id, m.voter]).sort()).toEqual(
         [...c.members].sort().map((id) => [id, true]),
       );
+
+      // Now it leads, still holding that snapshot (no compaction since), and the other follower
+      // loses its disk too: the new leader must export a newer state for it (FINDINGS 7).
+      await c.client.transferLeadership(follower);
+      expect((await c.waitForLeader()).id).toBe(follower);
+      const other = [...c.members].find((id) => id !== leader.id && id !== follower)!;
+      const more = startLoad(c.client, 'wipe-again', 8);
+      await moreAcknowledged(more, 200);
+      await c.kill(other);
+      c.wipe(other);
+      await c.restart(other, { join: true });
+      await moreAcknowledged(more, 200);
+      await more.stop();
+      await expectAcknowledgedEverywhere(
+        c,
+        [...c.members],
+        new Map([...load.acknowledged, ...more.acknowledged]),
+      );
     },
     SCENARIO_TIMEOUT_MS,
   );
