@@ -33,7 +33,7 @@ export function describeRecovery(report: ForceNewClusterReport): string {
   const members = report.previousMembers;
   const lines = [
     `node ${report.nodeId} of cluster "${report.previousClusterId}" (data ${report.dataDir})`,
-    `  log          last entry ${report.lastIndex} (term ${report.lastTerm}), commit recorded ${report.recordedCommit}, state applied ${report.appliedIndex}`,
+    `  log          last entry ${report.lastIndex} (term ${report.lastTerm}), known committed up to ${report.knownCommitted}, state applied ${report.appliedIndex}`,
     `  members      voters ${list(members.voters)}; learners ${list(members.learners)}`,
   ];
   if (!report.wasVoter) {
@@ -42,7 +42,7 @@ export function describeRecovery(report: ForceNewClusterReport): string {
     );
   }
   lines.push(
-    `  committed    ${report.entriesCommittedByRecovery} entries past the recorded commit are kept and become committed (any of them may have been acknowledged)`,
+    `  committed    ${report.entriesCommittedByRecovery} entries past what it knew committed are kept and become committed (any of them may have been acknowledged)`,
   );
   const change = `${report.nodeId} the only voter, at index ${report.forcedIndex} (term ${report.forcedTerm}); cluster id "${report.previousClusterId}" -> "${report.newClusterId}"`;
   if (report.dryRun) {

@@ -69,7 +69,7 @@ describe('forceNewCluster', () => {
       wasVoter: true,
       lastIndex: 5,
       lastTerm: 2,
-      recordedCommit: 3,
+      knownCommitted: 3,
       entriesCommittedByRecovery: 2,
       forcedIndex: 6,
       forcedTerm: 3,

@@ -47,15 +47,18 @@ export interface ForceNewClusterReport {
   readonly wasVoter: boolean;
   /**
    * The last entry before recovery (compare it across the surviving directories: the most
-   * up-to-date log has the highest term, then the highest index), and the commit index the
-   * node had recorded.
+   * up-to-date log has the highest term, then the highest index).
    */
   readonly lastIndex: LogIndex;
   readonly lastTerm: Term;
-  readonly recordedCommit: LogIndex;
+  /**
+   * How far this node knew the log to be committed: its recorded commit index or, if further,
+   * what it had applied (the commit index is recorded lazily).
+   */
+  readonly knownCommitted: LogIndex;
   /** How far the state machine had applied (the node applies the rest when it starts). */
   readonly appliedIndex: LogIndex;
-  /** Entries past `recordedCommit`, kept and committed by the recovery. */
+  /** Entries past `knownCommitted`, kept and committed by the recovery. */
   readonly entriesCommittedByRecovery: number;
   /** The forced membership entry, and the term it is written in. */
   readonly forcedIndex: LogIndex;
@@ -163,9 +166,12 @@ export async function forceNewCluster(
       wasVoter: previousMembers.voters.includes(self),
       lastIndex: logIndex(keptLast),
       lastTerm: log.term(logIndex(keptLast)),
-      recordedCommit: hardState.commit,
+      knownCommitted: logIndex(Math.max(hardState.commit, store.state.appliedIndex())),
       appliedIndex: store.state.appliedIndex(),
-      entriesCommittedByRecovery: Math.max(0, keptLast - hardState.commit),
+      entriesCommittedByRecovery: Math.max(
+        0,
+        keptLast - Math.max(hardState.commit, store.state.appliedIndex()),
+      ),
       forcedIndex,
       forcedTerm,
       dryRun,
