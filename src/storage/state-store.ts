@@ -43,8 +43,15 @@ function compactRange(db: Database, key: Uint8Array): Promise<void> {
   return compactor.compactRange(key, key);
 }
 
-/** Records read from LevelDB per iterator step in scans, exports and imports. */
+/** Records read from LevelDB per iterator step in the state machine's range reads. */
 const READ_CHUNK_RECORDS = 256;
+/**
+ * Whole-keyspace scans (exports, the deletions of an import) read in larger steps: classic-level
+ * stops a `nextv` at 16 KiB by default, so 200,000 records of ~220 bytes took ~2,700 trips to the
+ * LevelDB thread; with 1 MiB and 1,024 records per step the scan took 390 ms instead of 600.
+ */
+const SCAN_CHUNK_RECORDS = 1024;
+const SCAN_HIGH_WATER_MARK_BYTES = 1 << 20;
 /** Most writes one batch may buffer: the overlay lives in memory until commit. */
 export const MAX_BATCH_WRITES = 100_000;
 
@@ -257,10 +264,15 @@ export class LevelStateStore {
       if (!unframed.ok)
         throw new StorageCorruptError('applied index', this.dataDir, unframed.detail);
       const writer = new StateSnapshotWriter(decodeIndexPayload(unframed.payload));
-      const iterator = this.db.iterator({ gte: STATE_RANGE.gte, lt: STATE_RANGE.lt, snapshot });
+      const iterator = this.db.iterator({
+        gte: STATE_RANGE.gte,
+        lt: STATE_RANGE.lt,
+        snapshot,
+        highWaterMarkBytes: SCAN_HIGH_WATER_MARK_BYTES,
+      });
       try {
         for (;;) {
-          const records = await iterator.nextv(READ_CHUNK_RECORDS);
+          const records = await iterator.nextv(SCAN_CHUNK_RECORDS);
           if (records.length === 0) break;
           for (const [key, recordValue] of records) writer.add(key.subarray(1), recordValue);
         }
@@ -293,10 +305,14 @@ export class LevelStateStore {
     this.committedCalled = index;
     return this.uncarried(async () => {
       const operations: BatchOperation[] = [];
-      const keys = this.db.keys({ gte: STATE_RANGE.gte, lt: STATE_RANGE.lt });
+      const keys = this.db.keys({
+        gte: STATE_RANGE.gte,
+        lt: STATE_RANGE.lt,
+        highWaterMarkBytes: SCAN_HIGH_WATER_MARK_BYTES,
+      });
       try {
         for (;;) {
-          const chunk = await keys.nextv(READ_CHUNK_RECORDS);
+          const chunk = await keys.nextv(SCAN_CHUNK_RECORDS);
           if (chunk.length === 0) break;
           for (const key of chunk) operations.push({ type: 'del', key });
         }
