@@ -65,6 +65,8 @@ import {
 
 /** How many log records open reads from LevelDB per iterator step. */
 const OPEN_READ_BATCH_RECORDS = 1024;
+/** And at most this many bytes (classic-level's default, 16 KiB, stops a step after ~100 entries). */
+const OPEN_READ_BATCH_BYTES = 1 << 20;
 
 /** What open found and did; the host logs it. */
 export interface LogOpenReport {
@@ -550,7 +552,11 @@ class LogLoader {
     let pendingBad: { index: LogIndex; detail: string } | null = null;
     let expectedIndex = base.index + 1;
     let previousTerm = base.term;
-    const iterator = this.db.iterator({ gte: LOG_RANGE.gte, lt: LOG_RANGE.lt });
+    const iterator = this.db.iterator({
+      gte: LOG_RANGE.gte,
+      lt: LOG_RANGE.lt,
+      highWaterMarkBytes: OPEN_READ_BATCH_BYTES,
+    });
     try {
       for (;;) {
         const records = await iterator.nextv(OPEN_READ_BATCH_RECORDS);
