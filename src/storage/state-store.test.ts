@@ -304,6 +304,33 @@ describe('LevelStateStore', () => {
     );
   });
 
+  it("an import leaves exactly the snapshot's keyspace, whatever keys were there before", async () => {
+    const keySet = fc.uniqueArray(fc.constantFrom(...KEYS), { maxLength: KEYS.length });
+    await fc.assert(
+      fc.asyncProperty(keySet, keySet, async (before, wanted) => {
+        const source = await fresh();
+        await fillLog(source.node(), 9);
+        const batch = source.node().state.beginBatch();
+        for (const key of wanted) batch.put(key, bytes(`new ${key}`));
+        await source.node().state.commit(batch, logIndex(9), { sync: true });
+        const data = await source.node().state.exportSnapshot();
+
+        const target = await fresh();
+        await fillLog(target.node(), 9);
+        const old = target.node().state.beginBatch();
+        for (const key of before) old.put(key, bytes(`old ${key}`));
+        await target.node().state.commit(old, logIndex(2), { sync: true });
+        await target.node().state.importSnapshot(data, logIndex(9));
+        const everything = { gte: '', lt: '\u{10ffff}', limit: 100 };
+        const model = new Map(wanted.map((key) => [key, `new ${key}`]));
+        expect(
+          (await target.node().state.reader().scan(everything)).map(([k, v]) => [k, text(v)]),
+        ).toEqual(modelScan(model, everything));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   it('exports a snapshot and imports it elsewhere, replacing the whole keyspace', async () => {
     const source = await fresh();
     await fillLog(source.node(), 42);

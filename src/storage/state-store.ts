@@ -305,6 +305,10 @@ export class LevelStateStore {
     this.committedCalled = index;
     return this.uncarried(async () => {
       const operations: BatchOperation[] = [];
+      const records = parsed.records;
+      // Both sides are in key order: delete only the keys the snapshot does not have (a put
+      // replaces the others), which halves the batch for a follower that is merely behind.
+      let next = 0;
       const keys = this.db.keys({
         gte: STATE_RANGE.gte,
         lt: STATE_RANGE.lt,
@@ -314,12 +318,21 @@ export class LevelStateStore {
         for (;;) {
           const chunk = await keys.nextv(SCAN_CHUNK_RECORDS);
           if (chunk.length === 0) break;
-          for (const key of chunk) operations.push({ type: 'del', key });
+          for (const key of chunk) {
+            const existing = key.subarray(1);
+            let order = -1;
+            while (next < records.length) {
+              order = compareBytes(records[next]![0], existing);
+              if (order >= 0) break;
+              next++;
+            }
+            if (order !== 0) operations.push({ type: 'del', key });
+          }
         }
       } finally {
         await keys.close();
       }
-      for (const [key, value] of parsed.records) {
+      for (const [key, value] of records) {
         operations.push({ type: 'put', key: stateKeyFromUtf8(key), value });
       }
       operations.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(index) });
