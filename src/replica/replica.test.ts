@@ -420,6 +420,12 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     await waitFor(() => again.replica.appliedIndex() >= index, `${wiped} to apply`);
     expect(again.replica.status().conf).toEqual(leader.replica.status().conf);
     expect(await valueOn(again.replica, 'w7')).toBe('7');
+    // Installed and durable in the state: the log store keeps no copy of the data.
+    expect(again.store.log.snapshotIsInState()).toBe(true);
+    expect(again.store.log.storedSnapshot().data).toHaveLength(0);
+    await cluster.stopNode(wiped);
+    const restarted = await cluster.startNode(wiped);
+    expect(await valueOn(restarted.replica, 'while-down')).toBe('x');
   });
 
   it('queues membership changes made back to back instead of failing them', async () => {

@@ -275,6 +275,7 @@ export class Replica {
         'state is behind the log snapshot (crash during install); importing the snapshot',
       );
       await state.importSnapshot(snapshot.data, snapshot.meta.index);
+      await log.releaseSnapshotData(snapshot.meta.index);
     }
     const conf = confAsOfApplied(log, state.appliedIndex());
     return new Replica(options, conf);
@@ -913,6 +914,8 @@ export class Replica {
   private async installSnapshot(snapshot: Snapshot): Promise<void> {
     const index = snapshot.meta.index;
     await this.options.state.importSnapshot(snapshot.data, index);
+    // The state holds it now (synced): the log store need not keep the data in memory and on disk.
+    await this.options.log.releaseSnapshotData(index);
     this.applied = index;
     this.lastSnapshotIndex = index;
     this.logBytesSinceSnapshot = 0;

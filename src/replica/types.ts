@@ -18,6 +18,11 @@ export interface ReplicaLogStore extends RaftLogStore {
   /** True when the stored snapshot is a compaction point backed by the state store. */
   snapshotIsInState(): boolean;
   /**
+   * Once the state store holds the stored snapshot at `index` durably, drops its data: the
+   * snapshot becomes a compaction point backed by the state (no-op for any other index).
+   */
+  releaseSnapshotData(index: LogIndex): Promise<void>;
+  /**
    * Where snapshot() gets one for a follower, at or past `minIndex` (the compaction point, or
    * what a node with no base must get); it may throw SnapshotTemporarilyUnavailableError.
    */

@@ -211,6 +211,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<void> {
       hardState: { term, vote: null, commit: index },
     });
     await store.state.importSnapshot(backup.data, index);
+    await store.log.releaseSnapshotData(index);
   } finally {
     await store.close();
   }

@@ -216,6 +216,27 @@ describe('LevelLogStore', () => {
     expect((await reopen()).log.snapshotIsInState()).toBe(true);
   });
 
+  it("drops a received snapshot's data once the state holds it, and exports from then on", async () => {
+    const { node, reopen } = await fresh();
+    const log = node().log;
+    const fromLeader = {
+      meta: { index: logIndex(8), term: term(2), conf: STORAGE_CONTRACT_BOOTSTRAP },
+      data: Uint8Array.of(1, 2, 3),
+    };
+    await log.save({ snapshot: fromLeader });
+    await log.releaseSnapshotData(logIndex(7));
+    expect(log.storedSnapshot().data).toHaveLength(3);
+    await log.releaseSnapshotData(logIndex(8));
+    expect(log.storedSnapshot()).toEqual({ meta: fromLeader.meta, data: new Uint8Array(0) });
+    expect(log.snapshotIsInState()).toBe(true);
+    const exported = { meta: fromLeader.meta, data: Uint8Array.of(9) };
+    log.setSnapshotSource(() => exported);
+    expect(log.snapshot()).toBe(exported);
+    const reopened = await reopen();
+    expect(reopened.log.snapshotIsInState()).toBe(true);
+    expect(reopened.log.storedSnapshot().meta).toEqual(fromLeader.meta);
+  });
+
   it('refuses (by assertion, before writing) entries whose terms go down', async () => {
     const { node, reopen } = await fresh();
     const log = node().log;

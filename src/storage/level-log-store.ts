@@ -273,6 +273,24 @@ export class LevelLogStore implements RaftLogStore {
     );
   }
 
+  /**
+   * Once the state store holds the stored snapshot at `index` durably (installed from a leader
+   * or a backup), its data need not stay: the snapshot becomes a compaction point backed by the
+   * state, as after a local compaction. Frees the memory and disk it held until the next
+   * compaction (up to the state's size); followers then get fresh exports. No-op for any other
+   * index. A crash before this write leaves the data in place, as before.
+   */
+  releaseSnapshotData(index: LogIndex): Promise<void> {
+    return this.writes.run(async () => {
+      const stored = this.latestSnapshot;
+      if (stored.meta.index !== index || stored.meta.index === 0 || stored.data.length === 0)
+        return;
+      const released: Snapshot = { meta: stored.meta, data: EMPTY_SNAPSHOT_DATA };
+      await writeBatch(this.db, snapshotWrites(released), { sync: true });
+      this.latestSnapshot = released;
+    });
+  }
+
   /** Resolves once every write called so far has finished. */
   async flush(): Promise<void> {
     await this.writes.drained();

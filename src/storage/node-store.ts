@@ -121,6 +121,7 @@ export async function openNodeStore(options: OpenNodeStoreOptions): Promise<Node
         );
       }
       await state.importSnapshot(snapshot.data, snapshot.meta.index);
+      await log.releaseSnapshotData(snapshot.meta.index);
       restoredStateFromSnapshot = snapshot.meta.index;
       warnings.push(
         `the state was behind the stored snapshot; re-installed the snapshot at index ${snapshot.meta.index}`,
