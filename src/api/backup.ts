@@ -5,6 +5,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { BackupChunk } from '../gen/baton/v1/BackupChunk.ts';
 import type { BackupRequest__Output } from '../gen/baton/v1/BackupRequest.ts';
+import { BatonError } from '../lib/index.ts';
 import type { Replica } from '../replica/index.ts';
 import { crc32c } from '../storage/index.ts';
 
@@ -20,6 +21,13 @@ export async function streamBackup(
 ): Promise<void> {
   const snapshot = await replica.exportState();
   const { data, meta } = snapshot;
+  if (meta.index === 0) {
+    // A node still joining (or a cluster that never wrote anything): nothing worth restoring.
+    throw new BatonError(
+      'UNAVAILABLE',
+      `node ${replica.id} holds no state yet (it has applied nothing); ask another node`,
+    );
+  }
   const chunkBytes = Math.min(MAX_CHUNK_BYTES, Math.floor(maxMessageBytes / 2));
   await send(call, {
     header: {

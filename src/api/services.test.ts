@@ -252,6 +252,7 @@ describe('a node with no leader', () => {
     // n1 alone out of three founders: it can never win an election.
     const [alone] = await startCluster(root, ['n1'], ['n1', 'n2', 'n3']);
     const kv = new (apiProto().Kv)(alone!.address, grpc.credentials.createInsecure());
+    const admin = new (apiProto().Admin)(alone!.address, grpc.credentials.createInsecure());
     try {
       const put = await unary((m, o, cb) =>
         kv.Put({ key: 'k', value: Buffer.from('v') }, m, o, cb),
@@ -260,7 +261,18 @@ describe('a node with no leader', () => {
       expect(put.error?.details).toMatch(/no leader is known/);
       const get = await unary((m, o, cb) => kv.Get({ key: 'k' }, m, o, cb));
       expect(get.error?.code).toBe(grpc.status.UNAVAILABLE);
+      // Nor does it serve a backup of nothing: the CLI moves on to another endpoint.
+      const backup = await new Promise<grpc.ServiceError>((resolve, reject) => {
+        const call = admin.Backup({}, { deadline: Date.now() + 10_000 });
+        call.on('data', () => {
+          reject(new Error('a node that applied nothing sent backup data'));
+        });
+        call.on('error', resolve);
+      });
+      expect(backup.code).toBe(grpc.status.UNAVAILABLE);
+      expect(backup.details).toMatch(/holds no state yet/);
     } finally {
+      admin.close();
       kv.close();
       await alone!.shutdown();
       await rm(root, { recursive: true, force: true });
