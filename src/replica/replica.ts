@@ -186,7 +186,7 @@ export class Replica {
   /** The last export of the state made for followers (see snapshotForPeer), and when it was last handed out. */
   private peerSnapshot: Snapshot | null = null;
   private peerSnapshotUsedMs = 0;
-  /** Set when the core asked for a snapshot the cache cannot give; the export starts at the next consistent point. */
+  /** Set when the core asked for a snapshot the cache cannot give, or a backup asked for an export; it starts at the next consistent point. */
   private peerSnapshotWanted = false;
   private peerSnapshotExport: Promise<void> | null = null;
   /** After an export refused as too large, followers' requests wait until then (performance.now()). */
@@ -1004,11 +1004,6 @@ export class Replica {
   }
 
   /**
-   * The log store's SnapshotSource: a snapshot for a follower the log no longer covers. Hands out
-   * the last export while it is at or past the compaction point; otherwise asks for a new one and
-   * throws SnapshotTemporarilyUnavailableError (the core retries on the next heartbeat response).
-   */
-  /**
    * The whole state as of the applied index, with the log position and membership it is as of:
    * a backup. A fresh export, taken between Readys like a follower's snapshot (one export serves
    * both when they coincide); the state must fit MAX_STATE_SNAPSHOT_BYTES.
@@ -1030,6 +1025,11 @@ export class Replica {
     });
   }
 
+  /**
+   * The log store's SnapshotSource: a snapshot for a follower the log no longer covers. Hands out
+   * the last export while it is at or past the compaction point; otherwise asks for a new one and
+   * throws SnapshotTemporarilyUnavailableError (the core retries on the next heartbeat response).
+   */
   private snapshotForPeer(minIndex: LogIndex): Snapshot {
     const cached = this.peerSnapshot;
     if (cached !== null && cached.meta.index >= minIndex) {

@@ -223,10 +223,11 @@ export class LevelLogStore implements RaftLogStore {
   }
 
   /**
-   * A snapshot to send to a follower, at or past `atLeast`: the stored one when it carries data
-   * (a leader's, or a restored backup) and is recent enough, else the source's export of the
-   * state store. Throws SnapshotTemporarilyUnavailableError while the source prepares one; the
-   * core retries.
+   * A snapshot to send to a follower, at or past `atLeast` (src/raft/snapshot-choice.ts): the
+   * stored one while it carries data (one from a leader, until the state holds it and
+   * releaseSnapshotData drops it) and is recent enough, else the source's export of the state
+   * store. Throws SnapshotTemporarilyUnavailableError while the source prepares one; the core
+   * retries.
    */
   snapshot(atLeast?: LogIndex): Snapshot {
     return chooseSnapshot(this.latestSnapshot, atLeast, this.snapshotSource);
