@@ -15,7 +15,7 @@ import { createLogger, NodeMetrics, startOpsServer } from './observability/index
 import type { Logger, OpsServer } from './observability/index.ts';
 import { createNodeStateMachine, NodeRemovedError, Replica } from './replica/index.ts';
 import type { Removal } from './replica/index.ts';
-import { openNodeStore } from './storage/index.ts';
+import { DiskSpaceMonitor, openNodeStore } from './storage/index.ts';
 import { GrpcTransport } from './transport/index.ts';
 import type { TransportMetrics } from './transport/index.ts';
 
@@ -96,6 +96,7 @@ export async function startNode(
   let dispatcher: Dispatcher | null = null;
   let ops: OpsServer | null = null;
   let removalProbe: RemovalProbe | null = null;
+  let diskSpace: DiskSpaceMonitor | null = null;
   try {
     const port = await bind(server, config.listen);
     const address =
@@ -168,6 +169,17 @@ export async function startNode(
       metrics,
     });
     workflowApi.register(server);
+    diskSpace = new DiskSpaceMonitor({
+      path: config.dataDir,
+      minFreeBytes: config.storage.minFreeDiskBytes,
+      intervalMs: config.storage.diskCheckIntervalMs,
+      logger: logger.child({ component: 'storage' }),
+      onMeasured: (storage) => {
+        openedReplica.setLocalStorage(storage);
+      },
+    });
+    // Measured before the node serves, so one that starts on a full volume says so at once.
+    await diskSpace.start();
     await openedReplica.start();
     const electionTimeoutMs = config.raft.electionTicks * config.raft.tickMs;
     removalProbe = new RemovalProbe({
@@ -208,6 +220,7 @@ export async function startNode(
     const workflowServices = workflowApi;
     const runningDispatcher = dispatcher;
     const runningProbe = removalProbe;
+    const runningDiskSpace = diskSpace;
     return {
       config,
       replica: openedReplica,
@@ -220,6 +233,7 @@ export async function startNode(
         // Long-polls end first, so draining the gRPC server does not wait for them.
         runningDispatcher.close();
         runningProbe.close();
+        runningDiskSpace.stop();
         closing ??= closeAll(
           logger,
           openedReplica,
@@ -236,6 +250,7 @@ export async function startNode(
     };
   } catch (error) {
     removalProbe?.close();
+    diskSpace?.stop();
     await replica?.stop().catch(() => undefined);
     dispatcher?.close();
     workflowApi?.close();

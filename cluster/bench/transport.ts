@@ -104,6 +104,7 @@ async function receiver(senderPort: number): Promise<void> {
     },
     onUnreachable() {},
     onSnapshotStatus() {},
+    onPeerStorage() {},
   });
   transport.addPeer(SENDER, `127.0.0.1:${senderPort}`);
   process.on('SIGINT', () => {
@@ -135,6 +136,7 @@ async function main(): Promise<void> {
     },
     onUnreachable() {},
     onSnapshotStatus() {},
+    onPeerStorage() {},
   });
 
   const child = spawn(

@@ -33,6 +33,8 @@ export interface ClusterOptions {
   /** Extra `baton server` flags for every node (e.g. a small snapshot interval). */
   nodeArgs?: readonly string[];
   env?: Readonly<Record<string, string>>;
+  /** Environment for one node only, over `env` (e.g. a setting that differs on one member). */
+  nodeEnv?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   command?: NodeCommand;
   /** Receives node output lines instead of log files. */
   onLine?: (nodeId: string, line: string) => void;
@@ -167,7 +169,7 @@ export class ProcessCluster {
       clusterId,
       join,
       extraArgs: this.options.nodeArgs ?? [],
-      env: this.options.env ?? {},
+      env: { ...this.options.env, ...this.options.nodeEnv?.[id] },
       command: this.command,
       detached: this.options.detached ?? false,
       ...(onLine === undefined

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import type { Member__Output } from '../gen/baton/v1/Member.ts';
 import { statusProvesRemoval } from './removal-probe.ts';
 
 const self = { id: 'n4', clusterId: 'prod', appliedIndex: 120 };
-const member = (
-  id: string,
-): { id: string; address: string; voter: boolean; matchIndex: number } => ({
+const member = (id: string): Member__Output => ({
   id,
   address: `${id}:7000`,
   voter: true,
   matchIndex: 0,
+  diskLow: false,
+  diskFreeBytes: 0,
 });
 
 describe('statusProvesRemoval', () => {

@@ -76,6 +76,7 @@ export class ApiServices {
             this.forwarder.kv(leader).Put(request, m, o, cb),
           );
         }
+        this.replica.admitClientWrite();
         const { index, result } = await this.replica.propose(kvPut(key, value));
         const outcome = result as KvResult;
         if (!outcome.ok) throw new CommandRejectedError(outcome.reason);

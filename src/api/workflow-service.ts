@@ -133,17 +133,20 @@ export class WorkflowApi {
               : type === 'CancelWorkflow'
                 ? { type, instanceId, nowMs, seed: newSeed(), ...reason }
                 : { type, instanceId, nowMs, seed: newSeed() };
+        if (type === 'RetryWorkflow' || type === 'RestartWorkflow') this.replica.admitClientWrite();
         const response = await this.propose(command);
         return operationResponse(response);
       });
     return {
       RegisterDefinition: this.unary('RegisterDefinition', write, async (request) => {
-        const response = await this.propose({
+        const command: Command = {
           type: 'RegisterDefinition',
           source: validateSource(request.source),
           format: validateFormat(request.format),
           nowMs: stampNowMs(),
-        });
+        };
+        this.replica.admitClientWrite();
+        const response = await this.propose(command);
         if (response.type !== 'RegisterDefinition') return {};
         return { name: response.name, version: response.version, created: response.created };
       }),
@@ -178,7 +181,7 @@ export class WorkflowApi {
       StartWorkflow: this.unary('StartWorkflow', write, async (request) => {
         const input = validateJson('input_json', request.inputJson, {});
         const reusePolicy = validateReusePolicy(request.reusePolicy);
-        const response = await this.propose({
+        const command: Command = {
           type: 'StartWorkflow',
           instanceId:
             request.workflowId === ''
@@ -193,7 +196,9 @@ export class WorkflowApi {
           ...(reusePolicy === undefined ? {} : { reusePolicy }),
           nowMs: stampNowMs(),
           seed: newSeed(),
-        });
+        };
+        this.replica.admitClientWrite();
+        const response = await this.propose(command);
         if (response.type !== 'StartWorkflow') return {};
         return {
           workflowId: response.instanceId,
@@ -240,7 +245,7 @@ export class WorkflowApi {
       }),
       Signal: this.unary('Signal', write, async (request) => {
         const payload = validateJson('payload_json', request.payloadJson, undefined);
-        const response = await this.propose({
+        const command: Command = {
           type: 'Signal',
           instanceId: validateWorkflowId('workflow_id', request.workflowId),
           name: validateName('name', request.name),
@@ -248,8 +253,9 @@ export class WorkflowApi {
           ...(request.signalId === '' ? {} : { signalId: request.signalId.slice(0, 128) }),
           nowMs: stampNowMs(),
           seed: newSeed(),
-        });
-        return operationResponse(response);
+        };
+        this.replica.admitClientWrite();
+        return operationResponse(await this.propose(command));
       }),
       Cancel: operation('Cancel', 'CancelWorkflow'),
       Terminate: operation('Terminate', 'TerminateWorkflow'),

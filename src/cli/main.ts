@@ -1,7 +1,7 @@
 /** The `baton` command line. */
 import { Command, InvalidArgumentError } from 'commander';
 import * as grpc from '@grpc/grpc-js';
-import { BatonError } from '../lib/index.ts';
+import { BatonError, formatBytes } from '../lib/index.ts';
 import type { StatusResponse__Output } from '../gen/baton/v1/StatusResponse.ts';
 import type { MembershipResponse__Output } from '../gen/baton/v1/MembershipResponse.ts';
 import type { TransferLeadershipResponse__Output } from '../gen/baton/v1/TransferLeadershipResponse.ts';
@@ -65,8 +65,11 @@ function printStatus(status: StatusResponse__Output): void {
   console.log('members');
   for (const member of status.members) {
     const match = member.matchIndex > 0 ? `  match ${member.matchIndex}` : '';
+    const disk = member.diskLow
+      ? `  LOW ON DISK (${formatBytes(member.diskFreeBytes)} free; client writes refused)`
+      : '';
     console.log(
-      `  ${member.id.padEnd(8)} ${member.address.padEnd(22)} ${member.voter ? 'voter  ' : 'learner'}${match}`,
+      `  ${member.id.padEnd(8)} ${member.address.padEnd(22)} ${member.voter ? 'voter  ' : 'learner'}${match}${disk}`,
     );
   }
 }
@@ -115,7 +118,9 @@ export function buildProgram(): Command {
       `
 Bootstrap voters are --id plus every --peers entry, unless --join is given.
 Any setting can also come from the environment: BATON_RAFT_TICK_MS=5, BATON_REPLICA_MAX_PENDING_PROPOSALS=10000,
-BATON_WORKFLOWS_CLOSED_RETENTION_MS=604800000 (how long closed workflows are kept), …
+BATON_WORKFLOWS_CLOSED_RETENTION_MS=604800000 (how long closed workflows are kept),
+BATON_STORAGE_MIN_FREE_DISK_BYTES=268435456 (free space the data volume keeps; below it on any
+voter the cluster refuses new client writes until there is room; 0 turns the check off), …
 
 Example (three nodes on one machine):
   baton server --id n1 --listen 127.0.0.1:7001 --peers n2=127.0.0.1:7002,n3=127.0.0.1:7003 --data ./data/n1 --metrics-listen 127.0.0.1:9101`,

@@ -7,6 +7,7 @@ export type {
   RaftSettings,
   ReplicaSettings,
   ApiSettings,
+  StorageSettings,
   WorkflowSettings,
 } from './schema.ts';
 export { ConfigError } from './errors.ts';

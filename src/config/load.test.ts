@@ -51,6 +51,7 @@ describe('loadConfig', () => {
         BATON_LISTEN: '127.0.0.1:2',
         BATON_RAFT_TICK_MS: '8',
         BATON_REPLICA_SNAPSHOT_EVERY_ENTRIES: '500',
+        BATON_STORAGE_MIN_FREE_DISK_BYTES: '1048576',
       },
       flags: { nodeId: 'fromflag', dataDir: undefined },
     });
@@ -61,13 +62,21 @@ describe('loadConfig', () => {
     expect(config.raft.heartbeatTicks).toBe(3);
     expect(config.replica.maxPendingProposals).toBe(11);
     expect(config.replica.snapshotEveryEntries).toBe(500);
+    expect(config.storage.minFreeDiskBytes).toBe(1_048_576);
+    expect(config.storage.diskCheckIntervalMs).toBe(1_000);
   });
 
   it('names every bad setting in one error', () => {
     let caught: unknown;
     try {
       loadConfig({
-        flags: { ...minimal, listen: 'nope', raft: { tickMs: 0 }, api: { maxKeyBytes: -1 } },
+        flags: {
+          ...minimal,
+          listen: 'nope',
+          raft: { tickMs: 0 },
+          api: { maxKeyBytes: -1 },
+          storage: { minFreeDiskBytes: -1 },
+        },
       });
     } catch (error) {
       caught = error;
@@ -77,6 +86,7 @@ describe('loadConfig', () => {
     expect(message).toContain('listen');
     expect(message).toContain('raft.tickMs');
     expect(message).toContain('api.maxKeyBytes');
+    expect(message).toContain('storage.minFreeDiskBytes');
   });
 
   it('refuses an election timeout not above the heartbeat', () => {

@@ -26,7 +26,7 @@ const ENV_TOP_LEVEL: Readonly<Record<string, keyof ConfigInput>> = {
   BATON_JOIN: 'join',
   BATON_LOG_LEVEL: 'logLevel',
 };
-const ENV_SECTIONS = ['raft', 'replica', 'api', 'workflows'] as const;
+const ENV_SECTIONS = ['raft', 'replica', 'api', 'storage', 'workflows'] as const;
 
 export interface LoadConfigOptions {
   /** Already-parsed flags, shaped like the config object (peers may still be a "n2=host:port,…" string). */

@@ -86,6 +86,19 @@ export const apiSettingsSchema = z.object({
   maxGrpcMessageBytes: int(64 * KIB, 256 * MIB).default(8 * MIB),
 });
 
+export const storageSettingsSchema = z.object({
+  /**
+   * Free space the data volume must keep. Below it this node reports itself low, and the leader
+   * refuses new client writes (RESOURCE_EXHAUSTED) while any voter is low, so the work already
+   * admitted, LevelDB's compactions and the log's own compaction still have room; writes resume
+   * by themselves once the volume is back above it (plus a margin of up to 64 MiB). 0 turns
+   * the check off: the node then runs until a write fails for want of space and stops.
+   */
+  minFreeDiskBytes: int(0, Number.MAX_SAFE_INTEGER).default(256 * MIB),
+  /** How often the free space is measured. */
+  diskCheckIntervalMs: int(100, 60_000).default(1_000),
+});
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const workflowSettingsSchema = z.object({
@@ -121,6 +134,7 @@ export const configSchema = z.object({
   raft: raftSettingsSchema.default(() => raftSettingsSchema.parse({})),
   replica: replicaSettingsSchema.default(() => replicaSettingsSchema.parse({})),
   api: apiSettingsSchema.default(() => apiSettingsSchema.parse({})),
+  storage: storageSettingsSchema.default(() => storageSettingsSchema.parse({})),
   workflows: workflowSettingsSchema.default(() => workflowSettingsSchema.parse({})),
 });
 
@@ -128,6 +142,7 @@ export type BatonConfig = z.output<typeof configSchema>;
 export type RaftSettings = z.output<typeof raftSettingsSchema>;
 export type ReplicaSettings = z.output<typeof replicaSettingsSchema>;
 export type ApiSettings = z.output<typeof apiSettingsSchema>;
+export type StorageSettings = z.output<typeof storageSettingsSchema>;
 export type WorkflowSettings = z.output<typeof workflowSettingsSchema>;
 /** What a flag, the environment or a file may set: any part of the object, nested. */
 export type ConfigInput = z.input<typeof configSchema>;

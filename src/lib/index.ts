@@ -3,3 +3,5 @@ export * from './assert.ts';
 export * from './errors.ts';
 export * from './rng.ts';
 export * from './state-machine.ts';
+export * from './storage-health.ts';
+export * from './format.ts';

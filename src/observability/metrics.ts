@@ -144,6 +144,26 @@ export class NodeMetrics {
     help: 'Snapshots received from a leader and installed.',
     registers: [this.registry],
   });
+  readonly storageFreeBytes = new Gauge({
+    name: 'baton_storage_free_bytes',
+    help: "Bytes free on this node's data volume, as last measured (every storage.diskCheckIntervalMs).",
+    registers: [this.registry],
+  });
+  readonly storageLow = new Gauge({
+    name: 'baton_storage_low',
+    help: "1 while this node's data volume is below storage.minFreeDiskBytes (the cluster refuses new client writes).",
+    registers: [this.registry],
+  });
+  readonly storageLowVoters = new Gauge({
+    name: 'baton_storage_low_voters',
+    help: 'Voters this node knows to be low on disk, itself included; on the leader, nonzero means client writes are refused.',
+    registers: [this.registry],
+  });
+  readonly writesRefusedDiskLow = new Counter({
+    name: 'baton_api_writes_refused_disk_low_total',
+    help: 'Client writes the leader refused because a voter is low on disk.',
+    registers: [this.registry],
+  });
   readonly forwarded = new Counter({
     name: 'baton_api_forwarded_total',
     help: 'Requests a follower forwarded to the leader, by method.',

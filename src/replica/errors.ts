@@ -1,4 +1,4 @@
-import { BatonError } from '../lib/index.ts';
+import { BatonError, formatBytes } from '../lib/index.ts';
 
 /** Too many proposals are waiting to be applied on this node; the caller should back off. */
 export class PendingProposalLimitError extends BatonError {
@@ -82,6 +82,33 @@ export class NodeRemovedError extends BatonError {
       `node ${nodeId} was removed from cluster ${clusterId} (${evidence}, in ${dataDir}). ` +
         `A removed node does not come back with its old data: wipe the data directory, start the node with --join, ` +
         `and add it again with \`baton cluster add-node --id ${nodeId} --address <host:port>\``,
+    );
+  }
+}
+
+/** A voter low on disk, as the leader knows it. */
+export interface LowDiskVoter {
+  readonly id: string;
+  readonly freeBytes: number;
+}
+
+/**
+ * The leader refuses a new client write because a voter's data volume is below its free-space
+ * minimum: the write could still be stored, but the cluster would then run on until that voter's
+ * disk filled and it stopped. Reads go on, and so does the work already admitted: running
+ * workflows progress, retention prunes closed ones, membership changes commit.
+ */
+export class DiskSpaceLowError extends BatonError {
+  override readonly name = 'DiskSpaceLowError';
+
+  constructor(readonly voters: readonly LowDiskVoter[]) {
+    const which = voters
+      .map((voter) => `${voter.id} (${formatBytes(voter.freeBytes)} free)`)
+      .join(', ');
+    super(
+      'RESOURCE_EXHAUSTED',
+      `writes are refused: the data volume of ${voters.length === 1 ? 'voter' : 'voters'} ${which} is below its storage.minFreeDiskBytes. ` +
+        'Make room there (or give it a larger volume); writes resume by themselves once it reports enough free space',
     );
   }
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BatonError, nodeId } from '../lib/index.ts';
-import { PendingProposalLimitError } from './errors.ts';
+import { DiskSpaceLowError, PendingProposalLimitError } from './errors.ts';
 import { kvPut, readUserValue } from './kv-state-machine.ts';
 import type { Replica } from './replica.ts';
 import { TestCluster, waitFor } from './testing/cluster.ts';
@@ -164,6 +164,71 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
       expect(reason).toBeInstanceOf(PendingProposalLimitError);
       expect((reason as BatonError).code).toBe('RESOURCE_EXHAUSTED');
     }
+  });
+
+  it('refuses client writes while a voter is low on disk, learns it from its messages, and ignores learners', async () => {
+    // Learners are checked for promotion once a minute: the one added below stays a learner.
+    cluster = await TestCluster.start(['n1', 'n2', 'n3'], {
+      replica: { promoteIntervalMs: 60_000 },
+    });
+    await put(cluster, 'warm', 'up');
+    const leader = await cluster.leader();
+    const follower = [...cluster.nodes.values()].find((node) => node !== leader)!;
+    const MIB = 1024 * 1024;
+    follower.replica.setLocalStorage({ diskLow: true, diskFreeBytes: 12 * MIB });
+    // The leader hears it with the follower's next message (a heartbeat response at the latest).
+    await waitFor(() => {
+      try {
+        leader.replica.admitClientWrite();
+        return false;
+      } catch (error) {
+        return error instanceof DiskSpaceLowError;
+      }
+    }, 'the leader to refuse client writes');
+    let refusal: unknown;
+    try {
+      leader.replica.admitClientWrite();
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(DiskSpaceLowError);
+    expect((refusal as DiskSpaceLowError).code).toBe('RESOURCE_EXHAUSTED');
+    expect((refusal as DiskSpaceLowError).voters).toEqual([
+      { id: follower.id, freeBytes: 12 * MIB },
+    ]);
+    expect((refusal as Error).message).toContain(`voter ${follower.id} (12.0 MiB free)`);
+    expect(leader.replica.members().find((m) => m.id === follower.id)).toMatchObject({
+      diskLow: true,
+      diskFreeBytes: 12 * MIB,
+    });
+    // The work already in the cluster goes on: admission is the API's check, not the log's.
+    await put(cluster, 'internal', 'still commits');
+
+    follower.replica.setLocalStorage({ diskLow: false, diskFreeBytes: 900 * MIB });
+    await waitFor(() => {
+      try {
+        leader.replica.admitClientWrite();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'the leader to admit client writes again');
+    expect(leader.replica.members().every((m) => !m.diskLow)).toBe(true);
+
+    // A learner is not a voter: its volume does not stop the cluster's writes.
+    const n4 = nodeId('n4');
+    const learner = await cluster.startNode(n4, { join: true });
+    learner.replica.setLocalStorage({ diskLow: true, diskFreeBytes: 1 * MIB });
+    const current = await cluster.leader();
+    await current.replica.addNode(n4, TestCluster.address(n4));
+    await waitFor(
+      () => current.replica.members().find((m) => m.id === n4)?.diskLow === true,
+      'the leader to hear the low learner',
+    );
+    expect(current.replica.members().find((m) => m.id === n4)?.voter).toBe(false);
+    expect(() => {
+      current.replica.admitClientWrite();
+    }).not.toThrow();
   });
 
   it('says why leadership moved: which peers went quiet, seen from the followers and the cut-off leader', async () => {

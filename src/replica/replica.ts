@@ -19,7 +19,16 @@ import type { NodeMetrics } from '../observability/index.ts';
 import { ROLE_VALUES } from '../observability/index.ts';
 import type { RaftSettings, ReplicaSettings } from '../config/index.ts';
 import { assert, BatonError, logIndex, SeededRng } from '../lib/index.ts';
-import type { KvReader, KvView, LogIndex, NodeId, Rng, StateMachine, Term } from '../lib/index.ts';
+import type {
+  KvReader,
+  KvView,
+  LogIndex,
+  NodeId,
+  Rng,
+  StateMachine,
+  StorageHealth,
+  Term,
+} from '../lib/index.ts';
 import {
   applyConfChangeEntry,
   ConfChangePendingError,
@@ -44,6 +53,7 @@ import type {
 } from '../raft/types.ts';
 import type { Transport } from '../transport/types.ts';
 import {
+  DiskSpaceLowError,
   MembershipError,
   PendingProposalLimitError,
   PendingReadLimitError,
@@ -59,6 +69,7 @@ import {
 } from './kv-state-machine.ts';
 import type { MemberInfo, ProposalResult, ReplicaLogStore, ReplicaStateStore } from './types.ts';
 import { PeerContact } from './contact.ts';
+import { VoterStorage } from './voter-storage.ts';
 import { compactionByteLimit, compactionDue, compactionPhase } from './compaction-schedule.ts';
 
 /** How often timeouts, learner promotion and gauges are checked. */
@@ -167,6 +178,7 @@ export class Replica {
   /** Keyed by log index; insertion order is creation order, so the oldest deadline is first. */
   private readonly pending = new Map<number, PendingProposal>();
   private readonly contact: PeerContact;
+  private readonly storage: VoterStorage;
   /** Reads waiting for a ReadIndex round to start (one round in flight at a time). */
   private queuedReads: ReadWaiter[] = [];
   /** The round in flight: its request id and its readers. */
@@ -225,6 +237,7 @@ export class Replica {
     this.conf = conf;
     // Tick gaps over two election timeouts: the window an election or a step-down looks back on.
     this.contact = new PeerContact(options.raft.electionTicks * 2);
+    this.storage = new VoterStorage(options.id);
     this.applied = options.state.appliedIndex();
     // The compaction point itself, not the first retained entry: the schedule counts from it.
     this.lastSnapshotIndex = logIndex(
@@ -322,6 +335,14 @@ export class Replica {
         this.raftNode.reportSnapshot(peer, status);
         this.kick();
       },
+      onPeerStorage: (peer, storage) => {
+        this.storage.setPeer(peer, storage);
+        const fields = { peer, freeBytes: storage.diskFreeBytes };
+        if (storage.diskLow)
+          this.logger.warn(fields, `${peer} reports its data volume low on space`);
+        else this.logger.info(fields, `${peer} reports room on its data volume again`);
+        this.updateStorageGauge();
+      },
     });
     this.options.log.setSnapshotSource((minIndex) => this.snapshotForPeer(minIndex));
     this.tickTimer = setInterval(() => {
@@ -348,6 +369,26 @@ export class Replica {
   /** Proposes a command; resolves with the state machine's result once it is applied here. */
   propose(command: Uint8Array): Promise<ProposalResult> {
     return this.track(() => this.raftNode.propose(command));
+  }
+
+  /**
+   * Refuses (DiskSpaceLowError) a new client write while any voter is low on disk. Call it on the
+   * leader before proposing work a client brings in (a key, a workflow, a signal); the work already
+   * in the cluster — task results, timers, retention, membership — is never refused by it.
+   */
+  admitClientWrite(): void {
+    if (!this.storage.anyLow(this.conf.voters)) return;
+    this.metrics.writesRefusedDiskLow.inc();
+    throw new DiskSpaceLowError(this.storage.lowVoters(this.conf.voters));
+  }
+
+  /** This node's storage as its disk-space monitor measured it; peers hear of it with each batch. */
+  setLocalStorage(storage: StorageHealth): void {
+    this.storage.setLocal(storage);
+    this.options.transport.setLocalStorage(storage);
+    this.metrics.storageFreeBytes.set(storage.diskFreeBytes);
+    this.metrics.storageLow.set(storage.diskLow ? 1 : 0);
+    this.updateStorageGauge();
   }
 
   /** Resolves with an index at which the local state may serve a linearizable read. Leader only. */
@@ -466,12 +507,17 @@ export class Replica {
 
   members(): MemberInfo[] {
     const progress = this.raftNode.status().progress;
-    const describe = (id: NodeId, voter: boolean): MemberInfo => ({
-      id,
-      address: this.addresses.get(id) ?? '',
-      voter,
-      matchIndex: progress?.get(id)?.match ?? 0,
-    });
+    const describe = (id: NodeId, voter: boolean): MemberInfo => {
+      const storage = this.storage.of(id);
+      return {
+        id,
+        address: this.addresses.get(id) ?? '',
+        voter,
+        matchIndex: progress?.get(id)?.match ?? 0,
+        diskLow: storage.diskLow,
+        diskFreeBytes: storage.diskLow ? storage.diskFreeBytes : 0,
+      };
+    };
     return [
       ...this.conf.voters.map((id) => describe(id, true)),
       ...this.conf.learners.map((id) => describe(id, false)),
@@ -813,6 +859,7 @@ export class Replica {
           return { data: change, index: entries[i]!.index, before, after: this.conf };
         })
       : null;
+    if (confSteps !== null) this.updateStorageGauge();
     for (let i = 0; i < entries.length; i++) {
       const step = confSteps?.[i];
       if (step !== null && step !== undefined) await this.onConfChangeApplied(step);
@@ -920,6 +967,7 @@ export class Replica {
     this.lastSnapshotIndex = index;
     this.logBytesSinceSnapshot = 0;
     this.conf = snapshot.meta.conf;
+    this.updateStorageGauge();
     for (const [at, waiting] of this.pending) {
       if (at > index) continue;
       this.pending.delete(at);
@@ -1398,6 +1446,10 @@ export class Replica {
       }
       return;
     }
+  }
+
+  private updateStorageGauge(): void {
+    this.metrics.storageLowVoters.set(this.storage.lowVoters(this.conf.voters).length);
   }
 
   private updateGauges(status: RaftStatus = this.raftNode.status()): void {

@@ -67,4 +67,8 @@ export interface MemberInfo {
   readonly voter: boolean;
   /** Leader only: highest index known on the member; 0 elsewhere. */
   readonly matchIndex: number;
+  /** Its data volume is below its free-space minimum, as this node last heard. */
+  readonly diskLow: boolean;
+  /** Its free bytes when it reported low; 0 otherwise. */
+  readonly diskFreeBytes: number;
 }

@@ -40,6 +40,8 @@ export {
   stateSnapshotIndex,
 } from './state-snapshot.ts';
 export { DATA_DIR_FORMAT_VERSION } from './data-dir.ts';
+export { DiskSpaceMonitor, freeBytesAt, nextDiskLow, recoveryThreshold } from './disk-space.ts';
+export type { DiskSpaceMonitorOptions } from './disk-space.ts';
 export { crc32c } from './crc32c.ts';
 export {
   BackupError,

@@ -230,7 +230,13 @@ export function parseMessageBatch(bytes: Uint8Array): MessageBatch__Output {
   const buffer = Buffer.isBuffer(bytes)
     ? bytes
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const batch: MessageBatch__Output = { clusterId: '', from: '', messages: [] };
+  const batch: MessageBatch__Output = {
+    clusterId: '',
+    from: '',
+    messages: [],
+    diskLow: false,
+    diskFreeBytes: 0,
+  };
   const reader = new Reader(buffer);
   while (reader.next()) {
     switch (reader.field) {
@@ -246,6 +252,12 @@ export function parseMessageBatch(bytes: Uint8Array): MessageBatch__Output {
         reader.leave(outer);
         break;
       }
+      case 4:
+        batch.diskLow = reader.uint('diskLow') !== 0;
+        break;
+      case 5:
+        batch.diskFreeBytes = reader.uint('diskFreeBytes');
+        break;
       default:
         reader.skip();
     }

@@ -14,6 +14,7 @@
  * raft.proto (wire-enums.ts).
  */
 import type { Entry, Message } from '../raft/types.ts';
+import type { StorageHealth } from '../lib/index.ts';
 import { ENTRY_KIND_NUMBERS, MESSAGE_TYPE_NUMBERS } from './wire-enums.ts';
 
 /** What the transport hands to the Send stream: the envelope plus the core's messages. */
@@ -21,6 +22,8 @@ export interface OutgoingBatch {
   readonly clusterId: string;
   readonly from: string;
   readonly messages: readonly Message[];
+  /** The sender's storage; omitted on the wire while it has room. */
+  readonly storage: StorageHealth;
 }
 
 // Wire types.
@@ -91,6 +94,7 @@ function measure(batch: OutgoingBatch, fromBytes: number, clusterIdBytes: number
     payloads[at] = payload;
     total += delimitedBytes(payload);
   }
+  if (batch.storage.diskLow) total += 2 + varintFieldBytes(batch.storage.diskFreeBytes);
   return { payloads, total };
 }
 
@@ -164,6 +168,10 @@ export function encodeMessageBatch(batch: OutgoingBatch): Buffer {
     out.varintField(9, message.reject ? 1 : 0);
     out.varintField(10, message.rejectHint);
     out.bytesField(11, message.context);
+  }
+  if (batch.storage.diskLow) {
+    out.varintField(4, 1);
+    out.varintField(5, batch.storage.diskFreeBytes);
   }
   if (out.at !== total) throw new Error(`batch encoder wrote ${out.at} bytes of ${total}`);
   return out.buffer;

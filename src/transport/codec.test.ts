@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { logIndex, nodeId, term } from '../lib/index.ts';
+import { HEALTHY_STORAGE, logIndex, nodeId, term } from '../lib/index.ts';
 import type { Entry, Message, MessageType } from '../raft/types.ts';
 import type { MessageBatch, MessageBatch__Output } from '../gen/baton/raft/v1/MessageBatch.ts';
 import type { Message as ProtoMessage } from '../gen/baton/raft/v1/Message.ts';
@@ -113,6 +113,7 @@ describe('codec', () => {
           clusterId: '',
           from: '',
           messages: [message],
+          storage: HEALTHY_STORAGE,
         }).length;
         expect(estimateMessageBytes(message)).toBeGreaterThanOrEqual(handEncodedBytes);
       }),
@@ -127,12 +128,16 @@ describe('codec', () => {
         clusterId,
         id,
         fc.array(arbitraryMessage, { maxLength: 5 }),
-        (cluster, from, messages) => {
-          const bytes = encodeMessageBatch({ clusterId: cluster, from, messages });
+        fc.record({ diskLow: fc.boolean(), diskFreeBytes: fc.maxSafeNat() }),
+        (cluster, from, messages, storage) => {
+          const bytes = encodeMessageBatch({ clusterId: cluster, from, messages, storage });
           const batch = deserialize(bytes);
           expect(parseMessageBatch(bytes)).toEqual(batch);
           expect(batch.clusterId).toBe(cluster);
           expect(batch.from).toBe(from);
+          // The report travels only while low: a healthy sender's batches are as before.
+          expect(batch.diskLow).toBe(storage.diskLow);
+          expect(batch.diskFreeBytes).toBe(storage.diskLow ? storage.diskFreeBytes : 0);
           const decoded = batch.messages.map((m) => decodeMessage(m, DEFAULT_TRANSPORT_LIMITS));
           expect(decoded.map(comparable)).toEqual(messages.map(comparable));
         },
@@ -161,12 +166,18 @@ describe('codec', () => {
       context: Uint8Array.of(0, 255),
     };
     const ours = deserialize(
-      encodeMessageBatch({ clusterId: 'c', from: 'a', messages: [message] }),
+      encodeMessageBatch({
+        clusterId: 'c',
+        from: 'a',
+        messages: [message],
+        storage: HEALTHY_STORAGE,
+      }),
     );
     const generated = overTheWire([encodeMessage(message)]);
     expect(ours.messages).toEqual(generated);
     expect(estimateMessageBytes(message)).toBeGreaterThanOrEqual(
-      encodeMessageBatch({ clusterId: '', from: '', messages: [message] }).length,
+      encodeMessageBatch({ clusterId: '', from: '', messages: [message], storage: HEALTHY_STORAGE })
+        .length,
     );
   });
 
@@ -231,7 +242,12 @@ describe('codec', () => {
     });
     fc.assert(
       fc.property(fc.array(arbitraryMessage, { minLength: 1, maxLength: 3 }), (messages) => {
-        const whole = encodeMessageBatch({ clusterId: 'c', from: 'a', messages });
+        const whole = encodeMessageBatch({
+          clusterId: 'c',
+          from: 'a',
+          messages,
+          storage: HEALTHY_STORAGE,
+        });
         for (let cut = 0; cut < whole.length; cut++)
           expectParsedOrMalformed(whole.subarray(0, cut));
       }),

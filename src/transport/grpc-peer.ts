@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { NodeId } from '../lib/index.ts';
+import type { NodeId, StorageHealth } from '../lib/index.ts';
 import type { Message } from '../raft/types.ts';
 import type { InstallSnapshotResponse__Output } from '../gen/baton/raft/v1/InstallSnapshotResponse.ts';
 import type { SendResponse__Output } from '../gen/baton/raft/v1/SendResponse.ts';
@@ -82,6 +82,8 @@ export interface GrpcPeerOptions {
   readonly logger: Logger;
   readonly metrics: TransportMetrics;
   readonly events: PeerEvents;
+  /** This node's storage report, sent with each batch. */
+  readonly localStorage: () => StorageHealth;
   /** Jitter source for backoff in [0, 1). */
   readonly random: () => number;
 }
@@ -214,6 +216,7 @@ export class GrpcPeer {
         clusterId: this.options.clusterId,
         from: this.options.self,
         messages,
+        storage: this.options.localStorage(),
       };
       this.inflightWrites += 1;
       const accepted = stream.write(batch, () => {

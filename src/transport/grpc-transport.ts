@@ -15,8 +15,8 @@
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { assert, nodeId } from '../lib/index.ts';
-import type { BatonError, NodeId } from '../lib/index.ts';
+import { assert, HEALTHY_STORAGE, nodeId } from '../lib/index.ts';
+import type { BatonError, NodeId, StorageHealth } from '../lib/index.ts';
 import type { Message } from '../raft/types.ts';
 import type { InstallSnapshotResponse } from '../gen/baton/raft/v1/InstallSnapshotResponse.ts';
 import type { MessageBatch__Output } from '../gen/baton/raft/v1/MessageBatch.ts';
@@ -27,6 +27,7 @@ import type { SnapshotHeader__Output } from '../gen/baton/raft/v1/SnapshotHeader
 import { parseMessageBatch } from './batch-decoder.ts';
 import { encodeMessageBatch } from './batch-encoder.ts';
 import { decodeMessage, decodeSnapshotMeta } from './codec.ts';
+import { PeerStorageReports } from './peer-storage.ts';
 import { InboundRejectedError, InvalidPeerAddressError, MalformedMessageError } from './errors.ts';
 import type { InboundRejectReason } from './errors.ts';
 import { GrpcPeer, PEER_CHANNEL_OPTIONS } from './grpc-peer.ts';
@@ -123,6 +124,8 @@ export class GrpcTransport implements Transport, TransportStatsSource {
   private receivedBatches = 0;
   private receivedSnapshots = 0;
   private readonly rejected: Partial<Record<InboundRejectReason, number>> = {};
+  private localStorage: StorageHealth = HEALTHY_STORAGE;
+  private readonly peerStorage = new PeerStorageReports();
 
   constructor(options: GrpcTransportOptions) {
     assert(options.clusterId.length > 0, 'clusterId must not be empty');
@@ -179,6 +182,10 @@ export class GrpcTransport implements Transport, TransportStatsSource {
     }
   }
 
+  setLocalStorage(storage: StorageHealth): void {
+    this.localStorage = storage;
+  }
+
   /** Throws InvalidPeerAddressError when gRPC cannot parse `address` (host:port). */
   addPeer(peer: NodeId, address: string): void {
     if (this.closed || peer === this.self) return;
@@ -201,6 +208,7 @@ export class GrpcTransport implements Transport, TransportStatsSource {
         logger: this.logger,
         metrics: this.metrics,
         random: this.random,
+        localStorage: () => this.localStorage,
         events: {
           unreachable: (from) => {
             if (isCurrent()) this.handlers?.onUnreachable(from);
@@ -263,10 +271,12 @@ export class GrpcTransport implements Transport, TransportStatsSource {
         stream.fail(this.asRejection(error, call.getPeer()));
         return;
       }
-      streamSender ??= nodeId(batch.from);
+      const sender = (streamSender ??= nodeId(batch.from));
       this.receivedBatches += 1;
       this.receivedMessages += messages.length;
       const handlers = this.handlers!;
+      const report = this.peerStorage.update(sender, batch.diskLow, batch.diskFreeBytes);
+      if (report !== null) handlers.onPeerStorage(sender, report);
       for (const message of messages) handlers.onMessage(message);
     });
   }

@@ -5,11 +5,12 @@
  * later turn), cluster id checked, snapshots reported, and a down or cut-off peer reported
  * through onUnreachable. The network object lets tests partition nodes.
  */
-import { assert } from '../lib/index.ts';
-import type { NodeId } from '../lib/index.ts';
+import { assert, HEALTHY_STORAGE } from '../lib/index.ts';
+import type { NodeId, StorageHealth } from '../lib/index.ts';
 import type { Message } from '../raft/types.ts';
 import { estimateMessageBytes } from './codec.ts';
 import { resolveTransportLimits } from './limits.ts';
+import { PeerStorageReports } from './peer-storage.ts';
 import type { TransportLimits } from './limits.ts';
 import { SendQueue } from './send-queue.ts';
 import { PeerCounters } from './stats.ts';
@@ -114,6 +115,8 @@ export class MemoryTransport implements Transport, TransportStatsSource {
   private receivedSnapshots = 0;
   private readonly rejected: Partial<Record<InboundRejectReason, number>> = {};
   private readonly pendingTimers = new Set<NodeJS.Immediate>();
+  private localStorage: StorageHealth = HEALTHY_STORAGE;
+  private readonly peerStorage = new PeerStorageReports();
 
   constructor(options: MemoryTransportOptions) {
     this.network = options.network;
@@ -156,6 +159,10 @@ export class MemoryTransport implements Transport, TransportStatsSource {
     }
   }
 
+  setLocalStorage(storage: StorageHealth): void {
+    this.localStorage = storage;
+  }
+
   addPeer(peer: NodeId, _address: string): void {
     if (this.closed || peer === this.nodeId || this.peers.has(peer)) return;
     this.peers.set(peer, new MemoryPeer(this.limits));
@@ -194,13 +201,25 @@ export class MemoryTransport implements Transport, TransportStatsSource {
   }
 
   /** Delivery side, called by a peer's flush. Returns false when this node refuses the batch. */
-  private receive(clusterId: string, messages: readonly Message[]): boolean {
+  private receive(
+    clusterId: string,
+    from: NodeId,
+    storage: StorageHealth,
+    messages: readonly Message[],
+  ): boolean {
     if (this.closed || this.handlers === null) return false;
     if (clusterId !== this.clusterId) {
       this.rejected.wrongCluster = (this.rejected.wrongCluster ?? 0) + 1;
       this.metrics.inboundRejected?.('wrongCluster');
       return false;
     }
+    // As on the wire: the free space travels only with a low report.
+    const report = this.peerStorage.update(
+      from,
+      storage.diskLow,
+      storage.diskLow ? storage.diskFreeBytes : 0,
+    );
+    if (report !== null) this.handlers.onPeerStorage(from, report);
     this.receivedBatches += 1;
     this.receivedMessages += messages.length;
     for (const message of messages) {
@@ -236,7 +255,10 @@ export class MemoryTransport implements Transport, TransportStatsSource {
     peer.counters.queuedMessages = peer.queue.length;
     peer.counters.queuedBytes = peer.queue.bytes;
     const target = this.network.route(this.nodeId, to);
-    if (target === null || !target.receive(this.clusterId, messages)) {
+    if (
+      target === null ||
+      !target.receive(this.clusterId, this.nodeId, this.localStorage, messages)
+    ) {
       peer.counters.failedStreams += 1;
       this.drop(to, peer, messages.length, 'unreachable');
       this.handlers?.onUnreachable(to);
@@ -258,7 +280,9 @@ export class MemoryTransport implements Transport, TransportStatsSource {
       if (this.closed || this.peers.get(to) !== peer) return;
       const target = this.network.route(this.nodeId, to);
       const delivered =
-        message.snapshot !== null && target !== null && target.receive(this.clusterId, [message]);
+        message.snapshot !== null &&
+        target !== null &&
+        target.receive(this.clusterId, this.nodeId, this.localStorage, [message]);
       const status = delivered ? 'finished' : 'failed';
       if (delivered) {
         peer.counters.snapshotsFinished += 1;

@@ -3,7 +3,7 @@
  * `MemoryTransport` (tests, in-process clusters) and `GrpcTransport` (production).
  */
 import type { TransportStats } from './stats.ts';
-import type { NodeId } from '../lib/index.ts';
+import type { NodeId, StorageHealth } from '../lib/index.ts';
 import type { Message } from '../raft/types.ts';
 
 export interface TransportHandlers {
@@ -13,6 +13,11 @@ export interface TransportHandlers {
   onUnreachable(peer: NodeId): void;
   /** A snapshot stream to `peer` finished or failed (RaftNode.reportSnapshot). */
   onSnapshotStatus(peer: NodeId, status: 'finished' | 'failed'): void;
+  /**
+   * A peer's storage report changed: it went low or had room again, or, while low, its free space
+   * moved by a mebibyte or more. Peers start out presumed healthy.
+   */
+  onPeerStorage(peer: NodeId, storage: StorageHealth): void;
 }
 
 export interface Transport {
@@ -25,6 +30,8 @@ export interface Transport {
    * streamed in chunks on their own and reported through onSnapshotStatus.
    */
   send(messages: readonly Message[]): void;
+  /** This node's storage report, sent with every later batch (defaults to healthy). */
+  setLocalStorage(storage: StorageHealth): void;
   /** Adds or re-addresses a peer. Idempotent. */
   addPeer(peer: NodeId, address: string): void;
   /** Forgets a peer and closes its connection. Idempotent. */

@@ -9,7 +9,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { logIndex, nodeId, SeededRng, term } from '../../lib/index.ts';
-import type { NodeId } from '../../lib/index.ts';
+import type { NodeId, StorageHealth } from '../../lib/index.ts';
 import type { Entry, Message, MessageType } from '../../raft/types.ts';
 import type { TransportLimits } from '../limits.ts';
 import type { PeerTransportStats, TransportStatsSource } from '../stats.ts';
@@ -51,6 +51,7 @@ export class Recorder implements TransportHandlers {
   readonly messages: Message[] = [];
   readonly unreachable: NodeId[] = [];
   readonly snapshotStatuses: { peer: NodeId; status: 'finished' | 'failed' }[] = [];
+  readonly storageReports: { peer: NodeId; storage: StorageHealth }[] = [];
 
   onMessage(message: Message): void {
     this.messages.push(message);
@@ -62,6 +63,10 @@ export class Recorder implements TransportHandlers {
 
   onSnapshotStatus(peer: NodeId, status: 'finished' | 'failed'): void {
     this.snapshotStatuses.push({ peer, status });
+  }
+
+  onPeerStorage(peer: NodeId, storage: StorageHealth): void {
+    this.storageReports.push({ peer, storage });
   }
 
   from(peer: NodeId): Message[] {
@@ -299,6 +304,40 @@ export function describeTransportContract(name: string, makeCluster: MakeContrac
         return revived.messages.length > 0;
       }, 'a heartbeat to reach the restarted peer');
       expect(revived.messages[0]).toMatchObject({ type: 'heartbeat', from: A, to: C });
+    });
+
+    it("carries each node's storage report to its peers, passing on changes only", async () => {
+      const { transports, recorders } = await startAll();
+      const a = transports.get(A)!;
+      const atB = recorders.get(B)!;
+      const heartbeatsSeen = (): number => atB.from(A).length;
+      const sendAndWait = async (what: string): Promise<void> => {
+        const before = heartbeatsSeen();
+        a.send([makeMessage(A, B, 'heartbeat')]);
+        await waitFor(() => heartbeatsSeen() > before, what);
+      };
+      const MIB = 1024 * 1024;
+      await sendAndWait('a heartbeat while healthy');
+      expect(atB.storageReports).toEqual([]);
+
+      a.setLocalStorage({ diskLow: true, diskFreeBytes: 10 * MIB });
+      await sendAndWait('a heartbeat while low');
+      // Reported once, before the batch's messages, and not again for the same state.
+      a.setLocalStorage({ diskLow: true, diskFreeBytes: 10 * MIB - 1000 });
+      await sendAndWait('another heartbeat while low');
+      a.setLocalStorage({ diskLow: true, diskFreeBytes: 8 * MIB });
+      await sendAndWait('a heartbeat after the free space moved');
+      a.setLocalStorage({ diskLow: false, diskFreeBytes: 900 * MIB });
+      await sendAndWait('a heartbeat with room again');
+      await sendAndWait('a last heartbeat');
+      expect(atB.storageReports).toEqual([
+        { peer: A, storage: { diskLow: true, diskFreeBytes: 10 * MIB } },
+        { peer: A, storage: { diskLow: true, diskFreeBytes: 8 * MIB } },
+        // Room again; the free space travels only with a low report (healthy batches are as before).
+        { peer: A, storage: { diskLow: false, diskFreeBytes: 0 } },
+      ]);
+      // Only the sender's report travels: C heard nothing of A's.
+      expect(recorders.get(C)!.storageReports).toEqual([]);
     });
 
     it('bounds the queue of a dead peer: drops rather than grows', async () => {

@@ -7,6 +7,8 @@ export interface Member {
   'address'?: (string);
   'voter'?: (boolean);
   'matchIndex'?: (number | string | Long);
+  'diskLow'?: (boolean);
+  'diskFreeBytes'?: (number | string | Long);
 }
 
 export interface Member__Output {
@@ -14,4 +16,6 @@ export interface Member__Output {
   'address': (string);
   'voter': (boolean);
   'matchIndex': (number);
+  'diskLow': (boolean);
+  'diskFreeBytes': (number);
 }

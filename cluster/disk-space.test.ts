@@ -1,0 +1,152 @@
+/**
+ * A voter whose data volume runs low on space, on three real `baton server` processes: the
+ * cluster refuses new client writes (through the CLI, as a user meets it) instead of running on
+ * until that voter's disk fills and it stops; reads and the nodes go on; a new leader knows too;
+ * and writes resume by themselves once there is room.
+ *
+ * No volume is filled for real: node n3 is told to keep free all but 200 MiB of what its volume
+ * has now, and a 400 MiB ballast file on the same volume takes it below; deleting the ballast gives
+ * the room back.
+ */
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freeBytesAt } from '../src/storage/index.ts';
+import { ProcessCluster } from './lib/cluster.ts';
+import { scrapeMetric } from './lib/metrics.ts';
+import { sleep } from './lib/stats.ts';
+
+const MIB = 1024 * 1024;
+const HEADROOM_BYTES = 200 * MIB;
+const BALLAST_BYTES = 400 * MIB;
+const LOW_NODE = 'n3';
+const ORDER_SAGA = new URL('../src/engine/definition/examples/order-saga.yaml', import.meta.url)
+  .pathname;
+const WAIT_CEILING_MS = 30_000;
+const ORDER = (id: string): string =>
+  JSON.stringify({
+    orderId: id,
+    items: [{ sku: 'sku-1', quantity: 1 }],
+    amount: 5,
+    cardToken: 't',
+  });
+
+function writeBallast(path: string, bytes: number): void {
+  // Real blocks (not a sparse file), written in pieces so no large buffer is held.
+  const chunk = Buffer.alloc(16 * MIB, 1);
+  const fd = openSync(path, 'w');
+  try {
+    for (let written = 0; written < bytes; written += chunk.length) writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function eventually<T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + WAIT_CEILING_MS;
+  for (;;) {
+    const value = await attempt();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe('a voter low on disk', () => {
+  const root = mkdtempSync(join(tmpdir(), 'baton-disk-space-'));
+  const ballast = join(root, 'ballast');
+  let cluster: ProcessCluster | null = null;
+
+  afterAll(async () => {
+    await cluster?.shutdown();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('stops new client writes with a clear error; reads, a new leader and then writes carry on', async () => {
+    const free = await freeBytesAt(root);
+    if (free < BALLAST_BYTES + 256 * MIB) {
+      throw new Error(
+        `this test needs ${(BALLAST_BYTES + 256 * MIB) / MIB} MiB free in ${root}; ${Math.floor(free / MIB)} MiB are`,
+      );
+    }
+    cluster = await ProcessCluster.start({
+      size: 3,
+      clusterId: 'disk-space',
+      baseDir: join(root, 'cluster'),
+      nodeEnv: {
+        [LOW_NODE]: {
+          BATON_STORAGE_MIN_FREE_DISK_BYTES: String(free - HEADROOM_BYTES),
+          BATON_STORAGE_DISK_CHECK_INTERVAL_MS: '100',
+        },
+      },
+    });
+    const c = cluster;
+    let leader = await c.waitForLeader();
+    // The leader must learn of n3's volume from n3's messages, not from its own monitor.
+    if (leader.id === LOW_NODE) {
+      await c.client.transferLeadership('n1');
+      leader = await c.waitForLeader(WAIT_CEILING_MS, LOW_NODE);
+    }
+    const cli = (...args: string[]) => c.runCli([...args, '-e', c.endpoints().join(',')]);
+    expect((await cli('kv', 'put', 'before', 'v0')).code).toBe(0);
+    expect((await cli('definition', 'register', ORDER_SAGA)).code).toBe(0);
+
+    writeBallast(ballast, BALLAST_BYTES);
+    const refused = await eventually('a put to be refused', async () => {
+      const result = await cli('kv', 'put', 'during', 'v1');
+      return result.code === 0 ? undefined : result;
+    });
+    expect(refused.stderr).toMatch(/RESOURCE_EXHAUSTED/);
+    expect(refused.stderr).toContain(`voter ${LOW_NODE} (`);
+    expect(refused.stderr).toContain('storage.minFreeDiskBytes');
+    // Workflows a client starts are new work too; reads are not writes.
+    const start = await cli('workflow', 'start', 'order-saga', '--input', ORDER('o-1'));
+    expect(start.code).not.toBe(0);
+    expect(start.stderr).toContain('storage.minFreeDiskBytes');
+    const read = await cli('kv', 'get', 'before');
+    expect(read.code).toBe(0);
+    expect(read.stdout).toContain('v0');
+    expect(await scrapeMetric(c.node(LOW_NODE).spec.metricsAddress, 'baton_storage_low')).toBe(1);
+    // An operator sees which member it is in `baton cluster status` on the leader.
+    const status = await c.runCli(['cluster', 'status', '-e', c.address(leader.id)]);
+    expect(status.stdout).toMatch(
+      new RegExp(`${LOW_NODE} .* LOW ON DISK \\(.+ free; client writes refused\\)`),
+    );
+    const leaderMetrics = c.node(leader.id).spec.metricsAddress;
+    expect(await scrapeMetric(leaderMetrics, 'baton_storage_low_voters')).toBe(1);
+    expect(
+      await scrapeMetric(leaderMetrics, 'baton_api_writes_refused_disk_low_total'),
+    ).toBeGreaterThan(0);
+
+    // A new leader knows as well: it hears n3's report with n3's first message to it.
+    await c.kill(leader.id);
+    const next = await c.waitForLeader(WAIT_CEILING_MS, leader.id);
+    const refusedByNext = await cli('kv', 'put', 'during', 'v2');
+    expect(refusedByNext.code).not.toBe(0);
+    expect(refusedByNext.stderr).toContain(`voter ${LOW_NODE} (`);
+    await c.restart(leader.id);
+    c.checkNoCrash();
+
+    rmSync(ballast);
+    await eventually('writes to resume', async () => {
+      const result = await cli('kv', 'put', 'after', 'v3');
+      return result.code === 0 ? result : undefined;
+    });
+    expect(await scrapeMetric(c.node(LOW_NODE).spec.metricsAddress, 'baton_storage_low')).toBe(0);
+    expect((await cli('cluster', 'status')).stdout).not.toContain('LOW ON DISK');
+    expect((await cli('workflow', 'start', 'order-saga', '--input', ORDER('o-2'))).code).toBe(0);
+    for (const [key, value] of [
+      ['before', 'v0'],
+      ['after', 'v3'],
+    ] as const) {
+      const got = await cli('kv', 'get', key);
+      expect(got.stdout).toContain(value);
+    }
+    const during = await cli('kv', 'get', 'during');
+    expect(during.code).toBe(1);
+    expect(during.stderr).toContain('not found: during');
+    expect(next.id).not.toBe(leader.id);
+    c.checkNoCrash();
+  });
+});
