@@ -11,6 +11,9 @@ import { crc32c } from '../storage/index.ts';
 
 /** At most this many state bytes per message (and at most half the largest message allowed). */
 const MAX_CHUNK_BYTES = 1 << 20;
+/** How long a node behind the requested index may take to apply it before it refuses. */
+const MIN_INDEX_WAIT_MS = 5_000;
+const MIN_INDEX_POLL_MS = 10;
 
 export type BackupCall = grpc.ServerWritableStream<BackupRequest__Output, BackupChunk>;
 
@@ -19,8 +22,17 @@ export async function streamBackup(
   replica: Replica,
   maxMessageBytes: number,
 ): Promise<void> {
+  const minIndex = validateMinIndex(call.request.minIndex);
+  await waitForApplied(call, replica, minIndex);
   const snapshot = await replica.exportState();
   const { data, meta } = snapshot;
+  if (meta.index < minIndex) {
+    // An export begins after the request (exportState waits for the next), so this is not expected.
+    throw new BatonError(
+      'UNAVAILABLE',
+      `node ${replica.id} exported its state at index ${meta.index}, before the requested ${minIndex}; ask again`,
+    );
+  }
   if (meta.index === 0) {
     // A node still joining (or a cluster that never wrote anything): nothing worth restoring.
     throw new BatonError(
@@ -47,6 +59,32 @@ export async function streamBackup(
     await send(call, { data: data.subarray(at, at + chunkBytes) });
   }
   call.end();
+}
+
+function validateMinIndex(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw new BatonError('INVALID_ARGUMENT', 'min_index: expected a log index (0 for any)');
+  return value;
+}
+
+/**
+ * A node cut off from the leader, or still catching up, holds a state behind the cluster's: it
+ * waits a little for the requested index and then refuses, so the caller asks another node
+ * rather than saving a backup that silently lacks acknowledged writes.
+ */
+async function waitForApplied(call: BackupCall, replica: Replica, minIndex: number): Promise<void> {
+  const deadline = performance.now() + MIN_INDEX_WAIT_MS;
+  while (replica.appliedIndex() < minIndex) {
+    if (call.cancelled) throw new BatonError('CANCELLED', 'the backup was cancelled');
+    if (performance.now() >= deadline) {
+      throw new BatonError(
+        'UNAVAILABLE',
+        `node ${replica.id} has applied the log up to index ${replica.appliedIndex()}, not the requested ${minIndex}, within ${MIN_INDEX_WAIT_MS} ms: ` +
+          'it is behind the cluster (cut off from the leader, or catching up); ask another node',
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, MIN_INDEX_POLL_MS));
+  }
 }
 
 /** Writes one message; waits for the stream to drain when its buffer is full (or the call to end). */

@@ -81,6 +81,26 @@ async function waitForLeader(nodes: readonly RunningNode[]): Promise<RunningNode
   }
 }
 
+/** Starts a backup; resolves with its header's index, or the error that ended it. */
+function receiveBackupHeader(
+  admin: AdminClient,
+  minIndex: number,
+): Promise<{ error: grpc.ServiceError | null; index: number }> {
+  return new Promise((resolve) => {
+    const call = admin.Backup({ minIndex }, { deadline: Date.now() + 20_000 });
+    let index = -1;
+    call.on('data', (chunk: { header: { index: number } | null }) => {
+      if (chunk.header !== null) index = chunk.header.index;
+    });
+    call.on('error', (error: grpc.ServiceError) => {
+      resolve({ error, index });
+    });
+    call.on('end', () => {
+      resolve({ error: null, index });
+    });
+  });
+}
+
 async function forwardedPuts(node: RunningNode): Promise<number> {
   const forwarded = await node.metrics.forwarded.get();
   return forwarded.values.find((v) => v.labels['method'] === 'Put')?.value ?? 0;
@@ -127,6 +147,34 @@ describe('Kv and Admin over gRPC on a 3-node cluster', () => {
     expect(forwarded.values.map((v) => v.labels['method'])).toEqual(
       expect.arrayContaining(['Put', 'Get']),
     );
+  });
+
+  it('gives a read index through any node, and a backup from a node that has applied it', async () => {
+    const put = await unary<{ index: number }>((m, o, cb) =>
+      followerKv.Put({ key: 'before-backup', value: Buffer.from('ok') }, m, o, cb),
+    );
+    expect(put.error).toBeNull();
+    const read = await unary<{ index: number }>((m, o, cb) =>
+      followerAdmin.ReadIndex({}, m, o, cb),
+    );
+    expect(read.error).toBeNull();
+    expect(read.response!.index).toBeGreaterThanOrEqual(put.response!.index);
+    const backup = await receiveBackupHeader(followerAdmin, read.response!.index);
+    expect(backup.error).toBeNull();
+    expect(backup.index).toBeGreaterThanOrEqual(read.response!.index);
+  });
+
+  it('refuses a backup at an index the node has not applied (UNAVAILABLE, so the CLI asks another) or cannot hold', async () => {
+    const beyond = follower.replica.status().lastIndex + 1_000_000;
+    const backup = await receiveBackupHeader(followerAdmin, beyond);
+    expect(backup.error?.code).toBe(grpc.status.UNAVAILABLE);
+    expect(backup.error?.details).toMatch(
+      new RegExp(`has applied the log up to index \\d+, not the requested ${beyond}`),
+    );
+    // Past 2^53 an index cannot be held exactly: refused rather than rounded.
+    const huge = await receiveBackupHeader(followerAdmin, 2 ** 60);
+    expect(huge.error?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(huge.error?.details).toMatch(/min_index/);
   });
 
   it('names the leader in the trailers of a forwarded answer, and only of a forwarded one', async () => {

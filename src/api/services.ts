@@ -19,6 +19,7 @@ import type { PutResponse__Output } from '../gen/baton/v1/PutResponse.ts';
 import type { GetResponse__Output } from '../gen/baton/v1/GetResponse.ts';
 import type { MembershipResponse__Output } from '../gen/baton/v1/MembershipResponse.ts';
 import type { TransferLeadershipResponse__Output } from '../gen/baton/v1/TransferLeadershipResponse.ts';
+import type { ReadIndexResponse__Output } from '../gen/baton/v1/ReadIndexResponse.ts';
 import { statusName, toServiceError } from './status.ts';
 import type { LeaderHint } from './status.ts';
 import { streamBackup } from './backup.ts';
@@ -138,6 +139,15 @@ export class ApiServices {
           },
         );
       },
+      ReadIndex: this.unary('ReadIndex', async (request, call) => {
+        const leader = this.leaderOrForward(call);
+        if (leader !== null) {
+          return this.forward<ReadIndexResponse__Output>('ReadIndex', call, (m, o, cb) =>
+            this.forwarder.admin(leader).ReadIndex(request, m, o, cb),
+          );
+        }
+        return { index: await this.replica.readBarrier() };
+      }),
       TransferLeadership: this.unary('TransferLeadership', async (request, call) => {
         const to = request.to === '' ? undefined : validateNodeId('to', request.to);
         const leader = this.leaderOrForward(call);

@@ -7,6 +7,7 @@ import { clusterIdSchema, ConfigError, NODE_ID_PATTERN } from '../config/index.t
 import { logIndex, nodeId, term as toTerm } from '../lib/index.ts';
 import { readBackupFile, restoreBackup, writeBackupFile } from '../storage/index.ts';
 import type { Backup } from '../storage/index.ts';
+import type { ReadIndexResponse__Output } from '../gen/baton/v1/ReadIndexResponse.ts';
 import type { CliClient } from './client.ts';
 
 export async function runBackupSave(
@@ -14,7 +15,13 @@ export async function runBackupSave(
   file: string,
   timeoutMs: number,
 ): Promise<void> {
-  const { endpoint, header, data } = await client.backup(timeoutMs);
+  // Every write acknowledged before now is at or below this index: a node that has not applied
+  // it (cut off from the leader, or catching up) refuses, and the next endpoint is asked.
+  const { index: readIndex } = await client.admin<ReadIndexResponse__Output>(
+    (c, m, o, cb) => c.ReadIndex({}, m, o, cb),
+    true,
+  );
+  const { endpoint, header, data } = await client.backup(timeoutMs, readIndex);
   const backup: Backup = {
     header: {
       clusterId: header.clusterId,
@@ -30,7 +37,9 @@ export async function runBackupSave(
     data,
   };
   await writeBackupFile(file, backup);
-  console.log(`saved ${file}: ${describeBackup(backup)} (served by ${endpoint})`);
+  console.log(
+    `saved ${file}: ${describeBackup(backup)} (served by ${endpoint}; it includes every write acknowledged before the save began: read index ${readIndex})`,
+  );
 }
 
 export interface RestoreFlags {

@@ -58,11 +58,13 @@ export class CliClient {
    */
   async backup(
     timeoutMs: number,
+    minIndex = 0,
   ): Promise<{ endpoint: string; header: BackupHeader__Output; data: Buffer }> {
     let lastError: Error | null = null;
     for (const endpoint of this.endpoints) {
       try {
-        return { endpoint, ...(await receiveBackup(this.adminClient(endpoint), timeoutMs)) };
+        const backup = await receiveBackup(this.adminClient(endpoint), timeoutMs, minIndex);
+        return { endpoint, ...backup };
       } catch (error) {
         lastError = error as Error;
         const code = (error as Partial<grpc.ServiceError>).code;
@@ -161,9 +163,10 @@ function invoke<C, Res>(client: C, start: ClientCall<C, Res>, timeoutMs: number)
 function receiveBackup(
   client: AdminClient,
   timeoutMs: number,
+  minIndex: number,
 ): Promise<{ header: BackupHeader__Output; data: Buffer }> {
   return new Promise((resolve, reject) => {
-    const call = client.Backup({}, { deadline: Date.now() + timeoutMs });
+    const call = client.Backup({ minIndex }, { deadline: Date.now() + timeoutMs });
     let header: BackupHeader__Output | null = null;
     const chunks: Buffer[] = [];
     let received = 0;

@@ -8,6 +8,8 @@ import type { BackupHeader as _baton_v1_BackupHeader, BackupHeader__Output as _b
 import type { BackupRequest as _baton_v1_BackupRequest, BackupRequest__Output as _baton_v1_BackupRequest__Output } from './baton/v1/BackupRequest.ts';
 import type { Member as _baton_v1_Member, Member__Output as _baton_v1_Member__Output } from './baton/v1/Member.ts';
 import type { MembershipResponse as _baton_v1_MembershipResponse, MembershipResponse__Output as _baton_v1_MembershipResponse__Output } from './baton/v1/MembershipResponse.ts';
+import type { ReadIndexRequest as _baton_v1_ReadIndexRequest, ReadIndexRequest__Output as _baton_v1_ReadIndexRequest__Output } from './baton/v1/ReadIndexRequest.ts';
+import type { ReadIndexResponse as _baton_v1_ReadIndexResponse, ReadIndexResponse__Output as _baton_v1_ReadIndexResponse__Output } from './baton/v1/ReadIndexResponse.ts';
 import type { RemoveNodeRequest as _baton_v1_RemoveNodeRequest, RemoveNodeRequest__Output as _baton_v1_RemoveNodeRequest__Output } from './baton/v1/RemoveNodeRequest.ts';
 import type { StatusRequest as _baton_v1_StatusRequest, StatusRequest__Output as _baton_v1_StatusRequest__Output } from './baton/v1/StatusRequest.ts';
 import type { StatusResponse as _baton_v1_StatusResponse, StatusResponse__Output as _baton_v1_StatusResponse__Output } from './baton/v1/StatusResponse.ts';
@@ -28,6 +30,8 @@ export interface ProtoGrpcType {
       BackupRequest: MessageTypeDefinition<_baton_v1_BackupRequest, _baton_v1_BackupRequest__Output>
       Member: MessageTypeDefinition<_baton_v1_Member, _baton_v1_Member__Output>
       MembershipResponse: MessageTypeDefinition<_baton_v1_MembershipResponse, _baton_v1_MembershipResponse__Output>
+      ReadIndexRequest: MessageTypeDefinition<_baton_v1_ReadIndexRequest, _baton_v1_ReadIndexRequest__Output>
+      ReadIndexResponse: MessageTypeDefinition<_baton_v1_ReadIndexResponse, _baton_v1_ReadIndexResponse__Output>
       RemoveNodeRequest: MessageTypeDefinition<_baton_v1_RemoveNodeRequest, _baton_v1_RemoveNodeRequest__Output>
       StatusRequest: MessageTypeDefinition<_baton_v1_StatusRequest, _baton_v1_StatusRequest__Output>
       StatusResponse: MessageTypeDefinition<_baton_v1_StatusResponse, _baton_v1_StatusResponse__Output>

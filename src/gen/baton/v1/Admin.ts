@@ -6,6 +6,8 @@ import type { AddNodeRequest as _baton_v1_AddNodeRequest, AddNodeRequest__Output
 import type { BackupChunk as _baton_v1_BackupChunk, BackupChunk__Output as _baton_v1_BackupChunk__Output } from '../../baton/v1/BackupChunk.ts';
 import type { BackupRequest as _baton_v1_BackupRequest, BackupRequest__Output as _baton_v1_BackupRequest__Output } from '../../baton/v1/BackupRequest.ts';
 import type { MembershipResponse as _baton_v1_MembershipResponse, MembershipResponse__Output as _baton_v1_MembershipResponse__Output } from '../../baton/v1/MembershipResponse.ts';
+import type { ReadIndexRequest as _baton_v1_ReadIndexRequest, ReadIndexRequest__Output as _baton_v1_ReadIndexRequest__Output } from '../../baton/v1/ReadIndexRequest.ts';
+import type { ReadIndexResponse as _baton_v1_ReadIndexResponse, ReadIndexResponse__Output as _baton_v1_ReadIndexResponse__Output } from '../../baton/v1/ReadIndexResponse.ts';
 import type { RemoveNodeRequest as _baton_v1_RemoveNodeRequest, RemoveNodeRequest__Output as _baton_v1_RemoveNodeRequest__Output } from '../../baton/v1/RemoveNodeRequest.ts';
 import type { StatusRequest as _baton_v1_StatusRequest, StatusRequest__Output as _baton_v1_StatusRequest__Output } from '../../baton/v1/StatusRequest.ts';
 import type { StatusResponse as _baton_v1_StatusResponse, StatusResponse__Output as _baton_v1_StatusResponse__Output } from '../../baton/v1/StatusResponse.ts';
@@ -26,6 +28,15 @@ export interface AdminClient extends grpc.Client {
   Backup(argument: _baton_v1_BackupRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_baton_v1_BackupChunk__Output>;
   backup(argument: _baton_v1_BackupRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_baton_v1_BackupChunk__Output>;
   backup(argument: _baton_v1_BackupRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_baton_v1_BackupChunk__Output>;
+  
+  ReadIndex(argument: _baton_v1_ReadIndexRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_baton_v1_ReadIndexResponse__Output>): grpc.ClientUnaryCall;
+  ReadIndex(argument: _baton_v1_ReadIndexRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_baton_v1_ReadIndexResponse__Output>): grpc.ClientUnaryCall;
+  ReadIndex(argument: _baton_v1_ReadIndexRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_baton_v1_ReadIndexResponse__Output>): grpc.ClientUnaryCall;
+  ReadIndex(argument: _baton_v1_ReadIndexRequest, callback: grpc.requestCallback<_baton_v1_ReadIndexResponse__Output>): grpc.ClientUnaryCall;
+  readIndex(argument: _baton_v1_ReadIndexRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_baton_v1_ReadIndexResponse__Output>): grpc.ClientUnaryCall;
+  readIndex(argument: _baton_v1_ReadIndexRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_baton_v1_ReadIndexResponse__Output>): grpc.ClientUnaryCall;
+  readIndex(argument: _baton_v1_ReadIndexRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_baton_v1_ReadIndexResponse__Output>): grpc.ClientUnaryCall;
+  readIndex(argument: _baton_v1_ReadIndexRequest, callback: grpc.requestCallback<_baton_v1_ReadIndexResponse__Output>): grpc.ClientUnaryCall;
   
   RemoveNode(argument: _baton_v1_RemoveNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_baton_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
   RemoveNode(argument: _baton_v1_RemoveNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_baton_v1_MembershipResponse__Output>): grpc.ClientUnaryCall;
@@ -61,6 +72,8 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   
   Backup: grpc.handleServerStreamingCall<_baton_v1_BackupRequest__Output, _baton_v1_BackupChunk>;
   
+  ReadIndex: grpc.handleUnaryCall<_baton_v1_ReadIndexRequest__Output, _baton_v1_ReadIndexResponse>;
+  
   RemoveNode: grpc.handleUnaryCall<_baton_v1_RemoveNodeRequest__Output, _baton_v1_MembershipResponse>;
   
   Status: grpc.handleUnaryCall<_baton_v1_StatusRequest__Output, _baton_v1_StatusResponse>;
@@ -72,6 +85,7 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
 export interface AdminDefinition extends grpc.ServiceDefinition {
   AddNode: MethodDefinition<_baton_v1_AddNodeRequest, _baton_v1_MembershipResponse, _baton_v1_AddNodeRequest__Output, _baton_v1_MembershipResponse__Output>
   Backup: MethodDefinition<_baton_v1_BackupRequest, _baton_v1_BackupChunk, _baton_v1_BackupRequest__Output, _baton_v1_BackupChunk__Output>
+  ReadIndex: MethodDefinition<_baton_v1_ReadIndexRequest, _baton_v1_ReadIndexResponse, _baton_v1_ReadIndexRequest__Output, _baton_v1_ReadIndexResponse__Output>
   RemoveNode: MethodDefinition<_baton_v1_RemoveNodeRequest, _baton_v1_MembershipResponse, _baton_v1_RemoveNodeRequest__Output, _baton_v1_MembershipResponse__Output>
   Status: MethodDefinition<_baton_v1_StatusRequest, _baton_v1_StatusResponse, _baton_v1_StatusRequest__Output, _baton_v1_StatusResponse__Output>
   TransferLeadership: MethodDefinition<_baton_v1_TransferLeadershipRequest, _baton_v1_TransferLeadershipResponse, _baton_v1_TransferLeadershipRequest__Output, _baton_v1_TransferLeadershipResponse__Output>
