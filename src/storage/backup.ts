@@ -16,8 +16,8 @@ import { fsyncDirectory } from './data-dir.ts';
 import { openNodeStore } from './node-store.ts';
 import {
   MAX_STATE_SNAPSHOT_BYTES,
-  parseStateSnapshot,
   stateSnapshotIndex,
+  validateStateSnapshot,
 } from './state-snapshot.ts';
 
 const MAGIC = Buffer.from('BTBK', 'latin1');
@@ -196,7 +196,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<void> {
   const { backup, dataDir, nodeId, clusterId } = options;
   verifyBackup(backup);
   // The whole state is checked before anything is written (keys, order, record count).
-  parseStateSnapshot(backup.data);
+  validateStateSnapshot(backup.data);
   if (!(await isAbsentOrEmpty(dataDir)))
     throw new BackupError(`${dataDir} holds data: restore into a new (or empty) directory`);
   const building = join(dirname(dataDir), `.${basename(dataDir)}.restoring`);

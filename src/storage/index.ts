@@ -38,6 +38,7 @@ export {
   MAX_STATE_SNAPSHOT_BYTES,
   parseStateSnapshot,
   stateSnapshotIndex,
+  validateStateSnapshot,
 } from './state-snapshot.ts';
 export { DATA_DIR_FORMAT_VERSION } from './data-dir.ts';
 export { DiskSpaceMonitor, freeBytesAt, nextDiskLow, recoveryThreshold } from './disk-space.ts';

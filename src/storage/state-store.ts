@@ -27,7 +27,11 @@ import {
   stateKeyFromUtf8,
   stateKeyOf,
 } from './keys.ts';
-import { parseStateSnapshot, StateSnapshotWriter } from './state-snapshot.ts';
+import {
+  StateSnapshotCursor,
+  StateSnapshotWriter,
+  validateStateSnapshot,
+} from './state-snapshot.ts';
 
 interface RangeCompactor {
   compactRange?: (start: Uint8Array, end: Uint8Array) => Promise<void>;
@@ -288,58 +292,77 @@ export class LevelStateStore {
   /**
    * Replaces the whole state keyspace with `data` (from exportSnapshot, possibly on another node)
    * and sets the applied index to `index`, in one atomic fsynced batch. The data is validated
-   * first: SnapshotDataCorruptError and nothing changed if it is bad. Memory: the old keys and
-   * the new records are held at once (bounded by MAX_STATE_SNAPSHOT_BYTES). Await it before
-   * beginning the next batch: a batch begun meanwhile would read the keyspace being replaced.
+   * first: SnapshotDataCorruptError and nothing changed if it is bad. Memory: the records go one
+   * at a time into LevelDB's native batch (about the snapshot's size, off the JS heap), never
+   * into an array of them. Await it before beginning the next batch: a batch begun meanwhile
+   * would read the keyspace being replaced.
    */
   importSnapshot(data: Uint8Array, index: LogIndex): Promise<void> {
-    const parsed = parseStateSnapshot(data);
-    assert(
-      parsed.appliedIndex === index,
-      () => `snapshot data is as of ${parsed.appliedIndex}, not ${index}`,
-    );
+    const { appliedIndex } = validateStateSnapshot(data);
+    assert(appliedIndex === index, () => `snapshot data is as of ${appliedIndex}, not ${index}`);
     assert(
       index >= this.committedCalled,
       () => `importing a snapshot at ${index} behind applied index ${this.committedCalled}`,
     );
     this.committedCalled = index;
     return this.uncarried(async () => {
-      const operations: BatchOperation[] = [];
-      const records = parsed.records;
-      // Both sides are in key order: delete only the keys the snapshot does not have (a put
-      // replaces the others), which halves the batch for a follower that is merely behind.
-      let next = 0;
-      const keys = this.db.keys({
-        gte: STATE_RANGE.gte,
-        lt: STATE_RANGE.lt,
-        highWaterMarkBytes: SCAN_HIGH_WATER_MARK_BYTES,
-      });
+      const batch = this.db.batch();
       try {
-        for (;;) {
-          const chunk = await keys.nextv(SCAN_CHUNK_RECORDS);
-          if (chunk.length === 0) break;
-          for (const key of chunk) {
-            const existing = key.subarray(1);
-            let order = -1;
-            while (next < records.length) {
-              order = compareBytes(records[next]![0], existing);
-              if (order >= 0) break;
-              next++;
-            }
-            if (order !== 0) operations.push({ type: 'del', key });
-          }
-        }
-      } finally {
-        await keys.close();
+        await this.mergeInto(batch, new StateSnapshotCursor(data));
+        batch.put(APPLIED_INDEX_KEY, encodeIndex(index));
+      } catch (error) {
+        await batch.close();
+        throw error;
       }
-      for (const [key, value] of records) {
-        operations.push({ type: 'put', key: stateKeyFromUtf8(key), value });
-      }
-      operations.push({ type: 'put', key: APPLIED_INDEX_KEY, value: encodeIndex(index) });
-      await writeBatch(this.db, operations, { sync: true });
+      await batch.write({ sync: true });
       this.applied = index;
     });
   }
+
+  /**
+   * Both sides are in key order: a record is put (replacing the key if it exists) and a key the
+   * snapshot lacks is deleted — so a follower that is merely behind rewrites what changed plus
+   * what it has, never a delete of every key and a put of it again.
+   */
+  private async mergeInto(batch: ImportBatch, records: StateSnapshotCursor): Promise<void> {
+    let pending = records.next();
+    const keys = this.db.keys({
+      gte: STATE_RANGE.gte,
+      lt: STATE_RANGE.lt,
+      highWaterMarkBytes: SCAN_HIGH_WATER_MARK_BYTES,
+    });
+    try {
+      for (;;) {
+        const chunk = await keys.nextv(SCAN_CHUNK_RECORDS);
+        if (chunk.length === 0) break;
+        for (const key of chunk) {
+          const existing = key.subarray(1);
+          let order = 1;
+          while (pending && (order = records.compareKeyTo(existing)) < 0) {
+            batch.put(stateKeyFromUtf8(records.key()), records.value());
+            pending = records.next();
+          }
+          if (pending && order === 0) {
+            batch.put(key, records.value());
+            pending = records.next();
+          } else {
+            batch.del(key);
+          }
+        }
+      }
+    } finally {
+      await keys.close();
+    }
+    for (; pending; pending = records.next()) {
+      batch.put(stateKeyFromUtf8(records.key()), records.value());
+    }
+  }
+}
+
+/** What an import needs of LevelDB's chained batch: operations go to the native batch at once. */
+interface ImportBatch {
+  put(key: Uint8Array, value: Uint8Array): unknown;
+  del(key: Uint8Array): unknown;
 }
 
 /** The LevelDB operations of one commit: its writes and the applied index. */
