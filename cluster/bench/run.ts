@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { emitReport, type Bench, type BenchOptions } from './bench.ts';
 import { raftBench } from './raft.ts';
+import { snapshotBench } from './snapshot.ts';
 
 function positiveNumber(text: string): number {
   const value = Number(text);
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
     parts: opts.only.split(',').filter((part) => part.length > 0),
     etcdFirst: opts.etcdFirst,
   };
-  const benches: Bench[] = [raftBench, transportBench];
+  const benches: Bench[] = [raftBench, transportBench, snapshotBench];
   const names = program.args;
   const selected =
     names.length === 0 ? benches : benches.filter((bench) => names.includes(bench.name));
