@@ -262,6 +262,24 @@ describe('a cluster of real processes', () => {
       // Now the leader too, with writes in flight: the survivor's log may end past its commit.
       await c.kill(leader);
       await load.stop();
+      // No quorum, no leader to give a read index: a backup then needs --without-leader, and
+      // says what it may lack.
+      const file = join(c.baseDir, 'lost-quorum.backup');
+      const noLeader = await c.runCli(['backup', 'save', file, '-e', c.address(survivor)]);
+      expect(noLeader.code).not.toBe(0);
+      expect(noLeader.stderr).toContain('--without-leader');
+      const anyway = await c.runCli([
+        'backup',
+        'save',
+        file,
+        '--without-leader',
+        '-e',
+        c.address(survivor),
+      ]);
+      expect(anyway.code, anyway.stderr).toBe(0);
+      expect(anyway.stdout).toContain(
+        'without a leader: writes acknowledged elsewhere may be missing',
+      );
       await c.kill(survivor);
       c.wipe(lost);
 

@@ -4,24 +4,25 @@
  * point-in-time copy before an upgrade or a risky change).
  */
 import { clusterIdSchema, ConfigError, NODE_ID_PATTERN } from '../config/index.ts';
-import { logIndex, nodeId, term as toTerm } from '../lib/index.ts';
+import { BatonError, logIndex, nodeId, term as toTerm } from '../lib/index.ts';
 import { readBackupFile, restoreBackup, writeBackupFile } from '../storage/index.ts';
 import type { Backup } from '../storage/index.ts';
 import type { ReadIndexResponse__Output } from '../gen/baton/v1/ReadIndexResponse.ts';
 import type { CliClient } from './client.ts';
 
+export interface SaveFlags {
+  readonly backupTimeoutMs: number;
+  /** Save what the serving node holds without asking a leader for the read index. */
+  readonly withoutLeader: boolean;
+}
+
 export async function runBackupSave(
   client: CliClient,
   file: string,
-  timeoutMs: number,
+  flags: SaveFlags,
 ): Promise<void> {
-  // Every write acknowledged before now is at or below this index: a node that has not applied
-  // it (cut off from the leader, or catching up) refuses, and the next endpoint is asked.
-  const { index: readIndex } = await client.admin<ReadIndexResponse__Output>(
-    (c, m, o, cb) => c.ReadIndex({}, m, o, cb),
-    true,
-  );
-  const { endpoint, header, data } = await client.backup(timeoutMs, readIndex);
+  const readIndex = flags.withoutLeader ? 0 : await leaderReadIndex(client);
+  const { endpoint, header, data } = await client.backup(flags.backupTimeoutMs, readIndex);
   const backup: Backup = {
     header: {
       clusterId: header.clusterId,
@@ -38,8 +39,36 @@ export async function runBackupSave(
   };
   await writeBackupFile(file, backup);
   console.log(
-    `saved ${file}: ${describeBackup(backup)} (served by ${endpoint}; it includes every write acknowledged before the save began: read index ${readIndex})`,
+    readIndex === 0
+      ? `saved ${file}: ${describeBackup(backup)} (served by ${endpoint}, without a leader: writes acknowledged elsewhere may be missing)`
+      : `saved ${file}: ${describeBackup(backup)} (served by ${endpoint}; it includes every write acknowledged before the save began: read index ${readIndex})`,
   );
+}
+
+/**
+ * Every write acknowledged before now is at or below the leader's read index: the node that
+ * serves the backup must have applied it (one cut off from the leader, or catching up, refuses,
+ * and the next endpoint is asked).
+ */
+async function leaderReadIndex(client: CliClient): Promise<number> {
+  try {
+    const { index } = await client.admin<ReadIndexResponse__Output>(
+      (c, m, o, cb) => c.ReadIndex({}, m, o, cb),
+      true,
+    );
+    return index;
+  } catch (error) {
+    throw new BatonError(
+      'UNAVAILABLE',
+      `no leader gave a read index, so no node can be shown to hold every acknowledged write (${describe(error)}). ` +
+        'If the cluster cannot elect one (a quorum is lost), save what a node holds anyway with --without-leader, ' +
+        "from the node that was most up to date (baton cluster status --all shows each one's applied index)",
+    );
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 export interface RestoreFlags {

@@ -166,13 +166,29 @@ Example (n2 and n3 lost; n1's directory survives):
   addClientOptions(
     backup
       .command('save')
-      .description("save a node's whole state (any endpoint: the first that answers) to a file")
+      .description(
+        "save the cluster's state to a file: every write acknowledged before the save began is in it",
+      )
       .argument('<file>'),
   )
     .option('--backup-timeout-ms <ms>', 'deadline for the whole transfer', positiveInt, 600_000)
-    .action(async (file: string, flags: ClientFlags & { backupTimeoutMs: number }) => {
-      await withClient(flags, (client) => runBackupSave(client, file, flags.backupTimeoutMs));
-    });
+    .option(
+      '--without-leader',
+      "save the serving node's state without the leader's read index (a cluster that lost its quorum); it may lack acknowledged writes",
+    )
+    .action(
+      async (
+        file: string,
+        flags: ClientFlags & { backupTimeoutMs: number; withoutLeader?: boolean },
+      ) => {
+        await withClient(flags, (client) =>
+          runBackupSave(client, file, {
+            backupTimeoutMs: flags.backupTimeoutMs,
+            withoutLeader: flags.withoutLeader === true,
+          }),
+        );
+      },
+    );
   backup
     .command('restore')
     .description(
