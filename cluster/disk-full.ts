@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
 import { ProcessCluster } from './lib/cluster.ts';
 import { sleep } from './lib/stats.ts';
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
       env: { BATON_STORAGE_DISK_CHECK_INTERVAL_MS: '100' },
       nodeEnv: { n1: limited, n2: limited, n3: { BATON_STORAGE_MIN_FREE_DISK_BYTES: '0' } },
       // A refusal is the answer here, not something to retry.
-      client: { retry: { retryableCodes: [14], budgetMs: 10_000 } },
+      client: { retry: { retryableCodes: [grpc.status.UNAVAILABLE], budgetMs: 10_000 } },
     });
     const c = cluster;
     if ((await c.waitForLeader()).id === 'n3') {
