@@ -282,18 +282,28 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     const during = leader.replica.propose(kvPut('during', bytes('stall')));
     // Every log write hangs for several election timeouts (150–300 ms each).
     await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // What the stall must not cause, checked before it ends: the real writes that follow take
+    // their own time, and on a loaded machine a leader whose fsync then outlasts an election
+    // timeout is rightly replaced by followers whose writes finished (as etcd's would be).
+    const duringStall = cluster.warnings.map((w) => `${w.node}: ${w.msg}`);
+    const terms = [...cluster.nodes.values()].map((node) => node.replica.status().term);
     cluster.disk.resume();
-    const { index } = await during;
-    await waitApplied(cluster, index);
-    for (const node of cluster.nodes.values()) expect(node.replica.status().term).toBe(term);
-    expect((await cluster.leader()).id).toBe(leader.id);
-    const messages = cluster.warnings.map((w) => `${w.node}: ${w.msg}`);
-    expect(messages.filter((m) => /election|stepping down/.test(m))).toEqual([]);
+    expect(terms).toEqual([term, term, term]);
+    expect(duringStall.filter((m) => /election|stepping down/.test(m))).toEqual([]);
     // Every node was waiting on the write of the new entry, and said so.
     for (const id of cluster.nodes.keys()) {
-      expect(messages).toContain(
+      expect(duringStall).toContain(
         `${id}: the log write is stalled (slow disk); Raft time stands still until it completes`,
       );
+    }
+    const outcome = await during.then(
+      ({ index }) => index,
+      (error: unknown) => error,
+    );
+    if (typeof outcome !== 'number') expect(outcome).toBeInstanceOf(BatonError);
+    await waitApplied(cluster, await put(cluster, 'after', 'stall'));
+    const messages = cluster.warnings.map((w) => `${w.node}: ${w.msg}`);
+    for (const id of cluster.nodes.keys()) {
       expect(messages).toContain(`${id}: the stalled log write completed; Raft time runs again`);
     }
   });
