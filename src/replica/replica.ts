@@ -336,11 +336,14 @@ export class Replica {
         this.kick();
       },
       onPeerStorage: (peer, storage) => {
+        const wasLow = this.storage.of(peer).diskLow;
         this.storage.setPeer(peer, storage);
+        // Logged when it turns, not at every mebibyte a low volume's free space moves.
         const fields = { peer, freeBytes: storage.diskFreeBytes };
-        if (storage.diskLow)
+        if (storage.diskLow && !wasLow)
           this.logger.warn(fields, `${peer} reports its data volume low on space`);
-        else this.logger.info(fields, `${peer} reports room on its data volume again`);
+        else if (!storage.diskLow && wasLow)
+          this.logger.info(fields, `${peer} reports room on its data volume again`);
         this.updateStorageGauge();
       },
     });
