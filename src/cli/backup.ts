@@ -3,6 +3,7 @@
  * cluster's first node made from one (the way back when every data directory is lost, and a
  * point-in-time copy before an upgrade or a risky change).
  */
+import * as grpc from '@grpc/grpc-js';
 import { clusterIdSchema, ConfigError, NODE_ID_PATTERN } from '../config/index.ts';
 import { BatonError, logIndex, nodeId, term as toTerm } from '../lib/index.ts';
 import { readBackupFile, restoreBackup, writeBackupFile } from '../storage/index.ts';
@@ -58,6 +59,12 @@ async function leaderReadIndex(client: CliClient): Promise<number> {
     );
     return index;
   } catch (error) {
+    if ((error as { code?: unknown }).code === grpc.status.UNIMPLEMENTED) {
+      throw new BatonError(
+        'FAILED_PRECONDITION',
+        'the node answering predates Admin.ReadIndex (an older Baton): upgrade the cluster first, or add --without-leader to save what a node holds',
+      );
+    }
     throw new BatonError(
       'UNAVAILABLE',
       `no leader gave a read index, so no node can be shown to hold every acknowledged write (${describe(error)}). ` +
