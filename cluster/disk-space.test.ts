@@ -127,10 +127,18 @@ describe('a voter low on disk', () => {
     expect(refusedByNext.stderr).toContain(`voter ${LOW_NODE} (`);
     await c.restart(leader.id);
     c.checkNoCrash();
+    // And the low voter itself, leading, refuses on its own account.
+    if (next.id !== LOW_NODE) {
+      await c.client.transferLeadership(LOW_NODE);
+      expect((await c.waitForLeader(WAIT_CEILING_MS, next.id)).id).toBe(LOW_NODE);
+    }
+    const refusedByLow = await cli('kv', 'put', 'during', 'v3');
+    expect(refusedByLow.code).not.toBe(0);
+    expect(refusedByLow.stderr).toContain(`voter ${LOW_NODE} (`);
 
     rmSync(ballast);
     await eventually('writes to resume', async () => {
-      const result = await cli('kv', 'put', 'after', 'v3');
+      const result = await cli('kv', 'put', 'after', 'v4');
       return result.code === 0 ? result : undefined;
     });
     expect(await scrapeMetric(c.node(LOW_NODE).spec.metricsAddress, 'baton_storage_low')).toBe(0);
@@ -138,7 +146,7 @@ describe('a voter low on disk', () => {
     expect((await cli('workflow', 'start', 'order-saga', '--input', ORDER('o-2'))).code).toBe(0);
     for (const [key, value] of [
       ['before', 'v0'],
-      ['after', 'v3'],
+      ['after', 'v4'],
     ] as const) {
       const got = await cli('kv', 'get', key);
       expect(got.stdout).toContain(value);
