@@ -198,8 +198,11 @@ export class Replica {
   /** The last export of the state made for followers (see snapshotForPeer), and when it was last handed out. */
   private peerSnapshot: Snapshot | null = null;
   private peerSnapshotUsedMs = 0;
-  /** Set when the core asked for a snapshot the cache cannot give, or a backup asked for an export; it starts at the next consistent point. */
-  private peerSnapshotWanted = false;
+  /**
+   * The highest index a follower's snapshot must reach that the cache cannot give, or null: an
+   * export starts at the next consistent point (as does one for a backup: exportWaiters).
+   */
+  private peerSnapshotWantedAt: LogIndex | null = null;
   private peerSnapshotExport: Promise<void> | null = null;
   /** After an export refused as too large, followers' requests wait until then (performance.now()). */
   private peerExportRefusedUntilMs = 0;
@@ -1063,7 +1066,6 @@ export class Replica {
     if (this.stopped) return Promise.reject(new ReplicaStoppedError());
     return new Promise((resolve, reject) => {
       this.exportWaiters.push({ resolve, reject });
-      this.peerSnapshotWanted = true;
       this.exportSoonIfIdle();
     });
   }
@@ -1089,7 +1091,7 @@ export class Replica {
     }
     if (performance.now() < this.peerExportRefusedUntilMs)
       throw new SnapshotTemporarilyUnavailableError();
-    this.peerSnapshotWanted = true;
+    this.peerSnapshotWantedAt = logIndex(Math.max(this.peerSnapshotWantedAt ?? 0, minIndex));
     // Called from the core, possibly mid-apply: the loop starts the export between Readys.
     this.exportSoonIfIdle();
     throw new SnapshotTemporarilyUnavailableError();
@@ -1101,8 +1103,17 @@ export class Replica {
    * the export then holds exactly the state at `applied`, and the snapshot's metadata says so.
    */
   private maybeExportForPeers(): void {
-    if (!this.peerSnapshotWanted || this.peerSnapshotExport !== null || this.stopped) return;
-    this.peerSnapshotWanted = false;
+    if (this.peerSnapshotExport !== null || this.stopped) return;
+    // The core asks on every probe while an export runs: the one that ran may already do.
+    const wantedAt = this.peerSnapshotWantedAt;
+    if (wantedAt !== null && this.peerSnapshot !== null && this.peerSnapshot.meta.index >= wantedAt)
+      this.peerSnapshotWantedAt = null;
+    // A follower's export waits until the state has reached what it needs (between Readys,
+    // applied catches up with commit); a backup's starts at once.
+    const forFollower =
+      this.peerSnapshotWantedAt !== null && this.applied >= this.peerSnapshotWantedAt;
+    if (!forFollower && this.exportWaiters.length === 0) return;
+    if (forFollower) this.peerSnapshotWantedAt = null;
     const index = this.applied;
     const term = this.options.log.term(index);
     const conf = this.conf;
@@ -1126,8 +1137,9 @@ export class Replica {
           'exported the state',
         );
         for (const waiter of waiters) waiter.resolve(snapshot);
-        // Asked for while this one ran: its callers need an export from a later point.
-        if (this.peerSnapshotWanted && !this.stopped) this.exportSoonIfIdle();
+        // Backups asked for while this one ran need one from a later point; a follower may too.
+        if ((this.peerSnapshotWantedAt !== null || this.exportWaiters.length > 0) && !this.stopped)
+          this.exportSoonIfIdle();
       },
       (error: unknown) => {
         this.peerSnapshotExport = null;
@@ -1163,6 +1175,8 @@ export class Replica {
     }
     if (previous.role === 'leader' && next.role !== 'leader') {
       this.failReads(new NotLeaderError(next.leader));
+      // Its followers' snapshots are the next leader's to send.
+      this.peerSnapshotWantedAt = null;
       // Failed once this Ready's committed entries are applied: those answer their callers.
       if (!transferred) this.steppedDown = true;
       this.metrics.peerLag.reset();
