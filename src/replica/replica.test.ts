@@ -366,6 +366,34 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     expect(await valueOn(fresh.replica, 's119')).toBe('119');
   });
 
+  it('exports the state once for a follower, however often the core asks while the export runs', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3'], {
+      replica: { snapshotEveryEntries: 40, snapshotRetainEntries: 5 },
+    });
+    await put(cluster, 'warm', 'up');
+    const leader = await cluster.leader();
+    const follower = [...cluster.nodes.values()].find((n) => n !== leader)!;
+    await cluster.stopNode(follower.id);
+    await cluster.wipe(follower.id);
+    let index = 0;
+    for (let i = 0; i < 60; i++) index = await put(cluster, `e${i}`, String(i));
+    await waitFor(
+      async () => (await cluster!.leader()).store.log.firstIndex() > 1,
+      'the leader to compact its log',
+    );
+    const before = cluster.disk.exportsStarted;
+    cluster.disk.stallExports();
+    const fresh = await cluster.startNode(follower.id);
+    await waitFor(() => cluster!.disk.exportsStarted > before, 'the leader to start an export');
+    // Held for ten heartbeats: the core asks for the snapshot again on every probe meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    cluster.disk.resumeExports();
+    await waitFor(() => fresh.replica.appliedIndex() >= index, 'the wiped follower to catch up');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(cluster.disk.exportsStarted - before).toBe(1);
+    expect(await fresh.metrics.snapshotsInstalled.get()).toMatchObject({ values: [{ value: 1 }] });
+  });
+
   it('compacts behind a durable state: the stored snapshot holds no copy, and a restart resumes from the state', async () => {
     cluster = await TestCluster.start(['n1', 'n2', 'n3'], {
       replica: { snapshotEveryEntries: 10, snapshotRetainEntries: 2 },

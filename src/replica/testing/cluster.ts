@@ -11,7 +11,7 @@ import type { BatonConfig } from '../../config/index.ts';
 import { nodeId } from '../../lib/index.ts';
 import type { NodeId } from '../../lib/index.ts';
 import { pino } from 'pino';
-import type { ReplicaLogStore } from '../types.ts';
+import type { ReplicaLogStore, ReplicaStateStore } from '../types.ts';
 import { NodeMetrics } from '../../observability/index.ts';
 import { openNodeStore } from '../../storage/index.ts';
 import type { NodeStore } from '../../storage/index.ts';
@@ -62,6 +62,10 @@ export interface LoggedWarning {
 export class SharedDisk {
   private gate: Promise<void> | null = null;
   private release: (() => void) | null = null;
+  private exportGate: Promise<void> | null = null;
+  private releaseExports: (() => void) | null = null;
+  /** State exports begun, on every node (each one reads the whole state). */
+  exportsStarted = 0;
 
   stall(): void {
     if (this.gate !== null) return;
@@ -74,6 +78,40 @@ export class SharedDisk {
     this.release?.();
     this.gate = null;
     this.release = null;
+  }
+
+  /** Makes every state export started from now on take until resumeExports(): a slow export. */
+  stallExports(): void {
+    if (this.exportGate !== null) return;
+    this.exportGate = new Promise((resolve) => {
+      this.releaseExports = resolve;
+    });
+  }
+
+  resumeExports(): void {
+    this.releaseExports?.();
+    this.exportGate = null;
+    this.releaseExports = null;
+  }
+
+  /** The node's state store with every exportSnapshot() counted, and held by stallExports(). */
+  wrapState(state: ReplicaStateStore): ReplicaStateStore {
+    return new Proxy(state, {
+      get: (target, property, receiver) => {
+        if (property === 'exportSnapshot') {
+          return async () => {
+            this.exportsStarted += 1;
+            const data = await target.exportSnapshot();
+            if (this.exportGate !== null) await this.exportGate;
+            return data;
+          };
+        }
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function'
+          ? (value as (...a: unknown[]) => unknown).bind(target)
+          : value;
+      },
+    });
   }
 
   /** The node's log store with every save() waiting out a stall first. */
@@ -158,7 +196,7 @@ export class TestCluster {
       address: TestCluster.address(id),
       peers,
       log: this.disk.wrap(store.log),
-      state: store.state,
+      state: this.disk.wrapState(store.state),
       transport,
       stateMachine: createNodeStateMachine(),
       raft: settings.raft,
