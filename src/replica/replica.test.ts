@@ -37,6 +37,29 @@ async function waitApplied(cluster: TestCluster, index: number): Promise<void> {
   );
 }
 
+/**
+ * Stops a follower and wipes its disk, then writes `count` keys `<prefix><i>` until the leader has
+ * compacted past where the follower was: restarted, it can only catch up from a snapshot.
+ */
+async function wipedFollowerBehind(
+  cluster: TestCluster,
+  prefix: string,
+  count: number,
+): Promise<{ follower: TestNode; index: number }> {
+  await put(cluster, 'warm', 'up');
+  const leader = await cluster.leader();
+  const follower = [...cluster.nodes.values()].find((n) => n !== leader)!;
+  await cluster.stopNode(follower.id);
+  await cluster.wipe(follower.id);
+  let index = 0;
+  for (let i = 0; i < count; i++) index = await put(cluster, `${prefix}${i}`, String(i));
+  await waitFor(
+    async () => (await cluster.leader()).store.log.firstIndex() > 1,
+    'the leader to compact its log',
+  );
+  return { follower, index };
+}
+
 let cluster: TestCluster | null = null;
 afterEach(async () => {
   await cluster?.close();
@@ -343,17 +366,7 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     cluster = await TestCluster.start(['n1', 'n2', 'n3'], {
       replica: { snapshotEveryEntries: 40, snapshotRetainEntries: 5 },
     });
-    await put(cluster, 'warm', 'up');
-    const leader = await cluster.leader();
-    const follower = [...cluster.nodes.values()].find((n) => n !== leader)!;
-    await cluster.stopNode(follower.id);
-    await cluster.wipe(follower.id);
-    let index = 0;
-    for (let i = 0; i < 120; i++) index = await put(cluster, `s${i}`, String(i));
-    await waitFor(
-      async () => (await cluster!.leader()).store.log.firstIndex() > 1,
-      'the leader to compact its log',
-    );
+    const { follower, index } = await wipedFollowerBehind(cluster, 's', 120);
     const exported = async (node: TestNode): Promise<number> =>
       (await node.metrics.snapshotsExported.get()).values[0]?.value ?? 0;
     // Compaction copied nothing: no node exported its state while no follower needed it.
@@ -370,17 +383,7 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     cluster = await TestCluster.start(['n1', 'n2', 'n3'], {
       replica: { snapshotEveryEntries: 40, snapshotRetainEntries: 5 },
     });
-    await put(cluster, 'warm', 'up');
-    const leader = await cluster.leader();
-    const follower = [...cluster.nodes.values()].find((n) => n !== leader)!;
-    await cluster.stopNode(follower.id);
-    await cluster.wipe(follower.id);
-    let index = 0;
-    for (let i = 0; i < 60; i++) index = await put(cluster, `e${i}`, String(i));
-    await waitFor(
-      async () => (await cluster!.leader()).store.log.firstIndex() > 1,
-      'the leader to compact its log',
-    );
+    const { follower, index } = await wipedFollowerBehind(cluster, 'e', 60);
     const before = cluster.disk.exportsStarted;
     cluster.disk.stallExports();
     const fresh = await cluster.startNode(follower.id);

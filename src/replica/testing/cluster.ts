@@ -59,39 +59,49 @@ export interface LoggedWarning {
  * One disk under every node, as on a single machine: stall() makes every log write started from
  * then on wait until resume(), like an fsync that hangs for a while.
  */
-export class SharedDisk {
-  private gate: Promise<void> | null = null;
+/** Open, or closed until open() is called: what passes it meanwhile waits. */
+class Gate {
+  private closed: Promise<void> | null = null;
   private release: (() => void) | null = null;
-  private exportGate: Promise<void> | null = null;
-  private releaseExports: (() => void) | null = null;
-  /** State exports begun, on every node (each one reads the whole state). */
-  exportsStarted = 0;
 
-  stall(): void {
-    if (this.gate !== null) return;
-    this.gate = new Promise((resolve) => {
+  close(): void {
+    this.closed ??= new Promise((resolve) => {
       this.release = resolve;
     });
   }
 
-  resume(): void {
+  open(): void {
     this.release?.();
-    this.gate = null;
+    this.closed = null;
     this.release = null;
+  }
+
+  passed(): Promise<void> {
+    return this.closed ?? Promise.resolve();
+  }
+}
+
+export class SharedDisk {
+  private readonly writes = new Gate();
+  private readonly exports = new Gate();
+  /** State exports begun, on every node (each one reads the whole state). */
+  exportsStarted = 0;
+
+  stall(): void {
+    this.writes.close();
+  }
+
+  resume(): void {
+    this.writes.open();
   }
 
   /** Makes every state export started from now on take until resumeExports(): a slow export. */
   stallExports(): void {
-    if (this.exportGate !== null) return;
-    this.exportGate = new Promise((resolve) => {
-      this.releaseExports = resolve;
-    });
+    this.exports.close();
   }
 
   resumeExports(): void {
-    this.releaseExports?.();
-    this.exportGate = null;
-    this.releaseExports = null;
+    this.exports.open();
   }
 
   /** The node's state store with every exportSnapshot() counted, and held by stallExports(). */
@@ -102,7 +112,7 @@ export class SharedDisk {
           return async () => {
             this.exportsStarted += 1;
             const data = await target.exportSnapshot();
-            if (this.exportGate !== null) await this.exportGate;
+            await this.exports.passed();
             return data;
           };
         }
@@ -120,7 +130,7 @@ export class SharedDisk {
       get: (target, property, receiver) => {
         if (property === 'save') {
           return async (...args: Parameters<ReplicaLogStore['save']>) => {
-            if (this.gate !== null) await this.gate;
+            await this.writes.passed();
             return target.save(...args);
           };
         }
