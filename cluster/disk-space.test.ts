@@ -2,7 +2,8 @@
  * A voter whose data volume runs low on space, on three real `baton server` processes: the
  * cluster refuses new client writes (through the CLI, as a user meets it) instead of running on
  * until that voter's disk fills and it stops; reads and the nodes go on; a new leader knows too;
- * and writes resume by themselves once there is room.
+ * while the low voter is down the two others take writes, and it holds them back again once it is
+ * back; and writes resume by themselves once there is room.
  *
  * No volume is filled for real: node n3 is told to keep free all but 200 MiB of what its volume
  * has now, and a 400 MiB ballast file on the same volume takes it below; deleting the ballast gives
@@ -136,6 +137,25 @@ describe('a voter low on disk', () => {
     expect(refusedByLow.code).not.toBe(0);
     expect(refusedByLow.stderr).toContain(`voter ${LOW_NODE} (`);
 
+    // Down, the low voter receives nothing, so its volume cannot fill: the two others take writes
+    // (as they would with any one voter of three down) until it is back, still low.
+    await c.client.transferLeadership(leader.id);
+    await c.waitForLeader(WAIT_CEILING_MS, LOW_NODE);
+    await c.kill(LOW_NODE);
+    await eventually('writes to be taken without the low voter', async () => {
+      const result = await cli('kv', 'put', 'down', 'v5');
+      return result.code === 0 ? result : undefined;
+    });
+    await c.restart(LOW_NODE);
+    const refusedAgain = await eventually(
+      'the low voter, back, to hold writes back again',
+      async () => {
+        const result = await cli('kv', 'put', 'back', 'v6');
+        return result.code === 0 ? undefined : result;
+      },
+    );
+    expect(refusedAgain.stderr).toContain(`voter ${LOW_NODE} (`);
+
     rmSync(ballast);
     await eventually('writes to resume', async () => {
       const result = await cli('kv', 'put', 'after', 'v4');
@@ -146,6 +166,7 @@ describe('a voter low on disk', () => {
     expect((await cli('workflow', 'start', 'order-saga', '--input', ORDER('o-2'))).code).toBe(0);
     for (const [key, value] of [
       ['before', 'v0'],
+      ['down', 'v5'],
       ['after', 'v4'],
     ] as const) {
       const got = await cli('kv', 'get', key);

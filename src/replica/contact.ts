@@ -35,6 +35,12 @@ export class PeerContact {
     this.lastHeardMs.set(peer, nowMs);
   }
 
+  /** Whether `peer` was heard from in the last `windowMs` (never, since start, counts as not). */
+  heardWithin(peer: NodeId, nowMs: number, windowMs: number): boolean {
+    const heard = this.lastHeardMs.get(peer);
+    return heard !== undefined && nowMs - heard <= windowMs;
+  }
+
   tick(nowMs: number): void {
     if (this.lastTickMs !== null) this.maxGapMs = Math.max(this.maxGapMs, nowMs - this.lastTickMs);
     this.lastTickMs = nowMs;

@@ -37,6 +37,17 @@ async function waitApplied(cluster: TestCluster, index: number): Promise<void> {
   );
 }
 
+/** Whether the replica refuses a new client write for a voter's low disk. */
+function refusesClientWrites(replica: Replica): boolean {
+  try {
+    replica.admitClientWrite();
+    return false;
+  } catch (error) {
+    if (error instanceof DiskSpaceLowError) return true;
+    throw error;
+  }
+}
+
 /**
  * Stops a follower and wipes its disk, then writes `count` keys `<prefix><i>` until the leader has
  * compacted past where the follower was: restarted, it can only catch up from a snapshot.
@@ -252,6 +263,40 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     expect(() => {
       current.replica.admitClientWrite();
     }).not.toThrow();
+  });
+
+  it('lets a low voter that went quiet stop holding writes back, and counts it again when it is back', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    await put(cluster, 'warm', 'up');
+    const leader = await cluster.leader();
+    const low = [...cluster.nodes.values()].find((node) => node !== leader)!;
+    const MIB = 1024 * 1024;
+    low.replica.setLocalStorage({ diskLow: true, diskFreeBytes: 3 * MIB });
+    await waitFor(() => refusesClientWrites(leader.replica), 'the leader to refuse client writes');
+    expect((await leader.metrics.storageLowVoters.get()).values[0]?.value).toBe(1);
+
+    // Down, it receives no entries: its volume cannot fill, and two voters of three go on.
+    await cluster.stopNode(low.id);
+    await waitFor(
+      () => !refusesClientWrites(leader.replica),
+      'the leader to admit writes without it',
+    );
+    expect(leader.replica.members().find((m) => m.id === low.id)?.diskLow).toBe(false);
+    expect((await leader.metrics.storageLowVoters.get()).values[0]?.value).toBe(0);
+    expect(cluster.warnings.map((w) => w.msg)).toContain(
+      `${low.id} reported its data volume low but has gone quiet: client writes no longer wait for it`,
+    );
+    await put(cluster, 'while', 'it is down');
+
+    // Back, still low: its first messages hold writes back again.
+    const back = await cluster.startNode(low.id);
+    back.replica.setLocalStorage({ diskLow: true, diskFreeBytes: 2 * MIB });
+    const current = await cluster.leader();
+    await waitFor(() => refusesClientWrites(current.replica), 'writes to be refused again');
+    expect(current.replica.members().find((m) => m.id === low.id)).toMatchObject({
+      diskLow: true,
+      diskFreeBytes: 2 * MIB,
+    });
   });
 
   it('says why leadership moved: which peers went quiet, seen from the followers and the cut-off leader', async () => {

@@ -179,6 +179,8 @@ export class Replica {
   private readonly pending = new Map<number, PendingProposal>();
   private readonly contact: PeerContact;
   private readonly storage: VoterStorage;
+  /** The voters whose low disk holds client writes back, as last logged and counted. */
+  private readonly lowVotersCounted = new Set<NodeId>();
   /** Reads waiting for a ReadIndex round to start (one round in flight at a time). */
   private queuedReads: ReadWaiter[] = [];
   /** The round in flight: its request id and its readers. */
@@ -240,7 +242,11 @@ export class Replica {
     this.conf = conf;
     // Tick gaps over two election timeouts: the window an election or a step-down looks back on.
     this.contact = new PeerContact(options.raft.electionTicks * 2);
-    this.storage = new VoterStorage(options.id);
+    // Ten election timeouts without a word: the peer is down or cut off, not just slow.
+    const lowReportLapseMs = 10 * options.raft.electionTicks * options.raft.tickMs;
+    this.storage = new VoterStorage(options.id, (peer) =>
+      this.contact.heardWithin(peer, performance.now(), lowReportLapseMs),
+    );
     this.applied = options.state.appliedIndex();
     // The compaction point itself, not the first retained entry: the schedule counts from it.
     this.lastSnapshotIndex = logIndex(
@@ -339,7 +345,7 @@ export class Replica {
         this.kick();
       },
       onPeerStorage: (peer, storage) => {
-        const wasLow = this.storage.of(peer).diskLow;
+        const wasLow = this.storage.reported(peer).diskLow;
         this.storage.setPeer(peer, storage);
         // Logged when it turns, not at every mebibyte a low volume's free space moves.
         const fields = { peer, freeBytes: storage.diskFreeBytes };
@@ -347,13 +353,14 @@ export class Replica {
           this.logger.warn(fields, `${peer} reports its data volume low on space`);
         else if (!storage.diskLow && wasLow)
           this.logger.info(fields, `${peer} reports room on its data volume again`);
-        this.updateStorageGauge();
+        this.refreshLowVoters();
       },
     });
     this.options.log.setSnapshotSource((minIndex) => this.snapshotForPeer(minIndex));
     this.tickTimer = setInterval(() => {
       const nowMs = performance.now();
       this.contact.tick(nowMs);
+      this.refreshLowVoters();
       if (this.logWriteStalled(nowMs)) return;
       this.raftNode.tick();
       this.writeStateIfLogQuiet();
@@ -394,7 +401,7 @@ export class Replica {
     this.options.transport.setLocalStorage(storage);
     this.metrics.storageFreeBytes.set(storage.diskFreeBytes);
     this.metrics.storageLow.set(storage.diskLow ? 1 : 0);
-    this.updateStorageGauge();
+    this.refreshLowVoters();
   }
 
   /** Resolves with an index at which the local state may serve a linearizable read. Leader only. */
@@ -865,7 +872,7 @@ export class Replica {
           return { data: change, index: entries[i]!.index, before, after: this.conf };
         })
       : null;
-    if (confSteps !== null) this.updateStorageGauge();
+    if (confSteps !== null) this.refreshLowVoters();
     for (let i = 0; i < entries.length; i++) {
       const step = confSteps?.[i];
       if (step !== null && step !== undefined) await this.onConfChangeApplied(step);
@@ -973,7 +980,7 @@ export class Replica {
     this.lastSnapshotIndex = index;
     this.logBytesSinceSnapshot = 0;
     this.conf = snapshot.meta.conf;
-    this.updateStorageGauge();
+    this.refreshLowVoters();
     for (const [at, waiting] of this.pending) {
       if (at > index) continue;
       this.pending.delete(at);
@@ -1465,8 +1472,35 @@ export class Replica {
     }
   }
 
-  private updateStorageGauge(): void {
-    this.metrics.storageLowVoters.set(this.storage.lowVoters(this.conf.voters).length);
+  /**
+   * Recounts the voters whose low disk holds client writes back (a report lapses when its sender
+   * goes quiet, so this runs every tick too) and says when one stops or starts counting for that.
+   */
+  private refreshLowVoters(): void {
+    let changed = false;
+    for (const voter of this.conf.voters) {
+      const low = this.storage.of(voter).diskLow;
+      if (low === this.lowVotersCounted.has(voter)) continue;
+      changed = true;
+      if (low) this.lowVotersCounted.add(voter);
+      else this.lowVotersCounted.delete(voter);
+      // A report that turned is logged where it arrives; here only a lapse and its end.
+      if (voter === this.id || !this.storage.reported(voter).diskLow) continue;
+      const fields = { peer: voter, freeBytes: this.storage.reported(voter).diskFreeBytes };
+      if (low)
+        this.logger.warn(fields, `${voter} is heard again and still reports its data volume low`);
+      else
+        this.logger.warn(
+          fields,
+          `${voter} reported its data volume low but has gone quiet: client writes no longer wait for it`,
+        );
+    }
+    for (const id of this.lowVotersCounted) {
+      if (this.conf.voters.includes(id)) continue;
+      this.lowVotersCounted.delete(id);
+      changed = true;
+    }
+    if (changed) this.metrics.storageLowVoters.set(this.lowVotersCounted.size);
   }
 
   private updateGauges(status: RaftStatus = this.raftNode.status()): void {
