@@ -265,6 +265,38 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     }).not.toThrow();
   });
 
+  it('keeps a caught-up learner low on disk a learner, and promotes it once it has room', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    await put(cluster, 'warm', 'up');
+    const n4 = nodeId('n4');
+    const learner = await cluster.startNode(n4, { join: true });
+    learner.replica.setLocalStorage({ diskLow: true, diskFreeBytes: 5 * 1024 * 1024 });
+    const leader = await cluster.leader();
+    await leader.replica.addNode(n4, TestCluster.address(n4));
+    const held = `${n4} has caught up but stays a learner while its data volume is low (5.00 MiB free): as a voter it would hold back every client write`;
+    await waitFor(
+      () => cluster!.warnings.some((w) => w.msg === held && w.node === leader.id),
+      'the leader to hold the promotion back',
+    );
+    expect(learner.replica.appliedIndex()).toBeGreaterThanOrEqual(
+      leader.replica.status().commit - 1,
+    );
+    // Many promotion checks later it is still a learner, and writes are still admitted.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(leader.replica.members().find((m) => m.id === n4)).toMatchObject({
+      voter: false,
+      diskLow: true,
+    });
+    expect(refusesClientWrites(leader.replica)).toBe(false);
+    expect(cluster.warnings.filter((w) => w.msg === held)).toHaveLength(1);
+
+    learner.replica.setLocalStorage({ diskLow: false, diskFreeBytes: 900 * 1024 * 1024 });
+    await waitFor(
+      () => leader.replica.members().find((m) => m.id === n4)?.voter === true,
+      'the learner to be promoted',
+    );
+  });
+
   it('lets a low voter that went quiet stop holding writes back, and counts it again when it is back', async () => {
     cluster = await TestCluster.start(['n1', 'n2', 'n3']);
     await put(cluster, 'warm', 'up');
@@ -282,7 +314,11 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
       'the leader to admit writes without it',
     );
     expect(leader.replica.members().find((m) => m.id === low.id)?.diskLow).toBe(false);
-    expect((await leader.metrics.storageLowVoters.get()).values[0]?.value).toBe(0);
+    // The gauge follows at the next tick.
+    await waitFor(
+      async () => (await leader.metrics.storageLowVoters.get()).values[0]?.value === 0,
+      'baton_storage_low_voters to drop to 0',
+    );
     expect(cluster.warnings.map((w) => w.msg)).toContain(
       `${low.id} reported its data volume low but has gone quiet: client writes no longer wait for it`,
     );

@@ -18,7 +18,7 @@ import type { Logger } from '../observability/index.ts';
 import type { NodeMetrics } from '../observability/index.ts';
 import { ROLE_VALUES } from '../observability/index.ts';
 import type { RaftSettings, ReplicaSettings } from '../config/index.ts';
-import { assert, BatonError, logIndex, SeededRng } from '../lib/index.ts';
+import { assert, BatonError, formatBytes, logIndex, SeededRng } from '../lib/index.ts';
 import type {
   KvReader,
   KvView,
@@ -191,6 +191,9 @@ export class Replica {
   private pendingReadCount = 0;
   private transferWaiters: TransferWaiter[] = [];
   private promotionInFlightUntil: LogIndex = logIndex(0);
+  private lastPromotionCheckMs = Number.NEGATIVE_INFINITY;
+  /** Caught-up learners left learners for their low disk, each said once until that changes. */
+  private readonly promotionHeldForDisk = new Set<NodeId>();
   /** Set when this node lost leadership (not by its own transfer); see failProposalsOnStepDown. */
   private steppedDown = false;
 
@@ -470,7 +473,7 @@ export class Replica {
     const result = await this.proposeConfChange({ type: 'remove', node: id });
     await this.propose(deleteMemberAddress(id)).catch((error: unknown) => {
       this.logger.warn(
-        { err: error, node: id },
+        { err: error, member: id },
         'removed node, but could not drop its address from the address book',
       );
     });
@@ -962,7 +965,7 @@ export class Replica {
       this.addresses.get(change.node);
     if (address === undefined) {
       this.logger.error(
-        { node: change.node },
+        { member: change.node },
         'a member was added without a known address; it cannot be reached',
       );
       return;
@@ -1424,7 +1427,13 @@ export class Replica {
       this.peerSnapshot = null;
     const status = this.raftNode.status();
     this.updateGauges(status);
-    if (status.role === 'leader') this.promoteCaughtUpLearners(status);
+    if (
+      status.role === 'leader' &&
+      nowMs - this.lastPromotionCheckMs >= this.options.replica.promoteIntervalMs
+    ) {
+      this.lastPromotionCheckMs = nowMs;
+      this.promoteCaughtUpLearners(status);
+    }
   }
 
   private expireProposals(nowMs: number): void {
@@ -1456,17 +1465,31 @@ export class Replica {
       if (progress === undefined || progress.state !== 'replicate' || progress.match === 0)
         continue;
       if (progress.match + lag < status.lastIndex) continue;
+      // As a voter it would stop every client write at once (admitClientWrite); as a learner it
+      // only catches up. It is promoted once it reports room.
+      const storage = this.storage.of(learner);
+      if (storage.diskLow) {
+        if (!this.promotionHeldForDisk.has(learner)) {
+          this.promotionHeldForDisk.add(learner);
+          this.logger.warn(
+            { learner, freeBytes: storage.diskFreeBytes },
+            `${learner} has caught up but stays a learner while its data volume is low (${formatBytes(storage.diskFreeBytes)} free): as a voter it would hold back every client write`,
+          );
+        }
+        continue;
+      }
+      this.promotionHeldForDisk.delete(learner);
       try {
         const position = this.raftNode.proposeConfChange({ type: 'promote', node: learner });
         this.promotionInFlightUntil = position.index;
         this.logger.info(
-          { node: learner, match: progress.match },
+          { learner, match: progress.match },
           'promoting caught-up learner to voter',
         );
         this.kick();
       } catch (error) {
         if (!(error instanceof ConfChangeRejectedError)) throw error;
-        this.logger.debug({ err: error, node: learner }, 'promotion deferred');
+        this.logger.debug({ err: error, learner }, 'promotion deferred');
       }
       return;
     }
