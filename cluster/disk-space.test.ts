@@ -3,7 +3,8 @@
  * cluster refuses new client writes (through the CLI, as a user meets it) instead of running on
  * until that voter's disk fills and it stops; reads and the nodes go on; a new leader knows too;
  * while the low voter is down the two others take writes, and it holds them back again once it is
- * back; and writes resume by themselves once there is room.
+ * back; a node added meanwhile stays a learner; and writes resume by themselves, and the learner
+ * is promoted, once there is room.
  *
  * No volume is filled for real: node n3 is told to keep free all but 200 MiB of what its volume
  * has now, and a 400 MiB ballast file on the same volume takes it below; deleting the ballast gives
@@ -22,6 +23,8 @@ const MIB = 1024 * 1024;
 const HEADROOM_BYTES = 200 * MIB;
 const BALLAST_BYTES = 400 * MIB;
 const LOW_NODE = 'n3';
+/** Joins as a learner while the ballast is there, on the same volume with the same minimum. */
+const LOW_LEARNER = 'n4';
 const ORDER_SAGA = new URL('../src/engine/definition/examples/order-saga.yaml', import.meta.url)
   .pathname;
 const WAIT_CEILING_MS = 30_000;
@@ -75,12 +78,15 @@ describe('a voter low on disk', () => {
       size: 3,
       clusterId: 'disk-space',
       baseDir: join(root, 'cluster'),
-      nodeEnv: {
-        [LOW_NODE]: {
-          BATON_STORAGE_MIN_FREE_DISK_BYTES: String(free - HEADROOM_BYTES),
-          BATON_STORAGE_DISK_CHECK_INTERVAL_MS: '100',
-        },
-      },
+      nodeEnv: Object.fromEntries(
+        [LOW_NODE, LOW_LEARNER].map((id) => [
+          id,
+          {
+            BATON_STORAGE_MIN_FREE_DISK_BYTES: String(free - HEADROOM_BYTES),
+            BATON_STORAGE_DISK_CHECK_INTERVAL_MS: '100',
+          },
+        ]),
+      ),
     });
     const c = cluster;
     let leader = await c.waitForLeader();
@@ -114,6 +120,16 @@ describe('a voter low on disk', () => {
     expect(status.stdout).toMatch(
       new RegExp(`${LOW_NODE} .* LOW ON DISK \\(.+ free; client writes refused\\)`),
     );
+    // A node added now catches up but stays a learner: as a voter it would hold writes back too.
+    expect(await c.addNode()).toBe(LOW_LEARNER);
+    await eventually('the low learner to catch up', async () => {
+      const shown = (await c.runCli(['cluster', 'status', '-e', c.address(leader.id)])).stdout;
+      return new RegExp(
+        `${LOW_LEARNER} .* learner  match [1-9]\\d* +LOW ON DISK \\(.+ free; not promoted until it has room\\)`,
+      ).test(shown)
+        ? shown
+        : undefined;
+    });
     const leaderMetrics = c.node(leader.id).spec.metricsAddress;
     expect(await scrapeMetric(leaderMetrics, 'baton_storage_low_voters')).toBe(1);
     expect(
@@ -163,6 +179,10 @@ describe('a voter low on disk', () => {
     });
     expect(await scrapeMetric(c.node(LOW_NODE).spec.metricsAddress, 'baton_storage_low')).toBe(0);
     expect((await cli('cluster', 'status')).stdout).not.toContain('LOW ON DISK');
+    await eventually('the learner to be promoted once it has room', async () => {
+      const shown = (await cli('cluster', 'status')).stdout;
+      return new RegExp(`${LOW_LEARNER} .* voter`).test(shown) ? shown : undefined;
+    });
     expect((await cli('workflow', 'start', 'order-saga', '--input', ORDER('o-2'))).code).toBe(0);
     for (const [key, value] of [
       ['before', 'v0'],

@@ -65,8 +65,10 @@ function printStatus(status: StatusResponse__Output): void {
   console.log('members');
   for (const member of status.members) {
     const match = member.matchIndex > 0 ? `  match ${member.matchIndex}` : '';
+    // A low voter stops client writes; a low learner only waits for its promotion.
+    const effect = member.voter ? 'client writes refused' : 'not promoted until it has room';
     const disk = member.diskLow
-      ? `  LOW ON DISK (${formatBytes(member.diskFreeBytes)} free; client writes refused)`
+      ? `  LOW ON DISK (${formatBytes(member.diskFreeBytes)} free; ${effect})`
       : '';
     console.log(
       `  ${member.id.padEnd(8)} ${member.address.padEnd(22)} ${member.voter ? 'voter  ' : 'learner'}${match}${disk}`,
