@@ -117,6 +117,12 @@ describe('a voter low on disk', () => {
     expect(await scrapeMetric(c.node(LOW_NODE).spec.metricsAddress, 'baton_storage_low')).toBe(1);
     // An operator sees which member it is in `baton cluster status` on the leader.
     const status = await c.runCli(['cluster', 'status', '-e', c.address(leader.id)]);
+    // A follower's view says where the whole picture is.
+    const follower = ['n1', 'n2'].find((id) => id !== leader.id)!;
+    const followerView = await c.runCli(['cluster', 'status', '-e', c.address(follower)]);
+    expect(followerView.stdout).toContain(
+      `the other members' disk reports are on the leader: baton cluster status -e ${c.address(leader.id)})`,
+    );
     expect(status.stdout).toMatch(
       new RegExp(`${LOW_NODE} .* LOW ON DISK \\(.+ free; client writes refused\\)`),
     );
@@ -162,6 +168,15 @@ describe('a voter low on disk', () => {
       const result = await cli('kv', 'put', 'down', 'v5');
       return result.code === 0 ? result : undefined;
     });
+    const leaderNow = await c.waitForLeader();
+    const silentView = (await c.runCli(['cluster', 'status', '-e', c.address(leaderNow.id)]))
+      .stdout;
+    expect(silentView).toMatch(
+      new RegExp(`${LOW_NODE} .* NOT HEARD FROM for \\d+\\.\\d s \\(down, paused or cut off\\)`),
+    );
+    // Its last report no longer counts: it is not shown low either.
+    const lowNodeLine = silentView.split('\n').find((line) => line.startsWith(`  ${LOW_NODE} `));
+    expect(lowNodeLine).not.toContain('LOW ON DISK');
     await c.restart(LOW_NODE);
     const refusedAgain = await eventually(
       'the low voter, back, to hold writes back again',

@@ -10,6 +10,7 @@ const member = (id: string): Member__Output => ({
   matchIndex: 0,
   diskLow: false,
   diskFreeBytes: 0,
+  silentMs: 0,
 });
 
 describe('statusProvesRemoval', () => {

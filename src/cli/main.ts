@@ -70,10 +70,19 @@ function printStatus(status: StatusResponse__Output): void {
     const disk = member.diskLow
       ? `  LOW ON DISK (${formatBytes(member.diskFreeBytes)} free; ${effect})`
       : '';
+    const silent =
+      member.silentMs > 0
+        ? `  NOT HEARD FROM for ${(member.silentMs / 1000).toFixed(1)} s (down, paused or cut off)`
+        : '';
     console.log(
-      `  ${member.id.padEnd(8)} ${member.address.padEnd(22)} ${member.voter ? 'voter  ' : 'learner'}${match}${disk}`,
+      `  ${member.id.padEnd(8)} ${member.address.padEnd(22)} ${member.voter ? 'voter  ' : 'learner'}${match}${silent}${disk}`,
     );
   }
+  // A follower hears only from its leader: the others' progress and disk reports are not here.
+  if (status.role !== 'leader' && status.leaderAddress !== '')
+    console.log(
+      `(a follower's view: match indexes and the other members' disk reports are on the leader: baton cluster status -e ${status.leaderAddress})`,
+    );
 }
 
 function printMembership(response: MembershipResponse__Output): void {

@@ -35,6 +35,11 @@ export class PeerContact {
     this.lastHeardMs.set(peer, nowMs);
   }
 
+  /** When `peer` was last heard from (performance.now() time), or undefined if never since start. */
+  lastHeard(peer: NodeId): number | undefined {
+    return this.lastHeardMs.get(peer);
+  }
+
   /** Whether `peer` was heard from in the last `windowMs` (never, since start, counts as not). */
   heardWithin(peer: NodeId, nowMs: number, windowMs: number): boolean {
     const heard = this.lastHeardMs.get(peer);

@@ -323,6 +323,9 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
       `${low.id} reported its data volume low but has gone quiet: client writes no longer wait for it`,
     );
     await put(cluster, 'while', 'it is down');
+    // The leader's status says it is silent, past an election timeout.
+    expect(leader.replica.members().find((m) => m.id === low.id)!.silentMs).toBeGreaterThan(150);
+    expect(leader.replica.members().find((m) => m.id === leader.id)!.silentMs).toBe(0);
 
     // Back, still low: its first messages hold writes back again.
     const back = await cluster.startNode(low.id);
@@ -332,6 +335,7 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     expect(current.replica.members().find((m) => m.id === low.id)).toMatchObject({
       diskLow: true,
       diskFreeBytes: 2 * MIB,
+      silentMs: 0,
     });
   });
 

@@ -47,7 +47,6 @@ import type {
   Entry,
   RaftStatus,
   Ready,
-  ReadState,
   Snapshot,
   SoftState,
 } from '../raft/types.ts';
@@ -56,7 +55,6 @@ import {
   DiskSpaceLowError,
   MembershipError,
   PendingProposalLimitError,
-  PendingReadLimitError,
   ReplicaStoppedError,
   RequestTimeoutError,
   TransferFailedError,
@@ -69,6 +67,7 @@ import {
 } from './kv-state-machine.ts';
 import type { MemberInfo, ProposalResult, ReplicaLogStore, ReplicaStateStore } from './types.ts';
 import { PeerContact } from './contact.ts';
+import { ReadBarriers } from './read-barriers.ts';
 import { VoterStorage } from './voter-storage.ts';
 import { compactionByteLimit, compactionDue, compactionPhase } from './compaction-schedule.ts';
 
@@ -137,12 +136,6 @@ interface PendingProposal {
   readonly reject: (error: unknown) => void;
 }
 
-interface ReadWaiter {
-  readonly deadlineMs: number;
-  readonly resolve: (index: LogIndex) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 interface TransferWaiter {
   readonly target: NodeId;
   readonly resolve: (leader: NodeId) => void;
@@ -181,17 +174,12 @@ export class Replica {
   private readonly storage: VoterStorage;
   /** The voters whose low disk holds client writes back, as last logged and counted. */
   private readonly lowVotersCounted = new Set<NodeId>();
-  /** Reads waiting for a ReadIndex round to start (one round in flight at a time). */
-  private queuedReads: ReadWaiter[] = [];
-  /** The round in flight: its request id and its readers. */
-  private readRound: { readonly id: string; readonly waiters: ReadWaiter[] } | null = null;
-  /** Reads whose index is known, waiting for it to be applied, in index order. */
-  private readonly readsAwaitingApply: Array<{ index: LogIndex; waiters: ReadWaiter[] }> = [];
-  private readCounter = 0;
-  private pendingReadCount = 0;
+  private readonly reads: ReadBarriers;
   private transferWaiters: TransferWaiter[] = [];
   private promotionInFlightUntil: LogIndex = logIndex(0);
   private lastPromotionCheckMs = Number.NEGATIVE_INFINITY;
+  /** When this node last became leader (performance.now() time): a member silent since counts from it. */
+  private leadingSinceMs = 0;
   /** Caught-up learners left learners for their low disk, each said once until that changes. */
   private readonly promotionHeldForDisk = new Set<NodeId>();
   /** Set when this node lost leadership (not by its own transfer); see failProposalsOnStepDown. */
@@ -250,6 +238,18 @@ export class Replica {
     this.storage = new VoterStorage(options.id, (peer) =>
       this.contact.heardWithin(peer, performance.now(), lowReportLapseMs),
     );
+    this.reads = new ReadBarriers({
+      idPrefix: options.id,
+      startRound: (id) => {
+        this.raftNode.readIndex(id);
+        this.kick();
+      },
+      maxPending: options.replica.maxPendingReads,
+      timeoutMs: options.replica.requestTimeoutMs,
+      onPendingChange: (pending) => {
+        this.metrics.pendingReads.set(pending);
+      },
+    });
     this.applied = options.state.appliedIndex();
     // The compaction point itself, not the first retained entry: the schedule counts from it.
     this.lastSnapshotIndex = logIndex(
@@ -412,25 +412,7 @@ export class Replica {
     if (this.stopped) return Promise.reject(new ReplicaStoppedError());
     if (this.softState.role !== 'leader')
       return Promise.reject(new NotLeaderError(this.softState.leader));
-    const limit = this.options.replica.maxPendingReads;
-    if (this.pendingReadCount >= limit) return Promise.reject(new PendingReadLimitError(limit));
-    return new Promise<LogIndex>((resolve, reject) => {
-      this.pendingReadCount += 1;
-      this.metrics.pendingReads.set(this.pendingReadCount);
-      const waiter: ReadWaiter = {
-        deadlineMs: performance.now() + this.options.replica.requestTimeoutMs,
-        resolve: (index) => {
-          this.readSettled();
-          resolve(index);
-        },
-        reject: (error) => {
-          this.readSettled();
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      };
-      this.queuedReads.push(waiter);
-      this.startReadRound();
-    });
+    return this.reads.request(performance.now());
   }
 
   /** Reads the locally applied state (possibly stale on a follower). */
@@ -523,6 +505,14 @@ export class Replica {
 
   members(): MemberInfo[] {
     const progress = this.raftNode.status().progress;
+    const nowMs = performance.now();
+    const settings = this.options.raft;
+    const electionTimeoutMs = settings.electionTicks * settings.tickMs;
+    const silentMs = (id: NodeId): number => {
+      if (this.softState.role !== 'leader' || id === this.id) return 0;
+      const since = nowMs - Math.max(this.contact.lastHeard(id) ?? 0, this.leadingSinceMs);
+      return since > electionTimeoutMs ? Math.round(since) : 0;
+    };
     const describe = (id: NodeId, voter: boolean): MemberInfo => {
       const storage = this.storage.of(id);
       return {
@@ -532,6 +522,7 @@ export class Replica {
         matchIndex: progress?.get(id)?.match ?? 0,
         diskLow: storage.diskLow,
         diskFreeBytes: storage.diskLow ? storage.diskFreeBytes : 0,
+        silentMs: silentMs(id),
       };
     };
     return [
@@ -785,8 +776,8 @@ export class Replica {
     }
     if (ready.snapshot !== null) await this.installSnapshot(ready.snapshot);
     if (committed.length > 0) await this.applyEntries(committed);
-    if (ready.readStates.length > 0) this.onReadStates(ready.readStates);
-    this.serveReads();
+    if (ready.readStates.length > 0) this.reads.onReadStates(ready.readStates);
+    this.reads.serve(this.applied);
     if (this.steppedDown) {
       this.steppedDown = false;
       if (this.softState.role !== 'leader') this.failProposalsOnStepDown(this.softState.leader);
@@ -1170,6 +1161,8 @@ export class Replica {
   private onSoftState(next: SoftState, nextTerm: Term | undefined): void {
     const previous = this.softState;
     this.softState = next;
+    if (next.role === 'leader' && previous.role !== 'leader')
+      this.leadingSinceMs = performance.now();
     this.reportLostContact(previous, next, nextTerm);
     this.metrics.role.set(ROLE_VALUES[next.role]);
     this.metrics.isLeader.set(next.role === 'leader' ? 1 : 0);
@@ -1184,7 +1177,7 @@ export class Replica {
       this.settleTransfers(next.leader);
     }
     if (previous.role === 'leader' && next.role !== 'leader') {
-      this.failReads(new NotLeaderError(next.leader));
+      this.reads.failAll(new NotLeaderError(next.leader));
       // Its followers' snapshots are the next leader's to send.
       this.peerSnapshotWantedAt = null;
       // Failed once this Ready's committed entries are applied: those answer their callers.
@@ -1248,60 +1241,6 @@ export class Replica {
     this.currentTerm = term;
     this.logger = this.baseLogger.child({ term });
     this.metrics.term.set(term);
-  }
-
-  private startReadRound(): void {
-    if (this.readRound !== null || this.queuedReads.length === 0) return;
-    const id = `${this.id}:${++this.readCounter}`;
-    const waiters = this.queuedReads;
-    this.queuedReads = [];
-    try {
-      this.raftNode.readIndex(id);
-    } catch (error) {
-      for (const waiter of waiters) waiter.reject(error);
-      return;
-    }
-    this.readRound = { id, waiters };
-    this.kick();
-  }
-
-  private onReadStates(states: readonly ReadState[]): void {
-    for (const state of states) {
-      if (this.readRound === null || state.requestId !== this.readRound.id) continue;
-      const waiters = this.readRound.waiters;
-      this.readRound = null;
-      const tail = this.readsAwaitingApply.at(-1);
-      if (tail !== undefined && tail.index >= state.index) tail.waiters.push(...waiters);
-      else this.readsAwaitingApply.push({ index: state.index, waiters });
-    }
-    this.startReadRound();
-  }
-
-  private serveReads(): void {
-    while (
-      this.readsAwaitingApply.length > 0 &&
-      this.readsAwaitingApply[0]!.index <= this.applied
-    ) {
-      const group = this.readsAwaitingApply.shift()!;
-      for (const waiter of group.waiters) waiter.resolve(this.applied);
-    }
-  }
-
-  private readSettled(): void {
-    this.pendingReadCount -= 1;
-    this.metrics.pendingReads.set(this.pendingReadCount);
-  }
-
-  private failReads(error: unknown): void {
-    const all = [
-      ...this.queuedReads,
-      ...(this.readRound?.waiters ?? []),
-      ...this.readsAwaitingApply.flatMap((g) => g.waiters),
-    ];
-    this.queuedReads = [];
-    this.readRound = null;
-    this.readsAwaitingApply.length = 0;
-    for (const waiter of all) waiter.reject(error);
   }
 
   private mostCaughtUpVoter(): NodeId | null {
@@ -1422,7 +1361,7 @@ export class Replica {
     if (this.stopped) return;
     const nowMs = performance.now();
     this.expireProposals(nowMs);
-    this.expireReads(nowMs);
+    this.reads.expire(nowMs);
     if (this.peerSnapshot !== null && nowMs - this.peerSnapshotUsedMs > PEER_SNAPSHOT_KEEP_MS)
       this.peerSnapshot = null;
     const status = this.raftNode.status();
@@ -1445,16 +1384,6 @@ export class Replica {
       waiting.reject(new RequestTimeoutError('the proposal', timeoutMs));
     }
     this.metrics.pendingProposals.set(this.pending.size);
-  }
-
-  private expireReads(nowMs: number): void {
-    const timeoutMs = this.options.replica.requestTimeoutMs;
-    const expired = (w: ReadWaiter): boolean => w.deadlineMs <= nowMs;
-    const oldest =
-      this.readRound?.waiters[0] ?? this.readsAwaitingApply[0]?.waiters[0] ?? this.queuedReads[0];
-    if (oldest === undefined || !expired(oldest)) return;
-    // A round that outlived the timeout is abandoned (the core may have dropped it); reads retry on a fresh one.
-    this.failReads(new RequestTimeoutError('the linearizable read', timeoutMs));
   }
 
   private promoteCaughtUpLearners(status: RaftStatus): void {
@@ -1543,7 +1472,7 @@ export class Replica {
   private failEverything(error: unknown): void {
     for (const waiting of this.pending.values()) waiting.reject(error);
     this.pending.clear();
-    this.failReads(error);
+    this.reads.failAll(error instanceof Error ? error : new Error(String(error)));
     for (const waiter of this.transferWaiters) {
       clearTimeout(waiter.timer);
       waiter.reject(error);

@@ -71,4 +71,9 @@ export interface MemberInfo {
   readonly diskLow: boolean;
   /** Its free bytes when it reported low; 0 otherwise. */
   readonly diskFreeBytes: number;
+  /**
+   * Leader only: milliseconds since the leader last heard from it, once past an election timeout
+   * (down, paused or cut off); 0 while it answers, for the leader itself, and on a follower.
+   */
+  readonly silentMs: number;
 }

@@ -9,6 +9,7 @@ export interface Member {
   'matchIndex'?: (number | string | Long);
   'diskLow'?: (boolean);
   'diskFreeBytes'?: (number | string | Long);
+  'silentMs'?: (number | string | Long);
 }
 
 export interface Member__Output {
@@ -18,4 +19,5 @@ export interface Member__Output {
   'matchIndex': (number);
   'diskLow': (boolean);
   'diskFreeBytes': (number);
+  'silentMs': (number);
 }
