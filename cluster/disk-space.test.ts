@@ -6,9 +6,13 @@
  * back; a node added meanwhile stays a learner; and writes resume by themselves, and the learner
  * is promoted, once there is room.
  *
+ * Below its last reserve the same voter stops every write but membership and pruning — a task a
+ * worker completes too — until it is back above it.
+ *
  * No volume is filled for real: node n3 is told to keep free all but 200 MiB of what its volume
- * has now, and a 400 MiB ballast file on the same volume takes it below; deleting the ballast gives
- * the room back.
+ * has now (its last reserve: all but 450 MiB), and ballast files on the same volume take it below
+ * (300 MiB: low; 250 MiB more: critical); deleting them gives the room back. The margins are
+ * wide because other tests write to the same volume meanwhile.
  */
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +25,9 @@ import { sleep } from './lib/stats.ts';
 
 const MIB = 1024 * 1024;
 const HEADROOM_BYTES = 200 * MIB;
-const BALLAST_BYTES = 400 * MIB;
+const CRITICAL_HEADROOM_BYTES = 450 * MIB;
+const BALLAST_BYTES = 300 * MIB;
+const CRITICAL_BALLAST_BYTES = 250 * MIB;
 const LOW_NODE = 'n3';
 /** Joins as a learner while the ballast is there, on the same volume with the same minimum. */
 const LOW_LEARNER = 'n4';
@@ -60,6 +66,7 @@ async function eventually<T>(what: string, attempt: () => Promise<T | undefined>
 describe('a voter low on disk', () => {
   const root = mkdtempSync(join(tmpdir(), 'baton-disk-space-'));
   const ballast = join(root, 'ballast');
+  const criticalBallast = join(root, 'ballast-critical');
   let cluster: ProcessCluster | null = null;
 
   afterAll(async () => {
@@ -69,9 +76,10 @@ describe('a voter low on disk', () => {
 
   it('stops new client writes with a clear error; reads, a new leader and then writes carry on', async () => {
     const free = await freeBytesAt(root);
-    if (free < BALLAST_BYTES + 256 * MIB) {
+    const needed = BALLAST_BYTES + CRITICAL_BALLAST_BYTES + 256 * MIB;
+    if (free < needed) {
       throw new Error(
-        `this test needs ${(BALLAST_BYTES + 256 * MIB) / MIB} MiB free in ${root}; ${Math.floor(free / MIB)} MiB are`,
+        `this test needs ${needed / MIB} MiB free in ${root}; ${Math.floor(free / MIB)} MiB are`,
       );
     }
     cluster = await ProcessCluster.start({
@@ -83,6 +91,7 @@ describe('a voter low on disk', () => {
           id,
           {
             BATON_STORAGE_MIN_FREE_DISK_BYTES: String(free - HEADROOM_BYTES),
+            BATON_STORAGE_CRITICAL_FREE_DISK_BYTES: String(free - CRITICAL_HEADROOM_BYTES),
             BATON_STORAGE_DISK_CHECK_INTERVAL_MS: '100',
           },
         ]),
@@ -98,6 +107,10 @@ describe('a voter low on disk', () => {
     const cli = (...args: string[]) => c.runCli([...args, '-e', c.endpoints().join(',')]);
     expect((await cli('kv', 'put', 'before', 'v0')).code).toBe(0);
     expect((await cli('definition', 'register', ORDER_SAGA)).code).toBe(0);
+    // Admitted before the disk runs low: its first task is ready for a worker.
+    expect(
+      (await cli('workflow', 'start', 'order-saga', '--id', 'o-0', '--input', ORDER('o-0'))).code,
+    ).toBe(0);
 
     writeBallast(ballast, BALLAST_BYTES);
     const refused = await eventually('a put to be refused', async () => {
@@ -141,6 +154,57 @@ describe('a voter low on disk', () => {
     expect(
       await scrapeMetric(leaderMetrics, 'baton_api_writes_refused_disk_low_total'),
     ).toBeGreaterThan(0);
+
+    // Low only: the work already admitted goes on — a worker leases the saga's first task.
+    const activated = await cli(
+      'task',
+      'activate',
+      'inventory.reserve',
+      '--wait-ms',
+      '5000',
+      '--json',
+    );
+    expect(activated.code).toBe(0);
+    const [task] = (
+      JSON.parse(activated.stdout) as { tasks: { taskId: string; attempt: number }[] }
+    ).tasks;
+    expect(task).toBeDefined();
+
+    // Below its last reserve: every write waits, the worker's result too.
+    writeBallast(criticalBallast, CRITICAL_BALLAST_BYTES);
+    const complete = () =>
+      cli(
+        'task',
+        'complete',
+        task!.taskId,
+        String(task!.attempt),
+        '--output',
+        '{"reservationId":"r-1"}',
+      );
+    // The leader shows it once n3's report has reached it; from then on the result is refused.
+    await eventually('the leader to show the voter critical', async () => {
+      const view = (await c.runCli(['cluster', 'status', '-e', c.address(leader.id)])).stdout;
+      return new RegExp(
+        `${LOW_NODE} .* LOW ON DISK \\(.+ free; CRITICAL: every write refused but membership and pruning\\)`,
+      ).test(view)
+        ? view
+        : undefined;
+    });
+    const refusedCritical = await complete();
+    expect(refusedCritical.code).not.toBe(0);
+    expect(refusedCritical.stderr).toMatch(/RESOURCE_EXHAUSTED/);
+    expect(refusedCritical.stderr).toContain(
+      `every write is refused: the data volume of voter ${LOW_NODE} (`,
+    );
+    expect(refusedCritical.stderr).toContain('storage.criticalFreeDiskBytes');
+    expect(await scrapeMetric(leaderMetrics, 'baton_storage_critical_voters')).toBe(1);
+    expect(await scrapeMetric(c.node(LOW_NODE).spec.metricsAddress, 'baton_storage_low')).toBe(1);
+    rmSync(criticalBallast);
+    await eventually('the task result to be taken', async () => {
+      const result = await complete();
+      return result.code === 0 ? result : undefined;
+    });
+    expect(await scrapeMetric(leaderMetrics, 'baton_storage_critical_voters')).toBe(0);
 
     // A new leader knows as well: it hears n3's report with n3's first message to it.
     await c.kill(leader.id);

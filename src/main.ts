@@ -172,6 +172,7 @@ export async function startNode(
     diskSpace = new DiskSpaceMonitor({
       path: config.dataDir,
       minFreeBytes: config.storage.minFreeDiskBytes,
+      criticalFreeBytes: config.storage.criticalFreeDiskBytes,
       intervalMs: config.storage.diskCheckIntervalMs,
       logger: logger.child({ component: 'storage' }),
       onMeasured: (storage) => {

@@ -11,6 +11,7 @@ const member = (id: string): Member__Output => ({
   diskLow: false,
   diskFreeBytes: 0,
   silentMs: 0,
+  diskCritical: false,
 });
 
 describe('statusProvesRemoval', () => {

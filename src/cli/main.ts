@@ -66,7 +66,11 @@ function printStatus(status: StatusResponse__Output): void {
   for (const member of status.members) {
     const match = member.matchIndex > 0 ? `  match ${member.matchIndex}` : '';
     // A low voter stops client writes; a low learner only waits for its promotion.
-    const effect = member.voter ? 'client writes refused' : 'not promoted until it has room';
+    const effect = !member.voter
+      ? 'not promoted until it has room'
+      : member.diskCritical
+        ? 'CRITICAL: every write refused but membership and pruning'
+        : 'client writes refused';
     const disk = member.diskLow
       ? `  LOW ON DISK (${formatBytes(member.diskFreeBytes)} free; ${effect})`
       : '';

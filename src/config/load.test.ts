@@ -64,6 +64,30 @@ describe('loadConfig', () => {
     expect(config.replica.snapshotEveryEntries).toBe(500);
     expect(config.storage.minFreeDiskBytes).toBe(1_048_576);
     expect(config.storage.diskCheckIntervalMs).toBe(1_000);
+    // The last reserve follows the minimum unless set: a quarter of it.
+    expect(config.storage.criticalFreeDiskBytes).toBe(262_144);
+  });
+
+  it('keeps the critical free-space line below the low one, 64 MiB of 256 by default', () => {
+    expect(loadConfig({ flags: minimal }).storage).toMatchObject({
+      minFreeDiskBytes: 256 * 1024 * 1024,
+      criticalFreeDiskBytes: 64 * 1024 * 1024,
+    });
+    expect(
+      loadConfig({ flags: { ...minimal, storage: { minFreeDiskBytes: 0 } } }).storage
+        .criticalFreeDiskBytes,
+    ).toBe(0);
+    expect(
+      loadConfig({
+        env: { BATON_STORAGE_CRITICAL_FREE_DISK_BYTES: '1000' },
+        flags: { ...minimal, storage: { minFreeDiskBytes: 5000 } },
+      }).storage.criticalFreeDiskBytes,
+    ).toBe(1000);
+    expect(() =>
+      loadConfig({
+        flags: { ...minimal, storage: { minFreeDiskBytes: 5000, criticalFreeDiskBytes: 5000 } },
+      }),
+    ).toThrow(/storage\.criticalFreeDiskBytes must be below storage\.minFreeDiskBytes/);
   });
 
   it('names every bad setting in one error', () => {

@@ -86,18 +86,43 @@ export const apiSettingsSchema = z.object({
   maxGrpcMessageBytes: int(64 * KIB, 256 * MIB).default(8 * MIB),
 });
 
-export const storageSettingsSchema = z.object({
-  /**
-   * Free space the data volume must keep. Below it this node reports itself low, and the leader
-   * refuses new client writes (RESOURCE_EXHAUSTED) while any voter is low, so the work already
-   * admitted, LevelDB's compactions and the log's own compaction still have room; writes resume
-   * by themselves once the volume is back above it (plus a margin of up to 64 MiB). 0 turns
-   * the check off: the node then runs until a write fails for want of space and stops.
-   */
-  minFreeDiskBytes: int(0, Number.MAX_SAFE_INTEGER).default(256 * MIB),
-  /** How often the free space is measured. */
-  diskCheckIntervalMs: int(100, 60_000).default(1_000),
-});
+export const storageSettingsSchema = z
+  .object({
+    /**
+     * Free space the data volume must keep. Below it this node reports itself low, and the leader
+     * refuses new client writes (RESOURCE_EXHAUSTED) while any voter is low, so the work already
+     * admitted, LevelDB's compactions and the log's own compaction still have room; writes resume
+     * by themselves once the volume is back above it (plus a margin of up to 64 MiB). 0 turns
+     * the check off: the node then runs until a write fails for want of space and stops.
+     */
+    minFreeDiskBytes: int(0, Number.MAX_SAFE_INTEGER).default(256 * MIB),
+    /**
+     * The last reserve, below minFreeDiskBytes: while a voter reports less free space than this
+     * (the leader's setting applies), the leader refuses every write — task results, activations,
+     * timers, cancels too — except membership changes and retention pruning, so the work already
+     * admitted cannot fill the volumes and stop the whole cluster at once. Writes resume once the
+     * voter is back above it plus a margin (a quarter of it, at most 16 MiB). 0 turns it off;
+     * by default a quarter of minFreeDiskBytes (64 MiB).
+     */
+    criticalFreeDiskBytes: int(0, Number.MAX_SAFE_INTEGER).optional(),
+    /** How often the free space is measured. */
+    diskCheckIntervalMs: int(100, 60_000).default(1_000),
+  })
+  .transform((value) => ({
+    ...value,
+    criticalFreeDiskBytes: value.criticalFreeDiskBytes ?? Math.floor(value.minFreeDiskBytes / 4),
+  }))
+  .refine(
+    (value) =>
+      value.minFreeDiskBytes === 0 ||
+      value.criticalFreeDiskBytes === 0 ||
+      value.criticalFreeDiskBytes < value.minFreeDiskBytes,
+    {
+      error:
+        'storage.criticalFreeDiskBytes must be below storage.minFreeDiskBytes (or 0 to turn it off)',
+      path: ['criticalFreeDiskBytes'],
+    },
+  );
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -57,6 +57,7 @@ export class ClosedPruner {
           .reader()
           .scan({ gte: keys.byClosedPrefix(), lt: keys.byClosed(cutoffMs, ''), limit: 1 });
         if (due.length === 0) break;
+        // Essential: pruning is how a full disk gets room back, so the last reserve lets it pass.
         const { result } = await this.replica.propose(
           engineProposal({
             type: 'PruneClosed',
@@ -64,6 +65,7 @@ export class ClosedPruner {
             maxInstances: MAX_PRUNED_PER_COMMAND,
             nowMs: stampNowMs(),
           }),
+          { essential: true },
         );
         const outcome = result as EngineResult;
         if (!outcome.ok || outcome.response.type !== 'PruneClosed') break;

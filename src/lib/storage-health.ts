@@ -6,8 +6,14 @@
 export interface StorageHealth {
   /** Free space is below the node's minimum (storage.minFreeDiskBytes). */
   readonly diskLow: boolean;
+  /** Free space is below the node's last reserve (storage.criticalFreeDiskBytes); implies diskLow. */
+  readonly diskCritical: boolean;
   /** Bytes free on the node's data volume when last measured; 0 if never measured. */
   readonly diskFreeBytes: number;
 }
 
-export const HEALTHY_STORAGE: StorageHealth = Object.freeze({ diskLow: false, diskFreeBytes: 0 });
+export const HEALTHY_STORAGE: StorageHealth = Object.freeze({
+  diskLow: false,
+  diskCritical: false,
+  diskFreeBytes: 0,
+});

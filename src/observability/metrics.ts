@@ -159,6 +159,16 @@ export class NodeMetrics {
     help: 'Voters this node knows to be low on disk, itself included; on the leader, nonzero means client writes are refused.',
     registers: [this.registry],
   });
+  readonly storageCriticalVoters = new Gauge({
+    name: 'baton_storage_critical_voters',
+    help: 'Voters this node knows to be below storage.criticalFreeDiskBytes; on the leader, nonzero means every write but membership and pruning is refused.',
+    registers: [this.registry],
+  });
+  readonly writesRefusedDiskCritical = new Counter({
+    name: 'baton_writes_refused_disk_critical_total',
+    help: 'Proposals (client and internal: task results, timers, activations) the leader refused because a voter is below storage.criticalFreeDiskBytes.',
+    registers: [this.registry],
+  });
   readonly writesRefusedDiskLow = new Counter({
     name: 'baton_api_writes_refused_disk_low_total',
     help: 'Client writes the leader refused because a voter is low on disk.',

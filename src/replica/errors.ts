@@ -98,6 +98,22 @@ export interface LowDiskVoter {
  * disk filled and it stopped. Reads go on, and so does the work already admitted: running
  * workflows progress, retention prunes closed ones, membership changes commit.
  */
+/** Every write but membership and retention pruning is refused while a voter is this low. */
+export class DiskSpaceCriticalError extends BatonError {
+  override readonly name = 'DiskSpaceCriticalError';
+
+  constructor(readonly voters: readonly LowDiskVoter[]) {
+    const which = voters
+      .map((voter) => `${voter.id} (${formatBytes(voter.freeBytes)} free)`)
+      .join(', ');
+    super(
+      'RESOURCE_EXHAUSTED',
+      `every write is refused: the data volume of ${voters.length === 1 ? 'voter' : 'voters'} ${which} is below its storage.criticalFreeDiskBytes, the last reserve. ` +
+        'Make room there now (or give it a larger volume); writes resume by themselves once it reports enough free space',
+    );
+  }
+}
+
 export class DiskSpaceLowError extends BatonError {
   override readonly name = 'DiskSpaceLowError';
 

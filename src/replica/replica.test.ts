@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BatonError, nodeId } from '../lib/index.ts';
-import { DiskSpaceLowError, PendingProposalLimitError } from './errors.ts';
+import { DiskSpaceCriticalError, DiskSpaceLowError, PendingProposalLimitError } from './errors.ts';
 import { kvPut, readUserValue } from './kv-state-machine.ts';
 import type { Replica } from './replica.ts';
 import { TestCluster, waitFor } from './testing/cluster.ts';
@@ -209,7 +209,11 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     const leader = await cluster.leader();
     const follower = [...cluster.nodes.values()].find((node) => node !== leader)!;
     const MIB = 1024 * 1024;
-    follower.replica.setLocalStorage({ diskLow: true, diskFreeBytes: 12 * MIB });
+    follower.replica.setLocalStorage({
+      diskLow: true,
+      diskCritical: false,
+      diskFreeBytes: 120 * MIB,
+    });
     // The leader hears it with the follower's next message (a heartbeat response at the latest).
     await waitFor(() => {
       try {
@@ -228,17 +232,21 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     expect(refusal).toBeInstanceOf(DiskSpaceLowError);
     expect((refusal as DiskSpaceLowError).code).toBe('RESOURCE_EXHAUSTED');
     expect((refusal as DiskSpaceLowError).voters).toEqual([
-      { id: follower.id, freeBytes: 12 * MIB },
+      { id: follower.id, freeBytes: 120 * MIB },
     ]);
-    expect((refusal as Error).message).toContain(`voter ${follower.id} (12.0 MiB free)`);
+    expect((refusal as Error).message).toContain(`voter ${follower.id} (120.0 MiB free)`);
     expect(leader.replica.members().find((m) => m.id === follower.id)).toMatchObject({
       diskLow: true,
-      diskFreeBytes: 12 * MIB,
+      diskFreeBytes: 120 * MIB,
     });
     // The work already in the cluster goes on: admission is the API's check, not the log's.
     await put(cluster, 'internal', 'still commits');
 
-    follower.replica.setLocalStorage({ diskLow: false, diskFreeBytes: 900 * MIB });
+    follower.replica.setLocalStorage({
+      diskLow: false,
+      diskCritical: false,
+      diskFreeBytes: 900 * MIB,
+    });
     await waitFor(() => {
       try {
         leader.replica.admitClientWrite();
@@ -252,7 +260,7 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     // A learner is not a voter: its volume does not stop the cluster's writes.
     const n4 = nodeId('n4');
     const learner = await cluster.startNode(n4, { join: true });
-    learner.replica.setLocalStorage({ diskLow: true, diskFreeBytes: 1 * MIB });
+    learner.replica.setLocalStorage({ diskLow: true, diskCritical: false, diskFreeBytes: 1 * MIB });
     const current = await cluster.leader();
     await current.replica.addNode(n4, TestCluster.address(n4));
     await waitFor(
@@ -265,12 +273,73 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     }).not.toThrow();
   });
 
+  it('refuses every write but essential ones while a voter reports itself critical, and takes them once it is only low', async () => {
+    cluster = await TestCluster.start(['n1', 'n2', 'n3']);
+    await put(cluster, 'warm', 'up');
+    const leader = await cluster.leader();
+    const follower = [...cluster.nodes.values()].find((node) => node !== leader)!;
+    const MIB = 1024 * 1024;
+    const heardAt = (freeMib: number) => () =>
+      leader.replica.members().find((m) => m.id === follower.id)?.diskFreeBytes === freeMib * MIB;
+    follower.replica.setLocalStorage({
+      diskLow: true,
+      diskCritical: true,
+      diskFreeBytes: 40 * MIB,
+    });
+    await waitFor(heardAt(40), 'the leader to hear 40 MiB');
+    expect(leader.replica.members().find((m) => m.id === follower.id)?.diskCritical).toBe(true);
+
+    const refused = await leader.replica
+      .propose(kvPut('task', bytes('result')))
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DiskSpaceCriticalError);
+    expect((refused as DiskSpaceCriticalError).code).toBe('RESOURCE_EXHAUSTED');
+    expect((refused as Error).message).toContain(
+      `voter ${follower.id} (40.0 MiB free) is below its storage.criticalFreeDiskBytes, the last reserve`,
+    );
+    // Membership and retention pruning pass: they are how an operator makes room.
+    await leader.replica.propose(kvPut('essential', bytes('passes')), { essential: true });
+    await waitFor(
+      async () => (await leader.metrics.storageCriticalVoters.get()).values[0]?.value === 1,
+      'baton_storage_critical_voters to read 1',
+    );
+    expect((await leader.metrics.writesRefusedDiskCritical.get()).values[0]?.value).toBe(1);
+    expect(cluster.warnings.map((w) => w.msg)).toContain(
+      `voter data volumes below storage.criticalFreeDiskBytes (${follower.id}: 40.0 MiB free): this node refuses every write but membership and retention pruning while it leads`,
+    );
+
+    // Whatever the free space, the node's own monitor decides (hysteresis included).
+    follower.replica.setLocalStorage({
+      diskLow: true,
+      diskCritical: true,
+      diskFreeBytes: 70 * MIB,
+    });
+    await waitFor(heardAt(70), 'the leader to hear 70 MiB');
+    await expect(leader.replica.propose(kvPut('task', bytes('result')))).rejects.toBeInstanceOf(
+      DiskSpaceCriticalError,
+    );
+    // Only low: the work already admitted goes on.
+    follower.replica.setLocalStorage({
+      diskLow: true,
+      diskCritical: false,
+      diskFreeBytes: 100 * MIB,
+    });
+    await waitFor(heardAt(100), 'the leader to hear 100 MiB');
+    await leader.replica.propose(kvPut('task', bytes('result')));
+    expect(leader.replica.members().find((m) => m.id === follower.id)?.diskCritical).toBe(false);
+    expect(refusesClientWrites(leader.replica)).toBe(true);
+  });
+
   it('keeps a caught-up learner low on disk a learner, and promotes it once it has room', async () => {
     cluster = await TestCluster.start(['n1', 'n2', 'n3']);
     await put(cluster, 'warm', 'up');
     const n4 = nodeId('n4');
     const learner = await cluster.startNode(n4, { join: true });
-    learner.replica.setLocalStorage({ diskLow: true, diskFreeBytes: 5 * 1024 * 1024 });
+    learner.replica.setLocalStorage({
+      diskLow: true,
+      diskCritical: false,
+      diskFreeBytes: 5 * 1024 * 1024,
+    });
     const leader = await cluster.leader();
     await leader.replica.addNode(n4, TestCluster.address(n4));
     const held = `${n4} has caught up but stays a learner while its data volume is low (5.00 MiB free): as a voter it would hold back every client write`;
@@ -290,7 +359,11 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     expect(refusesClientWrites(leader.replica)).toBe(false);
     expect(cluster.warnings.filter((w) => w.msg === held)).toHaveLength(1);
 
-    learner.replica.setLocalStorage({ diskLow: false, diskFreeBytes: 900 * 1024 * 1024 });
+    learner.replica.setLocalStorage({
+      diskLow: false,
+      diskCritical: false,
+      diskFreeBytes: 900 * 1024 * 1024,
+    });
     await waitFor(
       () => leader.replica.members().find((m) => m.id === n4)?.voter === true,
       'the learner to be promoted',
@@ -303,7 +376,7 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     const leader = await cluster.leader();
     const low = [...cluster.nodes.values()].find((node) => node !== leader)!;
     const MIB = 1024 * 1024;
-    low.replica.setLocalStorage({ diskLow: true, diskFreeBytes: 3 * MIB });
+    low.replica.setLocalStorage({ diskLow: true, diskCritical: false, diskFreeBytes: 3 * MIB });
     await waitFor(() => refusesClientWrites(leader.replica), 'the leader to refuse client writes');
     expect((await leader.metrics.storageLowVoters.get()).values[0]?.value).toBe(1);
 
@@ -329,7 +402,7 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
 
     // Back, still low: its first messages hold writes back again.
     const back = await cluster.startNode(low.id);
-    back.replica.setLocalStorage({ diskLow: true, diskFreeBytes: 2 * MIB });
+    back.replica.setLocalStorage({ diskLow: true, diskCritical: false, diskFreeBytes: 2 * MIB });
     const current = await cluster.leader();
     await waitFor(() => refusesClientWrites(current.replica), 'writes to be refused again');
     expect(current.replica.members().find((m) => m.id === low.id)).toMatchObject({

@@ -52,6 +52,7 @@ import type {
 } from '../raft/types.ts';
 import type { Transport } from '../transport/types.ts';
 import {
+  DiskSpaceCriticalError,
   DiskSpaceLowError,
   MembershipError,
   PendingProposalLimitError,
@@ -174,6 +175,8 @@ export class Replica {
   private readonly storage: VoterStorage;
   /** The voters whose low disk holds client writes back, as last logged and counted. */
   private readonly lowVotersCounted = new Set<NodeId>();
+  /** The voters below the critical line as last logged (ids joined), '' for none. */
+  private criticalVotersLogged = '';
   private readonly reads: ReadBarriers;
   private transferWaiters: TransferWaiter[] = [];
   private promotionInFlightUntil: LogIndex = logIndex(0);
@@ -382,8 +385,20 @@ export class Replica {
 
   // ---------------------------------------------------------------- public operations
 
-  /** Proposes a command; resolves with the state machine's result once it is applied here. */
-  propose(command: Uint8Array): Promise<ProposalResult> {
+  /**
+   * Proposes a command; resolves with the state machine's result once it is applied here.
+   * While a voter is below the critical free-space line the leader refuses it
+   * (DiskSpaceCriticalError), unless it is `essential`: work that must go on to make room or to
+   * change membership (retention pruning, the address book).
+   */
+  propose(command: Uint8Array, options: { essential?: boolean } = {}): Promise<ProposalResult> {
+    if (options.essential !== true && this.softState.role === 'leader') {
+      const critical = this.storage.criticalVoters(this.conf.voters);
+      if (critical.length > 0) {
+        this.metrics.writesRefusedDiskCritical.inc();
+        return Promise.reject(new DiskSpaceCriticalError(critical));
+      }
+    }
     return this.track(() => this.raftNode.propose(command));
   }
 
@@ -430,7 +445,7 @@ export class Replica {
         `node ${id} is already a member (at ${this.addresses.get(id) ?? 'an unknown address'}); remove it first to change its address`,
       );
     }
-    await this.propose(setMemberAddress(id, address));
+    await this.propose(setMemberAddress(id, address), { essential: true });
     this.addresses.set(id, address);
     // A joining node knows no membership, so it takes nothing but a snapshot (the core's
     // awaitingBase): whichever member leads then exports the state for it, compacted or not.
@@ -453,7 +468,7 @@ export class Replica {
       throw new MembershipError('FAILED_PRECONDITION', `node ${id} is the last voter`);
     }
     const result = await this.proposeConfChange({ type: 'remove', node: id });
-    await this.propose(deleteMemberAddress(id)).catch((error: unknown) => {
+    await this.propose(deleteMemberAddress(id), { essential: true }).catch((error: unknown) => {
       this.logger.warn(
         { err: error, member: id },
         'removed node, but could not drop its address from the address book',
@@ -522,6 +537,7 @@ export class Replica {
         matchIndex: progress?.get(id)?.match ?? 0,
         diskLow: storage.diskLow,
         diskFreeBytes: storage.diskLow ? storage.diskFreeBytes : 0,
+        diskCritical: storage.diskCritical,
         silentMs: silentMs(id),
       };
     };
@@ -1453,6 +1469,25 @@ export class Replica {
       changed = true;
     }
     if (changed) this.metrics.storageLowVoters.set(this.lowVotersCounted.size);
+    this.refreshCriticalVoters();
+  }
+
+  /** Says when the voters below the critical line change: every write waits while there are any. */
+  private refreshCriticalVoters(): void {
+    const critical = this.storage.criticalVoters(this.conf.voters);
+    const ids = critical.map((voter) => voter.id).join(',');
+    if (ids === this.criticalVotersLogged) return;
+    this.criticalVotersLogged = ids;
+    this.metrics.storageCriticalVoters.set(critical.length);
+    if (critical.length > 0)
+      this.logger.warn(
+        { voters: critical },
+        `voter data volumes below storage.criticalFreeDiskBytes (${critical.map((v) => `${v.id}: ${formatBytes(v.freeBytes)} free`).join(', ')}): this node refuses every write but membership and retention pruning while it leads`,
+      );
+    else
+      this.logger.info(
+        'no voter is below storage.criticalFreeDiskBytes any more: writes are taken again',
+      );
   }
 
   private updateGauges(status: RaftStatus = this.raftNode.status()): void {

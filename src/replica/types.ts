@@ -71,6 +71,8 @@ export interface MemberInfo {
   readonly diskLow: boolean;
   /** Its free bytes when it reported low; 0 otherwise. */
   readonly diskFreeBytes: number;
+  /** Its free space is below this node's storage.criticalFreeDiskBytes (so it is low too). */
+  readonly diskCritical: boolean;
   /**
    * Leader only: milliseconds since the leader last heard from it, once past an election timeout
    * (down, paused or cut off); 0 while it answers, for the leader itself, and on a follower.

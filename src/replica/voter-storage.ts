@@ -8,10 +8,10 @@ import type { LowDiskVoter } from './errors.ts';
  * heartbeat interval, so its view is at most that old; a new leader learns its voters' from their
  * vote and heartbeat responses. Members not heard from count as healthy.
  *
- * A peer's low report counts only while the peer is still heard from (`isHeard`). A voter that
- * went down or was cut off receives no entries, so the writes cannot fill its volume; holding
- * them back for it would let one dead node stop a cluster Raft keeps running without it. Its
- * first message after it comes back carries its report again.
+ * A peer's low (or critical) report counts only while the peer is still heard from (`isHeard`).
+ * A voter that went down or was cut off receives no entries, so the writes cannot fill its
+ * volume; holding them back for it would let one dead node stop a cluster Raft keeps running
+ * without it. Its first message after it comes back carries its report again.
  */
 export class VoterStorage {
   private local: StorageHealth = HEALTHY_STORAGE;
@@ -48,20 +48,31 @@ export class VoterStorage {
     return false;
   }
 
-  /** How many of `voters` are low on disk (allocates nothing: asked every tick). */
-  countLow(voters: readonly NodeId[]): number {
-    let low = 0;
-    for (const voter of voters) if (this.of(voter).diskLow) low++;
-    return low;
-  }
-
   /** The voters low on disk, in `voters` order. */
   lowVoters(voters: readonly NodeId[]): LowDiskVoter[] {
-    const low: LowDiskVoter[] = [];
+    return this.collect(voters, (storage) => storage.diskLow);
+  }
+
+  /**
+   * The voters below their last reserve, in `voters` order. Every proposal asks, so it allocates
+   * only when some voter is low.
+   */
+  criticalVoters(voters: readonly NodeId[]): readonly LowDiskVoter[] {
+    if (!this.anyLow(voters)) return NONE;
+    return this.collect(voters, (storage) => storage.diskCritical);
+  }
+
+  private collect(
+    voters: readonly NodeId[],
+    include: (storage: StorageHealth) => boolean,
+  ): LowDiskVoter[] {
+    const found: LowDiskVoter[] = [];
     for (const voter of voters) {
       const storage = this.of(voter);
-      if (storage.diskLow) low.push({ id: voter, freeBytes: storage.diskFreeBytes });
+      if (include(storage)) found.push({ id: voter, freeBytes: storage.diskFreeBytes });
     }
-    return low;
+    return found;
   }
 }
+
+const NONE: readonly LowDiskVoter[] = Object.freeze([]);

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StorageHealth } from '../lib/index.ts';
-import { DiskSpaceMonitor, freeBytesAt, nextDiskLow, recoveryThreshold } from './disk-space.ts';
+import {
+  DiskSpaceMonitor,
+  freeBytesAt,
+  nextDiskCritical,
+  nextDiskLow,
+  recoveryThreshold,
+} from './disk-space.ts';
 
 const MIB = 1024 * 1024;
 
@@ -30,6 +36,19 @@ describe('nextDiskLow', () => {
   });
 });
 
+describe('nextDiskCritical', () => {
+  it('goes critical below the last reserve and back above it plus a quarter (at most 16 MiB)', () => {
+    const reserve = 64 * MIB;
+    expect(nextDiskCritical(false, reserve, reserve)).toBe(false);
+    expect(nextDiskCritical(false, reserve - 1, reserve)).toBe(true);
+    expect(nextDiskCritical(true, reserve + 15 * MIB, reserve)).toBe(true);
+    expect(nextDiskCritical(true, reserve + 16 * MIB, reserve)).toBe(false);
+    expect(nextDiskCritical(true, 8 * MIB + 2 * MIB - 1, 8 * MIB)).toBe(true);
+    expect(nextDiskCritical(true, 8 * MIB + 2 * MIB, 8 * MIB)).toBe(false);
+    expect(nextDiskCritical(true, 0, 0)).toBe(false);
+  });
+});
+
 describe('DiskSpaceMonitor', () => {
   const dirs: string[] = [];
   const monitors: DiskSpaceMonitor[] = [];
@@ -52,7 +71,11 @@ describe('DiskSpaceMonitor', () => {
   }
 
   function monitorOf(
-    options: { minFreeBytes: number; measure?: (path: string) => Promise<number> },
+    options: {
+      minFreeBytes: number;
+      criticalFreeBytes?: number;
+      measure?: (path: string) => Promise<number>;
+    },
     path = tempDir(),
   ): Recorded {
     const measured: StorageHealth[] = [];
@@ -61,6 +84,7 @@ describe('DiskSpaceMonitor', () => {
     const monitor = new DiskSpaceMonitor({
       path,
       minFreeBytes: options.minFreeBytes,
+      criticalFreeBytes: options.criticalFreeBytes ?? 0,
       intervalMs: 60_000,
       onMeasured: (health) => measured.push(health),
       logger: {
@@ -102,21 +126,76 @@ describe('DiskSpaceMonitor', () => {
       measure: () => Promise.resolve(free),
     });
     await monitor.start();
-    expect(monitor.current()).toEqual({ diskLow: false, diskFreeBytes: 500 * MIB });
+    expect(monitor.current()).toEqual({
+      diskLow: false,
+      diskCritical: false,
+      diskFreeBytes: 500 * MIB,
+    });
     free = 200 * MIB;
     await monitor.check();
     free = 190 * MIB;
     await monitor.check();
-    expect(monitor.current()).toEqual({ diskLow: true, diskFreeBytes: 190 * MIB });
+    expect(monitor.current()).toEqual({
+      diskLow: true,
+      diskCritical: false,
+      diskFreeBytes: 190 * MIB,
+    });
     free = 300 * MIB; // above the minimum, below its margin: still low
     await monitor.check();
     expect(monitor.current().diskLow).toBe(true);
     free = 400 * MIB;
     await monitor.check();
-    expect(monitor.current()).toEqual({ diskLow: false, diskFreeBytes: 400 * MIB });
+    expect(monitor.current()).toEqual({
+      diskLow: false,
+      diskCritical: false,
+      diskFreeBytes: 400 * MIB,
+    });
     expect(measured.map((health) => health.diskLow)).toEqual([false, true, true, true, false]);
     expect(warnings).toHaveLength(1);
     expect(infos).toHaveLength(1);
+  });
+
+  it('goes critical below the last reserve and back, low throughout, logging each change once', async () => {
+    let free = 100 * MIB;
+    const { monitor, measured, warnings, infos } = monitorOf({
+      minFreeBytes: 256 * MIB,
+      criticalFreeBytes: 64 * MIB,
+      measure: () => Promise.resolve(free),
+    });
+    await monitor.start();
+    expect(monitor.current()).toMatchObject({ diskLow: true, diskCritical: false });
+    free = 60 * MIB;
+    await monitor.check();
+    expect(monitor.current()).toEqual({
+      diskLow: true,
+      diskCritical: true,
+      diskFreeBytes: 60 * MIB,
+    });
+    free = 70 * MIB; // above the reserve, inside its margin: still critical
+    await monitor.check();
+    expect(monitor.current().diskCritical).toBe(true);
+    free = 90 * MIB;
+    await monitor.check();
+    expect(monitor.current()).toMatchObject({ diskLow: true, diskCritical: false });
+    // Straight from critical to room: both clear at once.
+    free = 30 * MIB;
+    await monitor.check();
+    free = 900 * MIB;
+    await monitor.check();
+    expect(monitor.current()).toMatchObject({ diskLow: false, diskCritical: false });
+    expect(measured.map((h) => [h.diskLow, h.diskCritical])).toEqual([
+      [true, false],
+      [true, true],
+      [true, true],
+      [true, false],
+      [true, true],
+      [false, false],
+    ]);
+    expect(warnings.filter((w) => w.includes('storage.criticalFreeDiskBytes'))).toHaveLength(2);
+    expect(warnings[1]).toMatch(
+      /60\.0 MiB free, below storage\.criticalFreeDiskBytes \(64\.0 MiB\): the cluster refuses every write but membership changes and retention pruning/,
+    );
+    expect(infos.filter((i) => i.includes('last reserve'))).toHaveLength(2);
   });
 
   it('keeps the last state when the volume cannot be measured, and says so once', async () => {
@@ -130,7 +209,11 @@ describe('DiskSpaceMonitor', () => {
     fail = true;
     await monitor.check();
     await monitor.check();
-    expect(monitor.current()).toEqual({ diskLow: true, diskFreeBytes: 100 * MIB });
+    expect(monitor.current()).toEqual({
+      diskLow: true,
+      diskCritical: false,
+      diskFreeBytes: 100 * MIB,
+    });
     expect(warnings.filter((message) => message.startsWith('cannot measure'))).toHaveLength(1);
   });
 

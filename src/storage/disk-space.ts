@@ -7,9 +7,13 @@
  * flight, LevelDB's compactions and the log's own compaction — and take them again once an
  * operator has made room, without a restart.
  *
- * The state has hysteresis: a node is low once its free space falls below `minFreeBytes`, and
+ * Below a second, lower line (`criticalFreeBytes`, the last reserve) the node is critical too,
+ * and the leader refuses every write but membership and retention pruning: the work admitted
+ * before the low line (task results, timers) must not be what fills the disks.
+ *
+ * Both states have hysteresis: a node is low once its free space falls below `minFreeBytes`, and
  * stays low until it is back above `minFreeBytes` plus a margin, so a volume hovering at the line
- * does not flip writes on and off.
+ * does not flip writes on and off; likewise for critical.
  */
 import { statfs } from 'node:fs/promises';
 import { formatBytes, HEALTHY_STORAGE } from '../lib/index.ts';
@@ -18,6 +22,8 @@ import type { StorageHealth } from '../lib/index.ts';
 const MIB = 1024 * 1024;
 /** The margin above the minimum at which a low volume counts as having room again. */
 const RECOVERY_MARGIN_MAX_BYTES = 64 * MIB;
+/** The margin above the last reserve at which a critical volume is only low again. */
+const CRITICAL_RECOVERY_MARGIN_MAX_BYTES = 16 * MIB;
 
 /** Free space at or above which a low volume has room again. */
 export function recoveryThreshold(minFreeBytes: number): number {
@@ -28,6 +34,17 @@ export function recoveryThreshold(minFreeBytes: number): number {
 export function nextDiskLow(wasLow: boolean, freeBytes: number, minFreeBytes: number): boolean {
   if (minFreeBytes === 0) return false;
   return wasLow ? freeBytes < recoveryThreshold(minFreeBytes) : freeBytes < minFreeBytes;
+}
+
+/** The next critical/not-critical state, as nextDiskLow but with its own, smaller margin. */
+export function nextDiskCritical(
+  wasCritical: boolean,
+  freeBytes: number,
+  criticalFreeBytes: number,
+): boolean {
+  if (criticalFreeBytes === 0) return false;
+  const margin = Math.min(CRITICAL_RECOVERY_MARGIN_MAX_BYTES, Math.floor(criticalFreeBytes / 4));
+  return freeBytes < (wasCritical ? criticalFreeBytes + margin : criticalFreeBytes);
 }
 
 /** Bytes an unprivileged writer may still use on the volume holding `path`. */
@@ -46,6 +63,8 @@ export interface DiskSpaceMonitorOptions {
   readonly path: string;
   /** 0 switches the watch off (the node always reports room). */
   readonly minFreeBytes: number;
+  /** The last reserve, below minFreeBytes; 0: never critical. */
+  readonly criticalFreeBytes?: number;
   readonly intervalMs: number;
   /** Called on every measurement (metrics); the low state may or may not have changed. */
   readonly onMeasured: (health: StorageHealth) => void;
@@ -109,9 +128,23 @@ export class DiskSpaceMonitor {
     }
     this.failedBefore = false;
     const minFreeBytes = this.options.minFreeBytes;
+    const criticalFreeBytes = this.options.criticalFreeBytes ?? 0;
     const wasLow = this.health.diskLow;
+    const wasCritical = this.health.diskCritical;
     const diskLow = nextDiskLow(wasLow, freeBytes, minFreeBytes);
-    this.health = { diskLow, diskFreeBytes: freeBytes };
+    const diskCritical = diskLow && nextDiskCritical(wasCritical, freeBytes, criticalFreeBytes);
+    this.health = { diskLow, diskCritical, diskFreeBytes: freeBytes };
+    if (diskCritical && !wasCritical) {
+      this.options.logger.warn(
+        { path: this.options.path, freeBytes, criticalFreeBytes },
+        `the data volume has ${formatBytes(freeBytes)} free, below storage.criticalFreeDiskBytes (${formatBytes(criticalFreeBytes)}): the cluster refuses every write but membership changes and retention pruning until there is room again`,
+      );
+    } else if (wasCritical && !diskCritical) {
+      this.options.logger.info(
+        { path: this.options.path, freeBytes, criticalFreeBytes },
+        `the data volume has ${formatBytes(freeBytes)} free, above its last reserve again`,
+      );
+    }
     if (diskLow && !wasLow) {
       this.options.logger.warn(
         { path: this.options.path, freeBytes, minFreeBytes },

@@ -236,6 +236,7 @@ export function parseMessageBatch(bytes: Uint8Array): MessageBatch__Output {
     messages: [],
     diskLow: false,
     diskFreeBytes: 0,
+    diskCritical: false,
   };
   const reader = new Reader(buffer);
   while (reader.next()) {
@@ -257,6 +258,9 @@ export function parseMessageBatch(bytes: Uint8Array): MessageBatch__Output {
         break;
       case 5:
         batch.diskFreeBytes = reader.uint('diskFreeBytes');
+        break;
+      case 6:
+        batch.diskCritical = reader.uint('diskCritical') !== 0;
         break;
       default:
         reader.skip();

@@ -95,6 +95,7 @@ function measure(batch: OutgoingBatch, fromBytes: number, clusterIdBytes: number
     total += delimitedBytes(payload);
   }
   if (batch.storage.diskLow) total += 2 + varintFieldBytes(batch.storage.diskFreeBytes);
+  if (batch.storage.diskLow && batch.storage.diskCritical) total += 2;
   return { payloads, total };
 }
 
@@ -172,6 +173,7 @@ export function encodeMessageBatch(batch: OutgoingBatch): Buffer {
   if (batch.storage.diskLow) {
     out.varintField(4, 1);
     out.varintField(5, batch.storage.diskFreeBytes);
+    if (batch.storage.diskCritical) out.varintField(6, 1);
   }
   if (out.at !== total) throw new Error(`batch encoder wrote ${out.at} bytes of ${total}`);
   return out.buffer;

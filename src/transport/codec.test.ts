@@ -128,7 +128,11 @@ describe('codec', () => {
         clusterId,
         id,
         fc.array(arbitraryMessage, { maxLength: 5 }),
-        fc.record({ diskLow: fc.boolean(), diskFreeBytes: fc.maxSafeNat() }),
+        fc.record({
+          diskLow: fc.boolean(),
+          diskCritical: fc.boolean(),
+          diskFreeBytes: fc.maxSafeNat(),
+        }),
         (cluster, from, messages, storage) => {
           const bytes = encodeMessageBatch({ clusterId: cluster, from, messages, storage });
           const batch = deserialize(bytes);
@@ -138,6 +142,7 @@ describe('codec', () => {
           // The report travels only while low: a healthy sender's batches are as before.
           expect(batch.diskLow).toBe(storage.diskLow);
           expect(batch.diskFreeBytes).toBe(storage.diskLow ? storage.diskFreeBytes : 0);
+          expect(batch.diskCritical).toBe(storage.diskLow && storage.diskCritical);
           const decoded = batch.messages.map((m) => decodeMessage(m, DEFAULT_TRANSPORT_LIMITS));
           expect(decoded.map(comparable)).toEqual(messages.map(comparable));
         },

@@ -275,7 +275,12 @@ export class GrpcTransport implements Transport, TransportStatsSource {
       this.receivedBatches += 1;
       this.receivedMessages += messages.length;
       const handlers = this.handlers!;
-      const report = this.peerStorage.update(sender, batch.diskLow, batch.diskFreeBytes);
+      const report = this.peerStorage.update(
+        sender,
+        batch.diskLow,
+        batch.diskFreeBytes,
+        batch.diskCritical,
+      );
       if (report !== null) handlers.onPeerStorage(sender, report);
       for (const message of messages) handlers.onMessage(message);
     });

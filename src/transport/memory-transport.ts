@@ -218,6 +218,7 @@ export class MemoryTransport implements Transport, TransportStatsSource {
       from,
       storage.diskLow,
       storage.diskLow ? storage.diskFreeBytes : 0,
+      storage.diskCritical,
     );
     if (report !== null) this.handlers.onPeerStorage(from, report);
     this.receivedBatches += 1;

@@ -14,16 +14,24 @@ export class PeerStorageReports {
   private readonly last = new Map<NodeId, StorageHealth>();
 
   /** Records a report from `peer`; returns it when it differs enough from the last to pass on. */
-  update(peer: NodeId, diskLow: boolean, diskFreeBytes: number): StorageHealth | null {
+  update(
+    peer: NodeId,
+    diskLow: boolean,
+    diskFreeBytes: number,
+    diskCritical: boolean,
+  ): StorageHealth | null {
     const previous = this.last.get(peer) ?? HEALTHY_STORAGE;
     if (!diskLow && !previous.diskLow) return null;
+    // Critical only ever comes with low (a peer that says otherwise is taken as low and critical).
+    const critical = diskLow && diskCritical;
     if (
       diskLow === previous.diskLow &&
+      critical === previous.diskCritical &&
       Math.abs(diskFreeBytes - previous.diskFreeBytes) < REPORT_STEP_BYTES
     ) {
       return null;
     }
-    const report: StorageHealth = { diskLow, diskFreeBytes };
+    const report: StorageHealth = { diskLow, diskCritical: critical, diskFreeBytes };
     this.last.set(peer, report);
     return report;
   }

@@ -320,21 +320,30 @@ export function describeTransportContract(name: string, makeCluster: MakeContrac
       await sendAndWait('a heartbeat while healthy');
       expect(atB.storageReports).toEqual([]);
 
-      a.setLocalStorage({ diskLow: true, diskFreeBytes: 10 * MIB });
+      const low = (diskFreeBytes: number, diskCritical = false) => ({
+        diskLow: true,
+        diskCritical,
+        diskFreeBytes,
+      });
+      a.setLocalStorage(low(10 * MIB));
       await sendAndWait('a heartbeat while low');
       // Reported once, before the batch's messages, and not again for the same state.
-      a.setLocalStorage({ diskLow: true, diskFreeBytes: 10 * MIB - 1000 });
+      a.setLocalStorage(low(10 * MIB - 1000));
       await sendAndWait('another heartbeat while low');
-      a.setLocalStorage({ diskLow: true, diskFreeBytes: 8 * MIB });
+      a.setLocalStorage(low(8 * MIB));
       await sendAndWait('a heartbeat after the free space moved');
-      a.setLocalStorage({ diskLow: false, diskFreeBytes: 900 * MIB });
+      // Critical is news even when the free space hardly moved.
+      a.setLocalStorage(low(8 * MIB - 1000, true));
+      await sendAndWait('a heartbeat while critical');
+      a.setLocalStorage({ diskLow: false, diskCritical: false, diskFreeBytes: 900 * MIB });
       await sendAndWait('a heartbeat with room again');
       await sendAndWait('a last heartbeat');
       expect(atB.storageReports).toEqual([
-        { peer: A, storage: { diskLow: true, diskFreeBytes: 10 * MIB } },
-        { peer: A, storage: { diskLow: true, diskFreeBytes: 8 * MIB } },
+        { peer: A, storage: low(10 * MIB) },
+        { peer: A, storage: low(8 * MIB) },
+        { peer: A, storage: low(8 * MIB - 1000, true) },
         // Room again; the free space travels only with a low report (healthy batches are as before).
-        { peer: A, storage: { diskLow: false, diskFreeBytes: 0 } },
+        { peer: A, storage: { diskLow: false, diskCritical: false, diskFreeBytes: 0 } },
       ]);
       // Only the sender's report travels: C heard nothing of A's.
       expect(recorders.get(C)!.storageReports).toEqual([]);

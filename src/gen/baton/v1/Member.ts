@@ -10,6 +10,7 @@ export interface Member {
   'diskLow'?: (boolean);
   'diskFreeBytes'?: (number | string | Long);
   'silentMs'?: (number | string | Long);
+  'diskCritical'?: (boolean);
 }
 
 export interface Member__Output {
@@ -20,4 +21,5 @@ export interface Member__Output {
   'diskLow': (boolean);
   'diskFreeBytes': (number);
   'silentMs': (number);
+  'diskCritical': (boolean);
 }

@@ -9,6 +9,7 @@ export interface MessageBatch {
   'messages'?: (_baton_raft_v1_Message)[];
   'diskLow'?: (boolean);
   'diskFreeBytes'?: (number | string | Long);
+  'diskCritical'?: (boolean);
 }
 
 export interface MessageBatch__Output {
@@ -17,4 +18,5 @@ export interface MessageBatch__Output {
   'messages': (_baton_raft_v1_Message__Output)[];
   'diskLow': (boolean);
   'diskFreeBytes': (number);
+  'diskCritical': (boolean);
 }
