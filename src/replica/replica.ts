@@ -52,8 +52,6 @@ import type {
 } from '../raft/types.ts';
 import type { Transport } from '../transport/types.ts';
 import {
-  DiskSpaceCriticalError,
-  DiskSpaceLowError,
   MembershipError,
   PendingProposalLimitError,
   ReplicaStoppedError,
@@ -69,7 +67,7 @@ import {
 import type { MemberInfo, ProposalResult, ReplicaLogStore, ReplicaStateStore } from './types.ts';
 import { PeerContact } from './contact.ts';
 import { ReadBarriers } from './read-barriers.ts';
-import { VoterStorage } from './voter-storage.ts';
+import { DiskAdmission } from './disk-admission.ts';
 import { compactionByteLimit, compactionDue, compactionPhase } from './compaction-schedule.ts';
 
 /** How often timeouts, learner promotion and gauges are checked. */
@@ -172,11 +170,7 @@ export class Replica {
   /** Keyed by log index; insertion order is creation order, so the oldest deadline is first. */
   private readonly pending = new Map<number, PendingProposal>();
   private readonly contact: PeerContact;
-  private readonly storage: VoterStorage;
-  /** The voters whose low disk holds client writes back, as last logged and counted. */
-  private readonly lowVotersCounted = new Set<NodeId>();
-  /** The voters below the critical line as last logged (ids joined), '' for none. */
-  private criticalVotersLogged = '';
+  private readonly disks: DiskAdmission;
   private readonly reads: ReadBarriers;
   private transferWaiters: TransferWaiter[] = [];
   private promotionInFlightUntil: LogIndex = logIndex(0);
@@ -238,9 +232,12 @@ export class Replica {
     this.contact = new PeerContact(options.raft.electionTicks * 2);
     // Ten election timeouts without a word: the peer is down or cut off, not just slow.
     const lowReportLapseMs = 10 * options.raft.electionTicks * options.raft.tickMs;
-    this.storage = new VoterStorage(options.id, (peer) =>
-      this.contact.heardWithin(peer, performance.now(), lowReportLapseMs),
-    );
+    this.disks = new DiskAdmission({
+      self: options.id,
+      isHeard: (peer) => this.contact.heardWithin(peer, performance.now(), lowReportLapseMs),
+      logger: () => this.logger,
+      metrics: options.metrics,
+    });
     this.reads = new ReadBarriers({
       idPrefix: options.id,
       startRound: (id) => {
@@ -351,22 +348,14 @@ export class Replica {
         this.kick();
       },
       onPeerStorage: (peer, storage) => {
-        const wasLow = this.storage.reported(peer).diskLow;
-        this.storage.setPeer(peer, storage);
-        // Logged when it turns, not at every mebibyte a low volume's free space moves.
-        const fields = { peer, freeBytes: storage.diskFreeBytes };
-        if (storage.diskLow && !wasLow)
-          this.logger.warn(fields, `${peer} reports its data volume low on space`);
-        else if (!storage.diskLow && wasLow)
-          this.logger.info(fields, `${peer} reports room on its data volume again`);
-        this.refreshLowVoters();
+        this.disks.onPeerReport(peer, storage, this.conf.voters);
       },
     });
     this.options.log.setSnapshotSource((minIndex) => this.snapshotForPeer(minIndex));
     this.tickTimer = setInterval(() => {
       const nowMs = performance.now();
       this.contact.tick(nowMs);
-      this.refreshLowVoters();
+      this.disks.refresh(this.conf.voters);
       if (this.logWriteStalled(nowMs)) return;
       this.raftNode.tick();
       this.writeStateIfLogQuiet();
@@ -393,11 +382,8 @@ export class Replica {
    */
   propose(command: Uint8Array, options: { essential?: boolean } = {}): Promise<ProposalResult> {
     if (options.essential !== true && this.softState.role === 'leader') {
-      const critical = this.storage.criticalVoters(this.conf.voters);
-      if (critical.length > 0) {
-        this.metrics.writesRefusedDiskCritical.inc();
-        return Promise.reject(new DiskSpaceCriticalError(critical));
-      }
+      const refusal = this.disks.refuseProposal(this.conf.voters);
+      if (refusal !== null) return Promise.reject(refusal);
     }
     return this.track(() => this.raftNode.propose(command));
   }
@@ -408,18 +394,13 @@ export class Replica {
    * in the cluster — task results, timers, retention, membership — is never refused by it.
    */
   admitClientWrite(): void {
-    if (!this.storage.anyLow(this.conf.voters)) return;
-    this.metrics.writesRefusedDiskLow.inc();
-    throw new DiskSpaceLowError(this.storage.lowVoters(this.conf.voters));
+    this.disks.admitClientWrite(this.conf.voters);
   }
 
   /** This node's storage as its disk-space monitor measured it; peers hear of it with each batch. */
   setLocalStorage(storage: StorageHealth): void {
-    this.storage.setLocal(storage);
     this.options.transport.setLocalStorage(storage);
-    this.metrics.storageFreeBytes.set(storage.diskFreeBytes);
-    this.metrics.storageLow.set(storage.diskLow ? 1 : 0);
-    this.refreshLowVoters();
+    this.disks.setLocal(storage, this.conf.voters);
   }
 
   /** Resolves with an index at which the local state may serve a linearizable read. Leader only. */
@@ -529,7 +510,7 @@ export class Replica {
       return since > electionTimeoutMs ? Math.round(since) : 0;
     };
     const describe = (id: NodeId, voter: boolean): MemberInfo => {
-      const storage = this.storage.of(id);
+      const storage = this.disks.of(id);
       return {
         id,
         address: this.addresses.get(id) ?? '',
@@ -882,7 +863,7 @@ export class Replica {
           return { data: change, index: entries[i]!.index, before, after: this.conf };
         })
       : null;
-    if (confSteps !== null) this.refreshLowVoters();
+    if (confSteps !== null) this.disks.refresh(this.conf.voters);
     for (let i = 0; i < entries.length; i++) {
       const step = confSteps?.[i];
       if (step !== null && step !== undefined) await this.onConfChangeApplied(step);
@@ -990,7 +971,7 @@ export class Replica {
     this.lastSnapshotIndex = index;
     this.logBytesSinceSnapshot = 0;
     this.conf = snapshot.meta.conf;
-    this.refreshLowVoters();
+    this.disks.refresh(this.conf.voters);
     for (const [at, waiting] of this.pending) {
       if (at > index) continue;
       this.pending.delete(at);
@@ -1412,7 +1393,7 @@ export class Replica {
       if (progress.match + lag < status.lastIndex) continue;
       // As a voter it would stop every client write at once (admitClientWrite); as a learner it
       // only catches up. It is promoted once it reports room.
-      const storage = this.storage.of(learner);
+      const storage = this.disks.of(learner);
       if (storage.diskLow) {
         if (!this.promotionHeldForDisk.has(learner)) {
           this.promotionHeldForDisk.add(learner);
@@ -1438,56 +1419,6 @@ export class Replica {
       }
       return;
     }
-  }
-
-  /**
-   * Recounts the voters whose low disk holds client writes back (a report lapses when its sender
-   * goes quiet, so this runs every tick too) and says when one stops or starts counting for that.
-   */
-  private refreshLowVoters(): void {
-    let changed = false;
-    for (const voter of this.conf.voters) {
-      const low = this.storage.of(voter).diskLow;
-      if (low === this.lowVotersCounted.has(voter)) continue;
-      changed = true;
-      if (low) this.lowVotersCounted.add(voter);
-      else this.lowVotersCounted.delete(voter);
-      // A report that turned is logged where it arrives; here only a lapse and its end.
-      if (voter === this.id || !this.storage.reported(voter).diskLow) continue;
-      const fields = { peer: voter, freeBytes: this.storage.reported(voter).diskFreeBytes };
-      if (low)
-        this.logger.warn(fields, `${voter} is heard again and still reports its data volume low`);
-      else
-        this.logger.warn(
-          fields,
-          `${voter} reported its data volume low but has gone quiet: client writes no longer wait for it`,
-        );
-    }
-    for (const id of this.lowVotersCounted) {
-      if (this.conf.voters.includes(id)) continue;
-      this.lowVotersCounted.delete(id);
-      changed = true;
-    }
-    if (changed) this.metrics.storageLowVoters.set(this.lowVotersCounted.size);
-    this.refreshCriticalVoters();
-  }
-
-  /** Says when the voters below the critical line change: every write waits while there are any. */
-  private refreshCriticalVoters(): void {
-    const critical = this.storage.criticalVoters(this.conf.voters);
-    const ids = critical.map((voter) => voter.id).join(',');
-    if (ids === this.criticalVotersLogged) return;
-    this.criticalVotersLogged = ids;
-    this.metrics.storageCriticalVoters.set(critical.length);
-    if (critical.length > 0)
-      this.logger.warn(
-        { voters: critical },
-        `voter data volumes below storage.criticalFreeDiskBytes (${critical.map((v) => `${v.id}: ${formatBytes(v.freeBytes)} free`).join(', ')}): this node refuses every write but membership and retention pruning while it leads`,
-      );
-    else
-      this.logger.info(
-        'no voter is below storage.criticalFreeDiskBytes any more: writes are taken again',
-      );
   }
 
   private updateGauges(status: RaftStatus = this.raftNode.status()): void {
