@@ -197,6 +197,10 @@ describe('a voter low on disk', () => {
       `every write is refused: the data volume of voter ${LOW_NODE} (`,
     );
     expect(refusedCritical.stderr).toContain('storage.criticalFreeDiskBytes');
+    // A client's new write says how far it has gone too.
+    const putWhileCritical = await cli('kv', 'put', 'during', 'v-critical');
+    expect(putWhileCritical.code).not.toBe(0);
+    expect(putWhileCritical.stderr).toContain('storage.criticalFreeDiskBytes');
     expect(await scrapeMetric(leaderMetrics, 'baton_storage_critical_voters')).toBe(1);
     expect(await scrapeMetric(c.node(LOW_NODE).spec.metricsAddress, 'baton_storage_low')).toBe(1);
     rmSync(criticalBallast);

@@ -62,10 +62,15 @@ export class DiskAdmission {
     return this.view.of(member);
   }
 
-  /** Throws DiskSpaceLowError while any voter is low: new client work waits. */
+  /**
+   * Throws DiskSpaceLowError while any voter is low: new client work waits (DiskSpaceCriticalError
+   * when one is critical, so the message says how far it has gone).
+   */
   admitClientWrite(voters: readonly NodeId[]): void {
     if (!this.view.anyLow(voters)) return;
     this.options.metrics.writesRefusedDiskLow.inc();
+    const critical = this.view.criticalVoters(voters);
+    if (critical.length > 0) throw new DiskSpaceCriticalError(critical);
     throw new DiskSpaceLowError(this.view.lowVoters(voters));
   }
 

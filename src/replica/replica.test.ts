@@ -297,6 +297,9 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     expect((refused as Error).message).toContain(
       `voter ${follower.id} (40.0 MiB free) is below its storage.criticalFreeDiskBytes, the last reserve`,
     );
+    expect(() => {
+      leader.replica.admitClientWrite();
+    }).toThrow(DiskSpaceCriticalError);
     // Membership and retention pruning pass: they are how an operator makes room.
     await leader.replica.propose(kvPut('essential', bytes('passes')), { essential: true });
     await waitFor(
