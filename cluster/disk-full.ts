@@ -8,6 +8,10 @@
  *     rather than serve on; n1 and n2 carry on and every write they acknowledge still commits.
  *  2. n1 and n2 keep their minimum: writes go on until one of them is below it, then the leader
  *     refuses them with RESOURCE_EXHAUSTED naming the voter; nobody stops.
+ *  2b. The work admitted before that goes on — a worker completes the first task of workflows
+ *     started earlier, each with a 32 KiB output — until a volume is below its last reserve
+ *     (storage.criticalFreeDiskBytes, a quarter of the minimum): then that is refused too, and
+ *     still nobody stops.
  *  3. The operator makes room (the volumes grow, the ballast goes) and restarts n3: writes resume
  *     by themselves, n3 catches up, and every acknowledged write is on every node.
  *
@@ -15,19 +19,36 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
+import { CliClient } from '../src/cli/client.ts';
+import type { ActivateTasksResponse__Output } from '../src/gen/baton/v1/ActivateTasksResponse.ts';
+import { freeBytesAt } from '../src/storage/index.ts';
 import { ProcessCluster } from './lib/cluster.ts';
 import { sleep } from './lib/stats.ts';
 
 const MIB = 1024 * 1024;
-const VOLUME_MIB = 128;
-const GROWN_MIB = 512;
-const MIN_FREE_MIB = 48;
+// Volumes big enough for the defaults: LevelDB's compactions need tens of MiB of room at once,
+// which a reserve must leave (storage.criticalFreeDiskBytes: 64 MiB of a 256 MiB minimum).
+const VOLUME_MIB = 512;
+const GROWN_MIB = 1536;
+const MIN_FREE_MIB = 256;
 const VALUE_BYTES = 4096;
 const WAIT_CEILING_MS = 120_000;
+/** Started before the volumes run low; their first tasks' outputs are the admitted work. */
+const WORKFLOWS = 6_000;
+const OUTPUT_PAD_BYTES = 32 * 1024;
+const ORDER_SAGA = new URL('../src/engine/definition/examples/order-saga.yaml', import.meta.url);
 
 function check(condition: boolean, what: string): void {
   if (!condition) throw new Error(`expected ${what}`);
@@ -127,6 +148,39 @@ async function main(): Promise<void> {
     for (let i = 0; i < 50; i++) if ((await put(`b-${i}`)) !== null) failedWithoutN3++;
     check(failedWithoutN3 === 0, 'n1 and n2 to acknowledge 50 writes without n3');
 
+    // Work admitted now, for step 2b.
+    const api = new CliClient(
+      c.endpoints().filter((address) => address !== c.address('n3')),
+      10_000,
+    );
+    await api.workflow((cl, m, o, cb) =>
+      cl.RegisterDefinition({ source: readFileSync(ORDER_SAGA, 'utf8'), format: 'yaml' }, m, o, cb),
+    );
+    for (let i = 0; i < WORKFLOWS; i += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, WORKFLOWS - i) }, (_, j) =>
+          api.workflow((cl, m, o, cb) =>
+            cl.StartWorkflow(
+              {
+                definitionName: 'order-saga',
+                workflowId: `fill-${i + j}`,
+                inputJson: JSON.stringify({
+                  orderId: String(i + j),
+                  items: [{ sku: 'A', quantity: 1 }],
+                  amount: 1,
+                  cardToken: 't',
+                }),
+              },
+              m,
+              o,
+              cb,
+            ),
+          ),
+        ),
+      );
+    }
+    console.log(`started ${WORKFLOWS} workflows, each with a task ready`);
+
     // 2. n1 and n2 keep their minimum: refused before either fills, and nobody stops.
     let refusal: Error | null = null;
     while (refusal === null) refusal = await put(`c-${acknowledged.length}`);
@@ -136,6 +190,68 @@ async function main(): Promise<void> {
     check(c.node('n1').running && c.node('n2').running, 'n1 and n2 still running');
     console.log(`${acknowledged.length} writes acknowledged before the refusal`);
 
+    // 2b. The admitted work goes on, until a volume is below its last reserve; nobody stops.
+    // Random, so LevelDB's compression cannot shrink it (a repeated character would take no room).
+    const pad = (): string => randomBytes((OUTPUT_PAD_BYTES * 3) / 4).toString('base64');
+    let completed = 0;
+    let lastReserve: Error | null = null;
+    while (lastReserve === null) {
+      let leased: ActivateTasksResponse__Output;
+      try {
+        leased = await api.workflow<ActivateTasksResponse__Output>((cl, m, o, cb) =>
+          cl.ActivateTasks(
+            { taskType: 'inventory.reserve', workerId: 'filler', maxTasks: 50, timeoutMs: 0 },
+            m,
+            o,
+            cb,
+          ),
+        );
+      } catch (error) {
+        lastReserve = error as Error;
+        break;
+      }
+      if (leased.tasks.length === 0) {
+        const free = await freeBytesAt(c.node('n1').spec.dataDir);
+        throw new Error(
+          `expected the last reserve before the tasks ran out (${completed} completed; n1 has ${(free / MIB).toFixed(1)} MiB free)`,
+        );
+      }
+      const results = await Promise.allSettled(
+        leased.tasks.map((task) =>
+          api.workflow((cl, m, o, cb) =>
+            cl.CompleteTask(
+              {
+                taskId: task.taskId,
+                attempt: task.attempt,
+                outputJson: JSON.stringify({ reservationId: task.taskId, pad: pad() }),
+              },
+              m,
+              o,
+              cb,
+            ),
+          ),
+        ),
+      );
+      for (const result of results) {
+        if (result.status === 'fulfilled') completed++;
+        else lastReserve ??= result.reason as Error;
+      }
+    }
+    console.log(`${completed} task results (32 KiB each) taken after the low line`);
+    check(completed > 0, 'task results to be taken below the low line');
+    console.log(`then: ${lastReserve.message}`);
+    check(
+      /RESOURCE_EXHAUSTED/.test(lastReserve.message) &&
+        /storage\.criticalFreeDiskBytes/.test(lastReserve.message),
+      'the last reserve to refuse the admitted work too, naming its setting',
+    );
+    check(c.node('n1').running && c.node('n2').running, 'n1 and n2 still running');
+    for (const id of ['n1', 'n2']) {
+      const free = await freeBytesAt(c.node(id).spec.dataDir);
+      console.log(`${id}: ${(free / MIB).toFixed(1)} MiB free`);
+    }
+    api.close();
+
     // 3. Room again: writes resume by themselves; n3 restarts and catches up; nothing is lost.
     resizeTmpfs(mounts[0]!, GROWN_MIB);
     resizeTmpfs(mounts[1]!, GROWN_MIB);
@@ -143,7 +259,16 @@ async function main(): Promise<void> {
     resizeTmpfs(mounts[2]!, GROWN_MIB);
     const resumeBy = Date.now() + WAIT_CEILING_MS;
     while ((await put(`d-${acknowledged.length}`)) !== null) {
-      if (Date.now() > resumeBy) throw new Error('writes did not resume once there was room');
+      if (Date.now() > resumeBy) {
+        const states = ['n1', 'n2']
+          .map((id) => {
+            const node = c.node(id);
+            const tail = node.logTail().split('\n').slice(-3).join('\n    ');
+            return `  ${id} ${node.running ? 'running' : 'stopped'}; last log lines:\n    ${tail}`;
+          })
+          .join('\n');
+        throw new Error(`writes did not resume once there was room\n${states}`);
+      }
       await sleep(100);
     }
     console.log('ok: writes resumed once the volumes had room');

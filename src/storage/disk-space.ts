@@ -22,6 +22,11 @@ import type { StorageHealth } from '../lib/index.ts';
 const MIB = 1024 * 1024;
 /** The margin above the minimum at which a low volume counts as having room again. */
 const RECOVERY_MARGIN_MAX_BYTES = 64 * MIB;
+/**
+ * A last reserve below this may not hold: LevelDB writes a compaction's output before it deletes
+ * its input, tens of MiB at once (measured by `npm run test:disk-full`).
+ */
+export const SMALLEST_SAFE_RESERVE_BYTES = 64 * MIB;
 /** The margin above the last reserve at which a critical volume is only low again. */
 const CRITICAL_RECOVERY_MARGIN_MAX_BYTES = 16 * MIB;
 

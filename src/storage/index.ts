@@ -41,7 +41,14 @@ export {
   validateStateSnapshot,
 } from './state-snapshot.ts';
 export { DATA_DIR_FORMAT_VERSION } from './data-dir.ts';
-export { DiskSpaceMonitor, freeBytesAt, nextDiskLow, recoveryThreshold } from './disk-space.ts';
+export {
+  DiskSpaceMonitor,
+  freeBytesAt,
+  nextDiskCritical,
+  nextDiskLow,
+  recoveryThreshold,
+  SMALLEST_SAFE_RESERVE_BYTES,
+} from './disk-space.ts';
 export type { DiskSpaceMonitorOptions } from './disk-space.ts';
 export { crc32c } from './crc32c.ts';
 export {
