@@ -118,6 +118,12 @@ export class NodeMetrics {
     labelNames: ['peer'] as const,
     registers: [this.registry],
   });
+  readonly peerSilent = new Gauge({
+    name: 'baton_raft_peer_silent_seconds',
+    help: 'Leader only: seconds since the leader last heard from a peer (counted from the start of its term at most); a member down, paused or cut off grows here.',
+    labelNames: ['peer'] as const,
+    registers: [this.registry],
+  });
   readonly proposals = new Counter({
     name: 'baton_raft_proposals_total',
     help: 'Proposals accepted into the log by this node.',

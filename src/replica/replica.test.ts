@@ -402,6 +402,11 @@ describe('Replica: three nodes over MemoryTransport with LevelDB', () => {
     // The leader's status says it is silent, past an election timeout.
     expect(leader.replica.members().find((m) => m.id === low.id)!.silentMs).toBeGreaterThan(150);
     expect(leader.replica.members().find((m) => m.id === leader.id)!.silentMs).toBe(0);
+    // And so does its gauge, for Prometheus to alert on; the live follower's stays near 0.
+    const silent = (await leader.metrics.peerSilent.get()).values;
+    const live = [...cluster.nodes.values()].find((n) => n !== leader)!;
+    expect(silent.find((v) => v.labels.peer === low.id)?.value).toBeGreaterThan(1);
+    expect(silent.find((v) => v.labels.peer === live.id)?.value).toBeLessThan(1);
 
     // Back, still low: its first messages hold writes back again.
     const back = await cluster.startNode(low.id);

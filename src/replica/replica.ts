@@ -506,7 +506,7 @@ export class Replica {
     const electionTimeoutMs = settings.electionTicks * settings.tickMs;
     const silentMs = (id: NodeId): number => {
       if (this.softState.role !== 'leader' || id === this.id) return 0;
-      const since = nowMs - Math.max(this.contact.lastHeard(id) ?? 0, this.leadingSinceMs);
+      const since = this.silenceMs(id, nowMs);
       return since > electionTimeoutMs ? Math.round(since) : 0;
     };
     const describe = (id: NodeId, voter: boolean): MemberInfo => {
@@ -1180,6 +1180,7 @@ export class Replica {
       // Failed once this Ready's committed entries are applied: those answer their callers.
       if (!transferred) this.steppedDown = true;
       this.metrics.peerLag.reset();
+      this.metrics.peerSilent.reset();
     }
   }
 
@@ -1421,15 +1422,22 @@ export class Replica {
     }
   }
 
+  /** Leader: how long since `peer` was last heard from, counted from this term's start at most. */
+  private silenceMs(peer: NodeId, nowMs: number): number {
+    return nowMs - Math.max(this.contact.lastHeard(peer) ?? 0, this.leadingSinceMs);
+  }
+
   private updateGauges(status: RaftStatus = this.raftNode.status()): void {
     this.metrics.term.set(status.term);
     this.metrics.commitIndex.set(status.commit);
     this.metrics.appliedIndex.set(this.applied);
     this.metrics.lastIndex.set(status.lastIndex);
     if (status.progress === null) return;
+    const nowMs = performance.now();
     for (const [peer, progress] of status.progress) {
       if (peer === this.id) continue;
       this.metrics.peerLag.set({ peer }, Math.max(0, status.lastIndex - progress.match));
+      this.metrics.peerSilent.set({ peer }, Math.round(this.silenceMs(peer, nowMs)) / 1000);
     }
   }
 
