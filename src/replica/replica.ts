@@ -967,6 +967,8 @@ export class Replica {
     await this.options.state.importSnapshot(snapshot.data, index);
     // The state holds it now (synced): the log store need not keep the data in memory and on disk.
     await this.options.log.releaseSnapshotData(index);
+    // Counted before `applied` moves: whoever sees the new applied index sees the install too.
+    this.metrics.snapshotsInstalled.inc();
     this.applied = index;
     this.lastSnapshotIndex = index;
     this.logBytesSinceSnapshot = 0;
@@ -986,7 +988,6 @@ export class Replica {
       if (peer !== this.id && isMember(this.conf, peer))
         this.options.transport.addPeer(peer, address);
     }
-    this.metrics.snapshotsInstalled.inc();
     this.metrics.appliedIndex.set(index);
     this.logger.info(
       { index, term: snapshot.meta.term, voters: snapshot.meta.conf.voters },
