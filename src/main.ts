@@ -180,7 +180,11 @@ export async function startNode(
       },
     });
     const reserve = config.storage.criticalFreeDiskBytes;
-    if (config.storage.minFreeDiskBytes > 0 && reserve < SMALLEST_SAFE_RESERVE_BYTES) {
+    if (
+      config.storage.minFreeDiskBytes > 0 &&
+      reserve > 0 &&
+      reserve < SMALLEST_SAFE_RESERVE_BYTES
+    ) {
       // Measured (npm run test:disk-full): with a 12 MiB reserve a node ran out of space after the
       // refusals began — LevelDB writes a compaction's output before it deletes the input.
       logger.warn(

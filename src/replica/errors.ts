@@ -92,39 +92,41 @@ export interface LowDiskVoter {
   readonly freeBytes: number;
 }
 
+/** "voter n3 (12.0 MiB free)", "voters n2 (…), n3 (…)": the members a disk refusal is about. */
+function describeLowVoters(voters: readonly LowDiskVoter[]): string {
+  const which = voters
+    .map((voter) => `${voter.id} (${formatBytes(voter.freeBytes)} free)`)
+    .join(', ');
+  return `${voters.length === 1 ? 'voter' : 'voters'} ${which}`;
+}
+
 /**
  * The leader refuses a new client write because a voter's data volume is below its free-space
  * minimum: the write could still be stored, but the cluster would then run on until that voter's
  * disk filled and it stopped. Reads go on, and so does the work already admitted: running
  * workflows progress, retention prunes closed ones, membership changes commit.
  */
+export class DiskSpaceLowError extends BatonError {
+  override readonly name = 'DiskSpaceLowError';
+
+  constructor(readonly voters: readonly LowDiskVoter[]) {
+    super(
+      'RESOURCE_EXHAUSTED',
+      `writes are refused: the data volume of ${describeLowVoters(voters)} is below its storage.minFreeDiskBytes. ` +
+        'Make room there (or give it a larger volume); writes resume by themselves once it reports enough free space',
+    );
+  }
+}
+
 /** Every write but membership and retention pruning is refused while a voter is this low. */
 export class DiskSpaceCriticalError extends BatonError {
   override readonly name = 'DiskSpaceCriticalError';
 
   constructor(readonly voters: readonly LowDiskVoter[]) {
-    const which = voters
-      .map((voter) => `${voter.id} (${formatBytes(voter.freeBytes)} free)`)
-      .join(', ');
     super(
       'RESOURCE_EXHAUSTED',
-      `every write is refused: the data volume of ${voters.length === 1 ? 'voter' : 'voters'} ${which} is below its storage.criticalFreeDiskBytes, the last reserve. ` +
+      `every write is refused: the data volume of ${describeLowVoters(voters)} is below its storage.criticalFreeDiskBytes, the last reserve. ` +
         'Make room there now (or give it a larger volume); writes resume by themselves once it reports enough free space',
-    );
-  }
-}
-
-export class DiskSpaceLowError extends BatonError {
-  override readonly name = 'DiskSpaceLowError';
-
-  constructor(readonly voters: readonly LowDiskVoter[]) {
-    const which = voters
-      .map((voter) => `${voter.id} (${formatBytes(voter.freeBytes)} free)`)
-      .join(', ');
-    super(
-      'RESOURCE_EXHAUSTED',
-      `writes are refused: the data volume of ${voters.length === 1 ? 'voter' : 'voters'} ${which} is below its storage.minFreeDiskBytes. ` +
-        'Make room there (or give it a larger volume); writes resume by themselves once it reports enough free space',
     );
   }
 }
