@@ -22,6 +22,8 @@ export interface BenchOptions {
    * by half within minutes, which one long run per system turned into a ratio.
    */
   rounds: number;
+  /** --rounds was given: a benchmark that always compares systems keeps it even if below 3. */
+  roundsGiven: boolean;
   failoverTrials: number;
   vsEtcd: boolean;
   /** Run the Baton side (off only to check the etcd side alone). */

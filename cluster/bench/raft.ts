@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WriteLoad } from '../lib/load.ts';
+import { CpuMeter } from '../lib/process-cpu.ts';
 import { median, sleep, summarizeMs } from '../lib/stats.ts';
 import {
   machine,
@@ -59,7 +60,7 @@ interface ThroughputSample extends LevelFigures {
   diagnostics: Record<string, number | string | boolean | null>;
 }
 
-interface ThroughputRow extends BenchResult, LevelFigures {
+export interface ThroughputRow extends BenchResult, LevelFigures {
   kind: 'throughput';
   system: string;
   concurrency: number;
@@ -86,7 +87,7 @@ interface FailoverRow extends BenchResult {
  * target not being measured frozen. Each row holds the medians over its rounds, so a drift of
  * the machine's speed during the run hits every system alike instead of skewing the ratio.
  */
-async function throughput(
+export async function throughput(
   targets: readonly BenchTarget[],
   options: BenchOptions,
 ): Promise<ThroughputRow[]> {
@@ -159,12 +160,14 @@ async function measureLevel(
   // of now, not a node that has since become a follower (each write would be forwarded).
   await target.waitForLeader();
   const before = await target.counters?.();
+  const cpu = new CpuMeter(target.processIds());
   const result = await new WriteLoad({
     put,
     makeValue,
     concurrency,
     keyPrefix: `c${concurrency}`,
   }).runFor(durationS * 1_000);
+  const cpuPerWrite = cpu.perOperation(result.acknowledgedCount);
   const after = await target.counters?.();
   const latency = summarizeMs(result.latenciesMs);
   return {
@@ -174,7 +177,13 @@ async function measureLevel(
     maxMs: round(latency.maxMs, 3),
     acknowledged: result.acknowledgedCount,
     failed: result.failedCount,
-    diagnostics: leaderDiagnostics(before, after),
+    diagnostics: {
+      ...leaderDiagnostics(before, after),
+      // Every node's CPU (µs a write), largest first, and the load generator's: where a
+      // difference in throughput comes from when the two cores are the limit.
+      nodeCpuUsPerWrite: cpuPerWrite?.processesUs.join('/') ?? null,
+      clientCpuUsPerWrite: cpuPerWrite?.selfUs ?? null,
+    },
   };
 }
 
@@ -358,7 +367,7 @@ async function failover(target: BenchTarget, trials: number): Promise<FailoverRo
 }
 
 /** Starts the targets one after another (each fully up before the next), then runs `body`. */
-async function withTargets<T>(
+export async function withTargets<T>(
   starters: ReadonlyArray<() => Promise<BenchTarget>>,
   body: (targets: BenchTarget[]) => Promise<T>,
 ): Promise<T> {
@@ -388,7 +397,7 @@ async function withTarget<T>(
   }
 }
 
-function ratio(a: number, b: number): number {
+export function ratio(a: number, b: number): number {
   return b === 0 ? Number.NaN : round(a / b, 3);
 }
 
@@ -425,6 +434,20 @@ function ratioRows(throughputRows: ThroughputRow[], failoverRows: FailoverRow[])
     });
   }
   return rows;
+}
+
+/** How the throughput levels were run, for a report's settings. */
+export function throughputSettings(options: BenchOptions): Record<string, unknown> {
+  return {
+    valueBytes: VALUE_BYTES,
+    durationS: options.durationS,
+    warmupS: options.warmupS,
+    prewarmS: options.prewarmS,
+    prewarmConcurrency: PREWARM_CONCURRENCY,
+    concurrencies: options.concurrencies,
+    rounds: options.rounds,
+    throughputClient: THROUGHPUT_CLIENT,
+  };
 }
 
 export const raftBench: Bench = {
@@ -485,15 +508,8 @@ export const raftBench: Bench = {
       bench: 'raft',
       machine: machine(),
       settings: {
-        valueBytes: VALUE_BYTES,
-        durationS: options.durationS,
-        warmupS: options.warmupS,
-        prewarmS: options.prewarmS,
-        prewarmConcurrency: PREWARM_CONCURRENCY,
-        concurrencies: options.concurrencies,
-        rounds: options.rounds,
+        ...throughputSettings(options),
         failoverTrials: options.failoverTrials,
-        throughputClient: THROUGHPUT_CLIENT,
         failoverClient: FAILOVER_CLIENT,
         etcd: etcdVersion ?? null,
         startedFirst: options.vsEtcd && options.etcdFirst ? 'etcd' : 'baton',

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { emitReport, type Bench, type BenchOptions } from './bench.ts';
+import { floorBench } from './floor.ts';
 import { raftBench } from './raft.ts';
 import { snapshotBench } from './snapshot.ts';
 
@@ -113,13 +114,14 @@ async function main(): Promise<void> {
     prewarmS: opts.prewarmS,
     concurrencies: opts.concurrency,
     rounds: Math.round(opts.rounds ?? (opts.vsEtcd ? 3 : 1)),
+    roundsGiven: opts.rounds !== undefined,
     failoverTrials: Math.round(opts.trials),
     vsEtcd: opts.vsEtcd,
     baton: opts.baton,
     parts: opts.only.split(',').filter((part) => part.length > 0),
     etcdFirst: opts.etcdFirst,
   };
-  const benches: Bench[] = [raftBench, transportBench, snapshotBench];
+  const benches: Bench[] = [raftBench, transportBench, snapshotBench, floorBench];
   const names = program.args;
   const selected =
     names.length === 0 ? benches : benches.filter((bench) => names.includes(bench.name));

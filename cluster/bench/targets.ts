@@ -1,7 +1,15 @@
 /**
- * The two systems the Raft benchmarks drive, behind one interface so the load and the fault
- * injection are literally the same code for both: a Baton process cluster and an etcd cluster.
+ * The systems the Raft benchmarks drive, behind one interface so the load and the fault
+ * injection are literally the same code for all: a Baton process cluster, an etcd cluster, and
+ * the floor (floor-node.ts: Baton's stack carrying a write with none of Baton in it).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 import type { ChannelSettings } from '../lib/channels.ts';
 import type { BatonClient, RetryPolicy } from '../lib/client.ts';
 import { ProcessCluster } from '../lib/cluster.ts';
@@ -15,7 +23,7 @@ import {
 } from './etcd/etcd.ts';
 
 export interface BenchTarget {
-  readonly system: 'baton' | 'etcd';
+  readonly system: 'baton' | 'etcd' | 'floor';
   /** e.g. "etcd 100/1000 ms". */
   readonly label: string;
   /** Waits for a leader, points the client at it and returns its id. */
@@ -39,6 +47,8 @@ export interface BenchTarget {
    */
   pause(): void;
   resume(): void;
+  /** The running members' process ids (for their CPU time per write). */
+  processIds(): number[];
 }
 
 export interface LeaderCounters {
@@ -133,6 +143,13 @@ export class BatonTarget implements BenchTarget {
       if (this.cluster.node(id).running) this.cluster.signal(id, 'SIGCONT');
   }
 
+  processIds(): number[] {
+    return [...this.cluster.members].flatMap((id) => {
+      const pid = this.cluster.node(id).pid;
+      return pid === undefined ? [] : [pid];
+    });
+  }
+
   async counters(): Promise<LeaderCounters> {
     const leader = await this.cluster.waitForLeader();
     const metricsAddress = this.cluster.node(leader.id).spec.metricsAddress;
@@ -203,4 +220,140 @@ export class EtcdTarget implements BenchTarget {
   resume(): void {
     this.cluster.signalAll('SIGCONT');
   }
+
+  processIds(): number[] {
+    return this.cluster.processIds();
+  }
+}
+
+const FLOOR_NODE = fileURLToPath(new URL('./floor-node.ts', import.meta.url));
+const FLOOR_READY_TIMEOUT_MS = 30_000;
+
+/**
+ * The floor: three floor-node.ts processes (a fixed leader and two followers) reached through
+ * the etcd client, whose KV.Put they speak. It measures what Baton's parts cost a write by
+ * themselves, so that Baton's own share of a write is the difference. It has no failover.
+ */
+export class FloorTarget implements BenchTarget {
+  readonly system = 'floor';
+  readonly label = 'floor';
+
+  private constructor(
+    private readonly baseDir: string,
+    private readonly processes: ChildProcess[],
+    private readonly client: EtcdClient,
+  ) {}
+
+  static async start(client: ClientSettings): Promise<FloorTarget> {
+    const baseDir = mkdtempSync(join(tmpdir(), 'baton-floor-'));
+    const processes: ChildProcess[] = [];
+    try {
+      const launch = (args: string[]): Promise<number> => {
+        const child = spawn(
+          process.execPath,
+          [...SERVER_NODE_FLAGS, '--import', 'tsx', FLOOR_NODE, ...args],
+          { stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        processes.push(child);
+        return floorReady(child);
+      };
+      const followers = await Promise.all(
+        ['f2', 'f3'].map((name) => launch(['--role', 'follower', '--data', join(baseDir, name)])),
+      );
+      const addresses = followers.map((port) => `127.0.0.1:${port}`);
+      const leaderPort = await launch([
+        '--role',
+        'leader',
+        '--data',
+        join(baseDir, 'f1'),
+        '--followers',
+        addresses.join(','),
+      ]);
+      const leader = `127.0.0.1:${leaderPort}`;
+      return new FloorTarget(
+        baseDir,
+        processes,
+        new EtcdClient([leader], client.channels, client.retry),
+      );
+    } catch (error) {
+      for (const child of processes) child.kill('SIGKILL');
+      rmSync(baseDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  waitForLeader(): Promise<string> {
+    return Promise.resolve('f1');
+  }
+
+  put(key: string, value: Uint8Array): Promise<void> {
+    return this.client.put(key, value);
+  }
+
+  kill(): Promise<void> {
+    return Promise.reject(new Error('the floor has no failover: it cannot lose its leader'));
+  }
+
+  restart(): Promise<void> {
+    return this.kill();
+  }
+
+  async waitCaughtUp(): Promise<void> {}
+
+  failedAttempts(): Record<string, number> {
+    return Object.fromEntries(this.client.retriesByCode);
+  }
+
+  async shutdown(): Promise<void> {
+    this.client.close();
+    await Promise.all(
+      this.processes.map((child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+        const exited = new Promise<void>((resolve) =>
+          child.once('exit', () => {
+            resolve();
+          }),
+        );
+        child.kill('SIGCONT');
+        child.kill('SIGKILL');
+        return exited;
+      }),
+    );
+    rmSync(this.baseDir, { recursive: true, force: true });
+  }
+
+  pause(): void {
+    for (const child of this.processes) child.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    for (const child of this.processes) child.kill('SIGCONT');
+  }
+
+  processIds(): number[] {
+    return this.processes.flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
+  }
+}
+
+/** Resolves with the port a floor node printed (`READY <port>`); rejects if it exits first. */
+function floorReady(child: ChildProcess): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`a floor node did not start within ${FLOOR_READY_TIMEOUT_MS} ms`));
+    }, FLOOR_READY_TIMEOUT_MS);
+    const onExit = (code: number | null): void => {
+      clearTimeout(timer);
+      reject(new Error(`a floor node exited with code ${code} before it was ready`));
+    };
+    child.once('exit', onExit);
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const match = /^READY (\d+)$/.exec(line);
+      if (match === null) return;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      lines.close();
+      resolve(Number(match[1]));
+    });
+  });
 }

@@ -252,6 +252,13 @@ export class EtcdCluster {
     rmSync(this.baseDir, { recursive: true, force: true });
   }
 
+  /** The running members' process ids. */
+  processIds(): number[] {
+    return [...this.members.values()].flatMap((m) =>
+      m.running && m.child?.pid !== undefined ? [m.child.pid] : [],
+    );
+  }
+
   /** SIGSTOP (pause) or SIGCONT (resume) every running member. */
   signalAll(signal: 'SIGSTOP' | 'SIGCONT'): void {
     for (const member of this.members.values()) if (member.running) member.child?.kill(signal);
