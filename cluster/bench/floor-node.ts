@@ -2,9 +2,10 @@
  * One process of the floor cluster (`npm run bench -- floor`): what a replicated write costs on
  * Baton's stack with none of Baton in it. The same parts carry the write as in Baton — grpc-js
  * for the client's unary call, one grpc-js stream to each follower, one synced LevelDB batch
- * (`level`, `sync: true`) per append on every node — and nothing else: no Raft, no
- * terms, no encoding beyond an 8-byte index, no state machine, no metrics, no timers. The leader
- * answers a put once its own batch and one follower's are durable, as a Raft leader commits.
+ * (`level`, `sync: true`) per append on every node, group commit on the leader — and nothing
+ * else: no Raft, no terms, no encoding beyond indexes and lengths, no state machine, no metrics,
+ * no timers. The leader answers a put once its own batch and one follower's hold it, as a Raft
+ * leader commits.
  *
  * It speaks etcd's `KV.Put` (the request is stored as it came, the answer is an empty
  * PutResponse), so the load reaches it through the very client code the etcd comparison uses.
@@ -62,24 +63,56 @@ const db = new Level<Buffer, Buffer>(values.data, {
 });
 await db.open();
 
-/** One entry and the hard state in one synced batch, as Baton's log writes an append. */
-function persist(index: number, entry: Buffer): Promise<void> {
-  const key = Buffer.allocUnsafe(1 + INDEX_BYTES);
-  key[0] = 0x6c;
-  key.writeBigUInt64BE(BigInt(index), 1);
-  const hardState = Buffer.allocUnsafe(INDEX_BYTES);
-  hardState.writeBigUInt64BE(BigInt(index));
-  return db.batch(
-    [
-      { type: 'put', key, value: entry },
-      { type: 'put', key: HARD_STATE_KEY, value: hardState },
-    ],
-    { sync: true },
-  );
+/**
+ * An append on the wire: first index u64be, then each entry as length u32be and bytes (the
+ * client's put request as it came). One message per leader write, however many entries.
+ */
+function encodeAppend(firstIndex: number, entries: readonly Buffer[]): Buffer {
+  let size = INDEX_BYTES;
+  for (const entry of entries) size += 4 + entry.length;
+  const message = Buffer.allocUnsafe(size);
+  message.writeBigUInt64BE(BigInt(firstIndex));
+  let at = INDEX_BYTES;
+  for (const entry of entries) {
+    message.writeUInt32BE(entry.length, at);
+    entry.copy(message, at + 4);
+    at += 4 + entry.length;
+  }
+  return message;
 }
 
-function indexOf(message: Buffer): number {
-  return Number(message.readBigUInt64BE(0));
+function decodeAppend(message: Buffer): { firstIndex: number; entries: Buffer[] } {
+  if (message.length < INDEX_BYTES) throw new Error('an append is at least 8 bytes');
+  const firstIndex = Number(message.readBigUInt64BE(0));
+  const entries: Buffer[] = [];
+  let at = INDEX_BYTES;
+  while (at < message.length) {
+    if (at + 4 > message.length) throw new Error('a truncated entry length');
+    const length = message.readUInt32BE(at);
+    if (at + 4 + length > message.length) throw new Error('a truncated entry');
+    entries.push(message.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return { firstIndex, entries };
+}
+
+function indexBytes(index: number): Buffer {
+  const bytes = Buffer.allocUnsafe(INDEX_BYTES);
+  bytes.writeBigUInt64BE(BigInt(index));
+  return bytes;
+}
+
+/** The entries and the hard state in one synced batch, as Baton's log writes an append. */
+function persist(firstIndex: number, entries: readonly Buffer[]): Promise<void> {
+  const operations = entries.map((entry, i) => {
+    const key = Buffer.allocUnsafe(1 + INDEX_BYTES);
+    key[0] = 0x6c;
+    key.writeBigUInt64BE(BigInt(firstIndex + i), 1);
+    return { type: 'put' as const, key, value: entry };
+  });
+  const lastIndex = firstIndex + entries.length - 1;
+  operations.push({ type: 'put', key: HARD_STATE_KEY, value: indexBytes(lastIndex) });
+  return db.batch(operations, { sync: true });
 }
 
 const server = new grpc.Server();
@@ -87,15 +120,30 @@ server.addService(
   { append: APPEND },
   {
     append: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+      // Batches can complete out of order on LevelDB's worker threads: acknowledge only what is
+      // durable with everything before it.
+      const inOrder: Array<{ lastIndex: number; durable: boolean }> = [];
       call.on('data', (message: Buffer) => {
-        if (message.length < INDEX_BYTES) {
-          call.destroy(new Error('an append is at least 8 bytes'));
+        let append: { firstIndex: number; entries: Buffer[] };
+        try {
+          append = decodeAppend(message);
+        } catch (error) {
+          call.destroy(error as Error);
           return;
         }
-        const index = indexOf(message);
-        persist(index, message).then(
-          () => call.write(message.subarray(0, INDEX_BYTES)),
-          (error: unknown) => call.destroy(error as Error),
+        const write = { lastIndex: append.firstIndex + append.entries.length - 1, durable: false };
+        inOrder.push(write);
+        persist(append.firstIndex, append.entries).then(
+          () => {
+            write.durable = true;
+            let acknowledged = -1;
+            while (inOrder.length > 0 && inOrder[0]!.durable)
+              acknowledged = inOrder.shift()!.lastIndex;
+            if (acknowledged >= 0) call.write(indexBytes(acknowledged));
+          },
+          (error: unknown) => {
+            call.destroy(error as Error);
+          },
         );
       });
     },
@@ -111,19 +159,24 @@ server.addService(
 );
 
 if (role === 'leader') {
-  interface Waiting {
-    acknowledgements: number;
-    durable: boolean;
-    callback: grpc.sendUnaryData<Buffer> | null;
-  }
-  const waiting = new Map<number, Waiting>();
+  // Group commit as in Baton: puts that arrive while the leader's own write is in flight go out
+  // together, in one message per follower and one batch, once it completes. A lone put (as at
+  // concurrency 1) leaves at once.
+  const waiting: Array<{ index: number; callback: grpc.sendUnaryData<Buffer> }> = [];
+  let queued: Buffer[] = [];
+  let writing = false;
   let nextIndex = 1;
-  const settle = (index: number, write: Waiting): void => {
-    if (!write.durable || write.acknowledgements < 1 || write.callback === null) return;
-    const callback = write.callback;
-    write.callback = null;
-    waiting.delete(index);
-    callback(null, EMPTY);
+  let durableIndex = 0;
+  let acknowledgedIndex = 0;
+  /** Answers every put that the leader's disk and one follower's hold. */
+  const settle = (): void => {
+    const committed = Math.min(durableIndex, acknowledgedIndex);
+    let answered = 0;
+    while (answered < waiting.length && waiting[answered]!.index <= committed) {
+      waiting[answered]!.callback(null, EMPTY);
+      answered++;
+    }
+    if (answered > 0) waiting.splice(0, answered);
   };
   const Peer = grpc.makeGenericClientConstructor({ append: APPEND }, 'Peer');
   const streams = followerAddresses.map((address) => {
@@ -132,15 +185,31 @@ if (role === 'leader') {
       client as unknown as { append(): grpc.ClientDuplexStream<Buffer, Buffer> }
     ).append();
     stream.on('data', (acknowledgement: Buffer) => {
-      const index = indexOf(acknowledgement);
-      const write = waiting.get(index);
-      if (write === undefined) return;
-      write.acknowledgements++;
-      settle(index, write);
+      acknowledgedIndex = Math.max(acknowledgedIndex, Number(acknowledgement.readBigUInt64BE(0)));
+      settle();
     });
     stream.on('error', (error: Error) => fail(`stream to ${address}: ${error.message}`));
     return stream;
   });
+  const writeQueued = (): void => {
+    const entries = queued;
+    queued = [];
+    writing = true;
+    const firstIndex = nextIndex;
+    nextIndex += entries.length;
+    const lastIndex = nextIndex - 1;
+    const message = encodeAppend(firstIndex, entries);
+    for (const stream of streams) stream.write(message);
+    persist(firstIndex, entries).then(
+      () => {
+        durableIndex = lastIndex;
+        writing = false;
+        settle();
+        if (queued.length > 0) writeQueued();
+      },
+      (error: unknown) => fail(`log write failed: ${String(error)}`),
+    );
+  };
   server.addService(
     { put: { ...PUT, ...passThrough } },
     {
@@ -149,20 +218,9 @@ if (role === 'leader') {
           callback({ code: grpc.status.INVALID_ARGUMENT, details: 'request too large' });
           return;
         }
-        const index = nextIndex++;
-        const entry = Buffer.allocUnsafe(INDEX_BYTES + call.request.length);
-        entry.writeBigUInt64BE(BigInt(index));
-        call.request.copy(entry, INDEX_BYTES);
-        const write: Waiting = { acknowledgements: 0, durable: false, callback };
-        waiting.set(index, write);
-        for (const stream of streams) stream.write(entry);
-        persist(index, entry).then(
-          () => {
-            write.durable = true;
-            settle(index, write);
-          },
-          (error: unknown) => fail(`log write failed: ${String(error)}`),
-        );
+        waiting.push({ index: nextIndex + queued.length, callback });
+        queued.push(call.request);
+        if (!writing) writeQueued();
       },
     },
   );

@@ -73,7 +73,7 @@ export const floorBench: Bench = {
         ...throughputSettings(measured),
         etcd: etcdVersion ?? null,
         floor:
-          'cluster/bench/floor-node.ts: grpc-js unary in, a grpc-js stream per follower, one synced 2-put LevelDB batch per append on each node; answers once its own and one follower batch are durable',
+          'cluster/bench/floor-node.ts: grpc-js unary in, a grpc-js stream per follower, one synced LevelDB batch (entries + hard state) per append on each node, group commit on the leader; answers once its own and one follower batch hold the put',
       },
       results: [...rows, ...ratios],
     };
