@@ -46,7 +46,7 @@ describe('another floor cluster', () => {
       channels: { channelsPerEndpoint: 1 },
       retry: { attemptDeadlineMs: 2_000, budgetMs: 300 },
     });
-    const baseDir = (other as unknown as { baseDir: string }).baseDir;
+    const baseDir = other.baseDir;
     try {
       await expect(other.put('big', Buffer.alloc(70 * 1024))).rejects.toMatchObject({
         cause: { code: 3, details: 'request too large' }, // INVALID_ARGUMENT

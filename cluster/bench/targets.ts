@@ -239,7 +239,8 @@ export class FloorTarget implements BenchTarget {
   readonly label = 'floor';
 
   private constructor(
-    private readonly baseDir: string,
+    /** The nodes' data directories live here; shutdown removes it. */
+    readonly baseDir: string,
     private readonly processes: ChildProcess[],
     private readonly client: EtcdClient,
   ) {}
