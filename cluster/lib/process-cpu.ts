@@ -17,7 +17,7 @@ export function processCpuMs(pid: number): number | null {
   }
   // The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
+  // utime and stime are fields 14 and 15 of the line; the slice starts at field 3 (the state).
   const ticks = Number(fields[11]) + Number(fields[12]);
   return Number.isFinite(ticks) ? (ticks * 1_000) / CLOCK_TICKS_PER_SECOND : null;
 }
